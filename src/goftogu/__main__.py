@@ -1,0 +1,3 @@
+from goftogu.cli import main
+
+main()

@@ -1,0 +1,134 @@
+"""The composition root: builds every client, store and service of a process once.
+
+Each process (gateway, worker, notifier, CLI command) calls ``build_container``
+at start-up and ``Container.aclose`` at shutdown. Nothing connects at import
+time; each backend is chosen by its URL setting, the embedded implementation
+when the URL is unset (P5).
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from goftogu.health import Probe
+from goftogu.settings import Settings
+from goftogu.storage.database import Database
+from goftogu.storage.schema import ensure_up_to_date, upgrade_to_head
+
+if TYPE_CHECKING:
+    from pymongo import AsyncMongoClient
+    from redis.asyncio import Redis
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Container:
+    """What a process runs on: settings, backends and the services built on them."""
+
+    settings: Settings
+    database: Database
+    redis: Redis | None = None
+    mongo: AsyncMongoClient[dict[str, Any]] | None = None
+    probes: list[Probe] = field(default_factory=list)
+    _exit: AsyncExitStack = field(default_factory=AsyncExitStack)
+
+    async def aclose(self) -> None:
+        await self._exit.aclose()
+
+
+async def _check_broker(url: str) -> None:
+    import aio_pika
+
+    connection = await aio_pika.connect(url, timeout=2)
+    await connection.close()
+
+
+async def _check_smtp(url: str) -> None:
+    from goftogu.notifications.smtp import smtp_client_for
+
+    client = smtp_client_for(url, timeout=2)
+    async with client:
+        await client.noop()
+
+
+def _database_probe(database: Database) -> Probe:
+    embedded = database.kind == "sqlite"
+    return Probe("database", database.kind, embedded, database.ping)
+
+
+async def build_container(settings: Settings, *, migrate: bool | None = None) -> Container:
+    """Connect the backends named by ``settings`` and build the services.
+
+    ``migrate``: apply migrations first (default: the ``auto_migrate`` setting);
+    otherwise refuse an out-of-date database with the command that fixes it.
+    """
+    database = Database(settings.effective_database_url)
+    container = Container(settings=settings, database=database)
+    container._exit.push_async_callback(database.close)
+    try:
+        await _prepare_schema(
+            database, settings.should_auto_migrate if migrate is None else migrate
+        )
+        _connect_backends(container)
+    except BaseException:
+        await container.aclose()
+        raise
+    return container
+
+
+async def _prepare_schema(database: Database, migrate: bool) -> None:
+    if migrate:
+        await upgrade_to_head(database.engine)
+    else:
+        await ensure_up_to_date(database.engine)
+
+
+def _connect_backends(container: Container) -> None:
+    settings, probes = container.settings, container.probes
+    probes.append(_database_probe(container.database))
+
+    if settings.mongodb_url:
+        from pymongo import AsyncMongoClient
+
+        mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+            settings.mongodb_url, serverSelectionTimeoutMS=3000, tz_aware=True
+        )
+        container.mongo = mongo
+        container._exit.push_async_callback(mongo.close)
+
+        async def ping_mongo() -> None:
+            await mongo.admin.command("ping")
+
+        probes.append(Probe("documents", "mongodb", False, ping_mongo))
+    else:
+        probes.append(Probe("documents", f"{container.database.kind} json column", True))
+
+    if settings.redis_url:
+        from redis.asyncio import Redis
+
+        redis: Redis = Redis.from_url(settings.redis_url, decode_responses=True)
+        container.redis = redis
+        container._exit.push_async_callback(redis.aclose)
+
+        async def ping_redis() -> None:
+            await redis.ping()
+
+        probes.append(Probe("presence", "redis", False, ping_redis))
+    else:
+        probes.append(Probe("presence", "in-process", True))
+
+    if settings.broker_url:
+        broker_url = settings.broker_url
+        probes.append(Probe("queue", "rabbitmq", False, lambda: _check_broker(broker_url)))
+    else:
+        probes.append(Probe("queue", "in-process", True))
+
+    if settings.smtp_url:
+        smtp_url = settings.smtp_url
+        probes.append(Probe("mail", "smtp", False, lambda: _check_smtp(smtp_url)))
+    else:
+        probes.append(Probe("mail", "log", True))

@@ -1,0 +1,122 @@
+"""The ``goftogu`` command: one codebase run as several processes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Annotated, TypeVar
+
+import typer
+from pydantic import ValidationError
+
+from goftogu.logs import configure_logging
+from goftogu.settings import Settings, UnsafeSettingsError, load_settings
+
+log = logging.getLogger(__name__)
+
+app = typer.Typer(
+    name="goftogu",
+    help="goftogu (گفتگو): a support desk and direct/group messaging behind one realtime "
+    "gateway. Every option can also be set with its GOFTOGU_* environment variable.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+T = TypeVar("T")
+
+
+def _settings(**overrides: object) -> Settings:
+    """Load the settings or exit with the name of the setting that is wrong."""
+    try:
+        settings = load_settings(**{k: v for k, v in overrides.items() if v is not None})
+    except UnsafeSettingsError as exc:
+        typer.echo(f"goftogu: refusing to start in production: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = "GOFTOGU_" + "_".join(str(part) for part in error["loc"]).upper()
+            typer.echo(f"goftogu: invalid setting {name}: {error['msg']}", err=True)
+        raise typer.Exit(2) from exc
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+def _run(main: Callable[[], Coroutine[object, object, T]]) -> T:
+    try:
+        return asyncio.run(main())
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="interface to bind [GOFTOGU_HOST]")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port [GOFTOGU_PORT]")] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, help="gateway processes (needs Redis and RabbitMQ)")
+    ] = 1,
+) -> None:
+    """Run the gateway: REST API at /api/v1, Socket.IO at /socket.io, /healthz, /readyz,
+    /metrics and /docs. In embedded mode (no GOFTOGU_BROKER_URL) it also runs the queue
+    consumers in-process.
+
+    Reads every setting; the backends come from GOFTOGU_DATABASE_URL, GOFTOGU_MONGODB_URL,
+    GOFTOGU_REDIS_URL, GOFTOGU_BROKER_URL and GOFTOGU_SMTP_URL (unset: embedded defaults).
+    The embedded SQLite database is migrated at start; any other database must be migrated
+    first with `goftogu migrate` (GOFTOGU_AUTO_MIGRATE overrides).
+    """
+    import uvicorn
+
+    from goftogu.gateway import create_gateway
+
+    settings = _settings(host=host, port=port)
+    if workers > 1 and not (settings.redis_url and settings.broker_url and settings.database_url):
+        typer.echo(
+            "goftogu: --workers > 1 needs GOFTOGU_DATABASE_URL, GOFTOGU_REDIS_URL and "
+            "GOFTOGU_BROKER_URL: embedded presence and queues live inside one process",
+            err=True,
+        )
+        raise typer.Exit(2)
+    if workers > 1:
+        uvicorn.run(
+            "goftogu.gateway:asgi_from_environment",
+            factory=True,
+            workers=workers,
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+        )
+    else:
+        asgi = create_gateway(settings).asgi
+        uvicorn.run(asgi, host=settings.host, port=settings.port, log_config=None)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply the database migrations (idempotent; safe to run from several hosts).
+
+    Reads GOFTOGU_DATABASE_URL (unset: the embedded SQLite file under GOFTOGU_DATA_DIR).
+    """
+    from goftogu.storage.database import Database
+    from goftogu.storage.schema import upgrade_to_head
+
+    settings = _settings()
+
+    async def main() -> tuple[str | None, str]:
+        database = Database(settings.effective_database_url)
+        try:
+            return await upgrade_to_head(database.engine)
+        finally:
+            await database.close()
+
+    before, after = _run(main)
+    if before == after:
+        typer.echo(f"database already at revision {after}")
+    else:
+        typer.echo(f"database migrated from {before or 'empty'} to {after}")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,138 @@
+"""Domain errors with stable, machine-readable codes.
+
+Services and stores raise these; each edge translates them once: the REST
+exception handler (``api/errors.py``), the Socket.IO error ack
+(``realtime``) and the queue consumers (dead-letter with the code).
+The codes are part of the public contract (``design/api.md``): add new ones,
+never rename.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class DomainError(Exception):
+    """A failure a client can understand: a code, an HTTP status, details."""
+
+    code: ClassVar[str] = "error"
+    status: ClassVar[int] = 400
+    default_message: ClassVar[str] = "The request could not be completed."
+
+    def __init__(self, message: str | None = None, **details: Any) -> None:
+        self.message = message or self.default_message
+        self.details = details
+        super().__init__(self.message)
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+class ValidationFailed(DomainError):
+    code = "validation_error"
+    status = 422
+    default_message = "The request is not valid."
+
+
+class Unauthenticated(DomainError):
+    code = "unauthenticated"
+    status = 401
+    default_message = "Authentication is required."
+
+
+class TokenExpired(Unauthenticated):
+    code = "token_expired"
+    default_message = "The token has expired."
+
+
+class TokenInvalid(Unauthenticated):
+    code = "token_invalid"
+    default_message = "The token is not valid."
+
+
+class InvalidCredentials(Unauthenticated):
+    code = "invalid_credentials"
+    default_message = "Wrong login or password."
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+    status = 403
+    default_message = "You are not allowed to do this."
+
+
+class NotAMember(Forbidden):
+    code = "not_a_member"
+    default_message = "You are not a member of this conversation."
+
+
+class NotAllowed(Forbidden):
+    code = "not_allowed"
+    default_message = "Your role does not allow this."
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    status = 404
+    default_message = "Not found."
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    status = 409
+    default_message = "The state changed under you; reload and try again."
+
+
+class UsernameTaken(Conflict):
+    code = "username_taken"
+    default_message = "This username is taken."
+
+
+class EmailTaken(Conflict):
+    code = "email_taken"
+    default_message = "This email is already registered."
+
+
+class AlreadyMember(Conflict):
+    code = "already_member"
+    default_message = "The user is already a member."
+
+
+class MessageDeleted(Conflict):
+    code = "message_deleted"
+    default_message = "The message was deleted."
+
+
+class WeakPassword(ValidationFailed):
+    code = "weak_password"
+    default_message = "The password is too weak."
+
+
+class ParentNotInConversation(ValidationFailed):
+    code = "parent_not_in_conversation"
+    default_message = "The replied-to message is not in this conversation."
+
+
+class PayloadTooLarge(DomainError):
+    code = "payload_too_large"
+    status = 413
+    default_message = "The content is too large."
+
+
+class RateLimited(DomainError):
+    code = "rate_limited"
+    status = 429
+    default_message = "Too many requests; slow down."
+
+    def __init__(self, retry_after: int, message: str | None = None) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.retry_after = retry_after
+
+
+class ServiceUnavailable(DomainError):
+    code = "service_unavailable"
+    status = 503
+    default_message = "A backend service is unavailable; try again shortly."

@@ -1,0 +1,76 @@
+"""The gateway process: REST API and Socket.IO in one ASGI application (P1)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import socketio
+from fastapi import FastAPI
+
+from goftogu import __version__
+from goftogu.api.errors import install_error_handlers
+from goftogu.api.health import router as health_router
+from goftogu.api.middleware import RequestContextMiddleware
+from goftogu.bootstrap import Container, build_container
+from goftogu.logs import configure_logging
+from goftogu.realtime.server import create_socket_server
+from goftogu.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+
+
+@dataclass
+class Gateway:
+    """The parts of a gateway: ``asgi`` is what the server runs."""
+
+    api: FastAPI
+    sio: socketio.AsyncServer
+    asgi: socketio.ASGIApp
+    settings: Settings
+
+    @property
+    def container(self) -> Container:
+        container: Container = self.api.state.container
+        return container
+
+
+def create_gateway(settings: Settings) -> Gateway:
+    """Build the gateway; backends connect when the ASGI lifespan starts."""
+    sio = create_socket_server(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        container = await build_container(settings)
+        app.state.container = container
+        log.info(
+            "gateway ready",
+            extra={"backends": {probe.name: probe.backend for probe in container.probes}},
+        )
+        try:
+            yield
+        finally:
+            await container.aclose()
+
+    api = FastAPI(
+        title="goftogu",
+        version=__version__,
+        summary="Live conversations: support desk and messaging.",
+        lifespan=lifespan,
+    )
+    api.add_middleware(RequestContextMiddleware)
+    install_error_handlers(api)
+    api.include_router(health_router)
+    asgi = socketio.ASGIApp(sio, other_asgi_app=api, socketio_path="socket.io")
+    return Gateway(api=api, sio=sio, asgi=asgi, settings=settings)
+
+
+def asgi_from_environment() -> socketio.ASGIApp:
+    """Factory for ``uvicorn --factory`` (used by ``goftogu serve --workers N``)."""
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_gateway(settings).asgi

@@ -1,0 +1,140 @@
+"""One typed settings object for every goftogu process.
+
+Every value comes from the environment with the ``GOFTOGU_`` prefix (or a
+``.env`` file). Each backend has a URL setting; leaving it unset selects the
+embedded default, so a bare ``goftogu serve`` runs the whole platform in one
+process (requirement P5).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The development secret is public on purpose: it is only good for a laptop.
+# The production profile refuses it (see `Settings.problems_for_production`).
+DEVELOPMENT_SECRET_KEY = "goftogu-development-secret-key-do-not-use-in-production"  # noqa: S105
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    """Configuration read once per process, from ``GOFTOGU_*`` variables."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GOFTOGU_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    env: Environment = Environment.development
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    data_dir: Path = Path("var")
+
+    # Backends: unset means the embedded default.
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL (postgresql+asyncpg://...); default: SQLite file in data_dir",
+    )
+    mongodb_url: str | None = Field(
+        default=None, description="support chat documents; default: the relational database"
+    )
+    redis_url: str | None = Field(
+        default=None, description="presence, rate limits, fan-out; default: in-process"
+    )
+    broker_url: str | None = Field(
+        default=None, description="RabbitMQ amqp:// URL for work queues; default: in-process"
+    )
+    smtp_url: str | None = Field(
+        default=None,
+        description="smtp:// (STARTTLS when offered) or smtps://; default: mail goes to the log",
+    )
+    mail_from: str = "goftogu <no-reply@goftogu.localhost>"
+    vapid_public_key: str | None = None
+    vapid_private_key: SecretStr | None = None
+    vapid_subject: str = "mailto:admin@goftogu.localhost"
+
+    secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET_KEY)
+    access_token_ttl_seconds: int = Field(default=900, ge=30)
+    refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)
+
+    auto_migrate: bool | None = Field(
+        default=None,
+        description="migrate at serve start; default: yes for the embedded SQLite database only",
+    )
+    attachments_dir: Path | None = None
+    max_message_length: int = Field(default=16_000, ge=1)
+    max_attachment_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+    operator_capacity: int = Field(default=3, ge=1)
+
+    log_level: str = "INFO"
+    log_format: Literal["json", "text"] = "json"
+
+    @field_validator("database_url", "mongodb_url", "redis_url", "broker_url", "smtp_url")
+    @classmethod
+    def _blank_means_unset(cls, value: str | None) -> str | None:
+        return value or None
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured database URL, or the embedded SQLite file."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'goftogu.db').as_posix()}"
+
+    @property
+    def uses_embedded_database(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def should_auto_migrate(self) -> bool:
+        if self.auto_migrate is not None:
+            return self.auto_migrate
+        return self.uses_embedded_database
+
+    @property
+    def effective_attachments_dir(self) -> Path:
+        return self.attachments_dir or self.data_dir / "attachments"
+
+    @property
+    def is_production(self) -> bool:
+        return self.env is Environment.production
+
+    def problems_for_production(self) -> list[str]:
+        """What makes these settings unsafe to run in production, by setting name."""
+        problems: list[str] = []
+        secret = self.secret_key.get_secret_value()
+        if secret == DEVELOPMENT_SECRET_KEY:
+            problems.append("GOFTOGU_SECRET_KEY is the development default; set a random secret")
+        elif len(secret) < MIN_SECRET_KEY_LENGTH:
+            problems.append(
+                f"GOFTOGU_SECRET_KEY is shorter than {MIN_SECRET_KEY_LENGTH} characters"
+            )
+        if self.vapid_public_key and not self.vapid_private_key:
+            problems.append("GOFTOGU_VAPID_PRIVATE_KEY is missing while a public key is set")
+        return problems
+
+
+class UnsafeSettingsError(RuntimeError):
+    """Raised when the production profile is asked to start with unsafe settings."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings and refuse unsafe ones in the production profile."""
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    if settings.is_production:
+        problems = settings.problems_for_production()
+        if problems:
+            raise UnsafeSettingsError("; ".join(problems))
+    return settings

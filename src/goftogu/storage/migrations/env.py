@@ -1,0 +1,26 @@
+"""Alembic environment: one migration history for SQLite and PostgreSQL.
+
+Migrations always run on a connection handed over by ``goftogu.storage.schema``
+(``config.attributes["connection"]``), so they work inside a running event
+loop and share the caller's transaction and advisory lock.
+"""
+
+from __future__ import annotations
+
+from alembic import context
+
+from goftogu.storage.registry import metadata
+
+connection = context.config.attributes.get("connection")
+if connection is None:
+    raise RuntimeError("run migrations through `goftogu migrate` (goftogu.storage.schema)")
+
+context.configure(
+    connection=connection,
+    target_metadata=metadata,
+    # SQLite cannot ALTER most things in place: batch mode copies the table.
+    render_as_batch=connection.dialect.name == "sqlite",
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()

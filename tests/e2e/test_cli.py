@@ -1,0 +1,47 @@
+"""The `goftogu` command as an operator runs it."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def run_goftogu(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "goftogu", *args],
+        env={**os.environ, **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_serve_in_production_without_a_secret_exits_naming_the_setting(tmp_path: Path) -> None:
+    result = run_goftogu("serve", env={"GOFTOGU_ENV": "production"}, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "GOFTOGU_SECRET_KEY" in result.stderr
+
+
+def test_an_invalid_setting_is_named(tmp_path: Path) -> None:
+    result = run_goftogu("migrate", env={"GOFTOGU_PORT": "not-a-port"}, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "GOFTOGU_PORT" in result.stderr
+
+
+def test_migrate_creates_the_embedded_database_and_is_idempotent(tmp_path: Path) -> None:
+    env = {"GOFTOGU_DATA_DIR": str(tmp_path / "data")}
+    first = run_goftogu("migrate", env=env, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "migrated from empty" in first.stdout
+    assert (tmp_path / "data" / "goftogu.db").exists()
+    second = run_goftogu("migrate", env=env, cwd=tmp_path)
+    assert "already at revision" in second.stdout
+
+
+def test_every_command_explains_itself_and_its_settings(tmp_path: Path) -> None:
+    for command in ("serve", "migrate"):
+        result = run_goftogu(command, "--help", env={}, cwd=tmp_path)
+        assert result.returncode == 0
+        assert "GOFTOGU_" in result.stdout
