@@ -18,8 +18,8 @@ test: $(VENV)/.installed $(JS)/node_modules/.installed services-up lint typechec
 	exit $$status
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests $(wildcard bench)
+	$(BIN)/ruff format --check src tests $(wildcard bench)
 
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy
