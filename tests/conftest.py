@@ -13,7 +13,7 @@ import os
 import shutil
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -80,6 +80,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         backend = callspec.params.get("database_url") if callspec else None
         if backend == "sqlite" or (backend is None and "database_url" in names):
             item.add_marker(pytest.mark.sqlite)
+        if backend == "postgres":
+            item.add_marker(pytest.mark.postgres)
 
 
 def _services_of(item_keywords: Any) -> list[str]:
@@ -210,15 +212,23 @@ async def database(database_url: str) -> AsyncIterator[Database]:
 # --- other services --------------------------------------------------------------
 
 
-@pytest.fixture
-async def redis_url() -> str:
-    """The test Redis, emptied before the test."""
+# Service fixtures are sync (set-up through run_blocking) so that async fixtures
+# may also ask for them with request.getfixturevalue.
+
+
+async def _flush_redis(url: str) -> None:
     from redis.asyncio import Redis
 
-    url = service_url("redis")
     client = Redis.from_url(url)
     await client.flushdb()
     await client.aclose()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The test Redis, emptied before the test."""
+    url = service_url("redis")
+    run_blocking(_flush_redis(url))
     return url
 
 
@@ -227,20 +237,25 @@ def broker_url() -> str:
     return service_url("rabbitmq")
 
 
-@pytest.fixture
-async def mongodb_url() -> AsyncIterator[str]:
-    """A MongoDB URL naming a database of this test's own, dropped afterwards."""
-    from pymongo import AsyncMongoClient, uri_parser
+async def _drop_mongo_database(url: str, name: str) -> None:
+    from pymongo import AsyncMongoClient
 
-    base = service_url("mongodb")
-    name = f"goftogu_test_{uuid.uuid4().hex[:12]}"
-    parsed = uri_parser.parse_uri(base)
-    host, port = parsed["nodelist"][0]
-    url = f"mongodb://{host}:{port}/{name}"
-    yield url
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(url)
     await client.drop_database(name)
     await client.close()
+
+
+@pytest.fixture
+def mongodb_url() -> Iterator[str]:
+    """A MongoDB URL naming a database of this test's own, dropped afterwards."""
+    from pymongo import uri_parser
+
+    base = service_url("mongodb")
+    name = f"goftogu_test_{uuid.uuid4().hex[:12]}"
+    host, port = uri_parser.parse_uri(base)["nodelist"][0]
+    url = f"mongodb://{host}:{port}/{name}"
+    yield url
+    run_blocking(_drop_mongo_database(url, name))
 
 
 # --- the gateway -----------------------------------------------------------------
@@ -259,6 +274,10 @@ def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settin
         "data_dir": data_dir,
         "auto_migrate": False,
         "log_format": "text",
+        # Generous limits: the rate-limit tests set their own small ones.
+        "rate_login_per_ip": "10000/60",
+        "rate_login_per_account": "10000/60",
+        "rate_register_per_ip": "10000/60",
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

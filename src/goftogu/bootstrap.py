@@ -14,6 +14,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from goftogu.health import Probe
+from goftogu.identity.accounts import Accounts
+from goftogu.identity.auth import Authentication, AuthRules
+from goftogu.identity.passwords import PasswordHashes
+from goftogu.identity.tokens import AccessTokens
+from goftogu.ratelimit import RateLimiter, RateRule
+from goftogu.ratelimit.memory import MemoryRateLimiter
 from goftogu.settings import Settings
 from goftogu.storage.database import Database
 from goftogu.storage.schema import ensure_up_to_date, upgrade_to_head
@@ -34,6 +40,9 @@ class Container:
     redis: Redis | None = None
     mongo: AsyncMongoClient[dict[str, Any]] | None = None
     probes: list[Probe] = field(default_factory=list)
+    rate_limiter: RateLimiter = field(default_factory=MemoryRateLimiter)
+    accounts: Accounts = field(init=False)
+    auth: Authentication = field(init=False)
     _exit: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     async def aclose(self) -> None:
@@ -74,6 +83,7 @@ async def build_container(settings: Settings, *, migrate: bool | None = None) ->
             database, settings.should_auto_migrate if migrate is None else migrate
         )
         _connect_backends(container)
+        _build_identity(container)
     except BaseException:
         await container.aclose()
         raise
@@ -132,3 +142,31 @@ def _connect_backends(container: Container) -> None:
         probes.append(Probe("mail", "smtp", False, lambda: _check_smtp(smtp_url)))
     else:
         probes.append(Probe("mail", "log", True))
+
+
+def _build_identity(container: Container) -> None:
+    settings = container.settings
+    if container.redis is not None:
+        from goftogu.ratelimit.redis import RedisRateLimiter
+
+        container.rate_limiter = RedisRateLimiter(container.redis)
+    hashes = PasswordHashes(
+        memory_kib=settings.password_hash_memory_kib,
+        time_cost=settings.password_hash_time_cost,
+        parallelism=settings.password_hash_parallelism,
+    )
+    tokens = AccessTokens(settings.secret_key.get_secret_value(), settings.access_token_ttl_seconds)
+    rules = AuthRules(
+        login_per_ip=RateRule.parse("login-ip", settings.rate_login_per_ip),
+        login_per_account=RateRule.parse("login-account", settings.rate_login_per_account),
+        register_per_ip=RateRule.parse("register-ip", settings.rate_register_per_ip),
+    )
+    container.accounts = Accounts(container.database, hashes)
+    container.auth = Authentication(
+        container.database,
+        hashes,
+        tokens,
+        container.rate_limiter,
+        rules,
+        settings.refresh_token_ttl_seconds,
+    )

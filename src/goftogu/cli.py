@@ -118,5 +118,53 @@ def migrate() -> None:
         typer.echo(f"database migrated from {before or 'empty'} to {after}")
 
 
+@app.command("create-admin")
+def create_admin(
+    username: Annotated[str, typer.Option(help="the admin's username")],
+    email: Annotated[str, typer.Option(help="the admin's email")],
+    password: Annotated[
+        str | None, typer.Option(help="prompted for (hidden) when not given")
+    ] = None,
+) -> None:
+    """Create an admin account (the first one, or another).
+
+    Reads GOFTOGU_DATABASE_URL and the password hashing settings
+    (GOFTOGU_PASSWORD_HASH_*). The database must be migrated (`goftogu migrate`).
+    """
+    from goftogu.bootstrap import build_container
+    from goftogu.errors import DomainError
+    from goftogu.identity.accounts import NewAccount
+    from goftogu.identity.models import Role
+    from goftogu.identity.schemas import RegisterRequest
+
+    settings = _settings()
+    if password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        request = RegisterRequest(username=username, email=email, password=password)
+    except ValidationError as exc:
+        for error in exc.errors():
+            typer.echo(f"goftogu: {error['loc'][0]}: {error['msg']}", err=True)
+        raise typer.Exit(2) from exc
+
+    async def main() -> str:
+        container = await build_container(settings, migrate=False)
+        try:
+            account = NewAccount(
+                request.username, request.email, request.password.get_secret_value(), Role.admin
+            )
+            user = await container.accounts.register(account)
+            return str(user.id)
+        finally:
+            await container.aclose()
+
+    try:
+        user_id = _run(main)
+    except DomainError as exc:
+        typer.echo(f"goftogu: {exc.code}: {exc.message}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"admin {request.username} created with id {user_id}")
+
+
 def main() -> None:
     app()

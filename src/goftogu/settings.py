@@ -69,6 +69,18 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = Field(default=900, ge=30)
     refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)
 
+    # argon2id cost (OWASP's minimum: 19 MiB, 2 passes, 1 lane)
+    password_hash_memory_kib: int = Field(default=19_456, ge=8)
+    password_hash_time_cost: int = Field(default=2, ge=1)
+    password_hash_parallelism: int = Field(default=1, ge=1)
+    # Rate limits as "hits/seconds"
+    rate_login_per_ip: str = "30/300"
+    rate_login_per_account: str = "10/900"
+    rate_register_per_ip: str = "10/3600"
+    trust_forwarded_for: bool = Field(
+        default=False, description="take the client IP from X-Forwarded-For (behind a proxy)"
+    )
+
     auto_migrate: bool | None = Field(
         default=None,
         description="migrate at serve start; default: yes for the embedded SQLite database only",
@@ -85,6 +97,14 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_means_unset(cls, value: str | None) -> str | None:
         return value or None
+
+    @field_validator("rate_login_per_ip", "rate_login_per_account", "rate_register_per_ip")
+    @classmethod
+    def _rate_rule(cls, value: str) -> str:
+        from goftogu.ratelimit import RateRule
+
+        RateRule.parse("setting", value)
+        return value
 
     @property
     def effective_database_url(self) -> str:

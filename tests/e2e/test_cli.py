@@ -41,7 +41,67 @@ def test_migrate_creates_the_embedded_database_and_is_idempotent(tmp_path: Path)
 
 
 def test_every_command_explains_itself_and_its_settings(tmp_path: Path) -> None:
-    for command in ("serve", "migrate"):
+    for command in ("serve", "migrate", "create-admin"):
         result = run_goftogu(command, "--help", env={}, cwd=tmp_path)
         assert result.returncode == 0
         assert "GOFTOGU_" in result.stdout
+
+
+def test_create_admin_makes_an_admin_who_can_sign_in(tmp_path: Path) -> None:
+    import httpx
+
+    from tests.e2e.servers import gateway_process
+
+    env = {"GOFTOGU_DATA_DIR": str(tmp_path / "data")}
+    assert run_goftogu("migrate", env=env, cwd=tmp_path).returncode == 0
+    created = run_goftogu(
+        "create-admin",
+        "--username",
+        "root",
+        "--email",
+        "root@example.com",
+        "--password",
+        "a strong admin passphrase",
+        env=env,
+        cwd=tmp_path,
+    )
+    assert created.returncode == 0, created.stderr
+    assert "admin root created" in created.stdout
+    again = run_goftogu(
+        "create-admin",
+        "--username",
+        "ROOT",
+        "--email",
+        "r2@example.com",
+        "--password",
+        "a strong admin passphrase",
+        env=env,
+        cwd=tmp_path,
+    )
+    assert again.returncode == 1
+    assert "username_taken" in again.stderr
+    with gateway_process(env=env, cwd=tmp_path) as gateway:
+        response = httpx.post(
+            f"{gateway.base_url}/api/v1/auth/login",
+            json={"login": "root", "password": "a strong admin passphrase"},
+        )
+    assert response.status_code == 200
+    assert response.json()["user"]["role"] == "admin"
+
+
+def test_create_admin_refuses_a_weak_password(tmp_path: Path) -> None:
+    env = {"GOFTOGU_DATA_DIR": str(tmp_path / "data")}
+    run_goftogu("migrate", env=env, cwd=tmp_path)
+    result = run_goftogu(
+        "create-admin",
+        "--username",
+        "root",
+        "--email",
+        "root@example.com",
+        "--password",
+        "password",
+        env=env,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1
+    assert "weak_password" in result.stderr

@@ -18,6 +18,9 @@ from sqlalchemy.ext.asyncio import (
 )
 
 log = logging.getLogger(__name__)
+# aiosqlite logs every statement with its parameters at DEBUG: password hashes and
+# token hashes included. Secrets never reach a log, whatever the level asked for.
+logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
 def is_sqlite(url: str) -> bool:

@@ -30,13 +30,15 @@ def _config() -> Config:
 
 
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(_config()).get_current_head()
-    assert head is not None, "the migration history is empty"
-    return head
+    """The head revisions of the history, joined with ``+`` when it has branches."""
+    heads = sorted(ScriptDirectory.from_config(_config()).get_heads())
+    assert heads, "the migration history is empty"
+    return "+".join(heads)
 
 
 def _current_revision(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
+    heads = sorted(MigrationContext.configure(connection).get_current_heads())
+    return "+".join(heads) or None
 
 
 def _upgrade(connection: Connection) -> tuple[str | None, str]:
@@ -45,7 +47,7 @@ def _upgrade(connection: Connection) -> tuple[str | None, str]:
     before = _current_revision(connection)
     config = _config()
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    command.upgrade(config, "heads")
     return before, _current_revision(connection) or "base"
 
 

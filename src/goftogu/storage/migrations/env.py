@@ -7,9 +7,21 @@ loop and share the caller's transaction and advisory lock.
 
 from __future__ import annotations
 
-from alembic import context
+from typing import Any, Literal
 
+from alembic import context
+from alembic.autogenerate.api import AutogenContext
+
+from goftogu.storage.models import UTCDateTime
 from goftogu.storage.registry import metadata
+
+
+def render_item(kind: str, item: Any, autogen_context: AutogenContext) -> str | Literal[False]:
+    """Drafts name plain SQLAlchemy types: migrations must not depend on our Python types."""
+    if kind == "type" and isinstance(item, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
 
 connection = context.config.attributes.get("connection")
 if connection is None:
@@ -21,6 +33,7 @@ context.configure(
     # SQLite cannot ALTER most things in place: batch mode copies the table.
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
+    render_item=render_item,
 )
 with context.begin_transaction():
     context.run_migrations()

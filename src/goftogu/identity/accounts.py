@@ -1,0 +1,177 @@
+"""Accounts: registering, visitors, profiles, search, admin-made staff."""
+
+from __future__ import annotations
+
+import secrets
+import unicodedata
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from goftogu.errors import EmailTaken, Forbidden, NotAllowed, NotFound, UsernameTaken
+from goftogu.identity.models import Role, User
+from goftogu.identity.passwords import PasswordHashes, check_strength
+from goftogu.identity.schemas import VISITOR_PREFIX, UpdateMeRequest
+from goftogu.identity.tokens import Principal
+from goftogu.ids import parse_id
+from goftogu.storage.database import Database
+from goftogu.storage.errors import is_unique_violation
+
+MAX_SEARCH_RESULTS = 50
+
+
+def identifier_key(value: str) -> str:
+    """The case-insensitive form that carries uniqueness of usernames and emails."""
+    return unicodedata.normalize("NFKC", value.strip()).casefold()
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    username: str
+    email: str
+    password: str
+    role: Role = Role.customer
+
+
+class Accounts:
+    """Use cases on users. Passwords are checked and hashed here, never stored plain."""
+
+    def __init__(self, database: Database, hashes: PasswordHashes) -> None:
+        self._db = database
+        self._hashes = hashes
+
+    async def register(self, account: NewAccount) -> User:
+        """Create a user; ``username_taken`` / ``email_taken`` / ``weak_password``."""
+        check_strength(account.password, username=account.username, email=account.email)
+        user = User(
+            username=account.username,
+            username_key=identifier_key(account.username),
+            email=account.email,
+            email_key=identifier_key(account.email),
+            password_hash=await self._hashes.hash(account.password),
+            role=account.role,
+        )
+        async with self._db.transaction() as session:
+            await self._refuse_taken(session, user.username_key, user.email_key)
+            session.add(user)
+            await _flush_translating_duplicates(session)
+        return user
+
+    async def create_visitor(self, name: str | None, email: str | None) -> User:
+        """An anonymous customer for the support widget; name and email optional."""
+        username = VISITOR_PREFIX + secrets.token_hex(6)
+        user = User(
+            username=username,
+            username_key=username,
+            display_name=name,
+            email=email,
+            email_key=identifier_key(email) if email else None,
+            role=Role.customer,
+            is_visitor=True,
+        )
+        async with self._db.transaction() as session:
+            if user.email_key:
+                await self._refuse_taken(session, None, user.email_key)
+            session.add(user)
+            await _flush_translating_duplicates(session)
+        return user
+
+    async def get(self, user_id: uuid.UUID) -> User:
+        async with self._db.sessions() as session:
+            user = await session.get(User, user_id)
+        if user is None:
+            raise NotFound("No such user.")
+        return user
+
+    async def get_profile_for(self, principal: Principal, user_id: str) -> User:
+        """A public profile; visitors are visible only to staff and to themselves."""
+        parsed = parse_id(user_id)
+        if parsed is None:
+            raise NotFound("No such user.")
+        user = await self.get(parsed)
+        if user.is_visitor and not (principal.is_staff or principal.user_id == user.id):
+            raise NotFound("No such user.")
+        return user
+
+    async def update_me(self, principal: Principal, changes: UpdateMeRequest) -> User:
+        async with self._db.transaction() as session:
+            user = await session.get(User, principal.user_id)
+            if user is None:
+                raise NotFound("No such user.")
+            fields = changes.model_fields_set
+            if "display_name" in fields:
+                user.display_name = changes.display_name
+            if "avatar_url" in fields:
+                user.avatar_url = str(changes.avatar_url) if changes.avatar_url else None
+            if "status" in fields and changes.status is not None:
+                user.status = changes.status
+            if "email" in fields:
+                await self._change_email(session, user, changes.email)
+            await _flush_translating_duplicates(session)
+        return user
+
+    async def search_for(
+        self, principal: Principal, query: str, *, after: str | None, limit: int
+    ) -> tuple[list[User], bool]:
+        """Users whose username starts with ``query`` (or whose email is exactly it),
+        by username; visitors only for staff. Returns (page, has_more)."""
+        key = identifier_key(query)
+        pattern = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        statement = select(User).where(
+            or_(User.username_key.like(pattern, escape="\\"), User.email_key == key)
+        )
+        if not principal.is_staff:
+            statement = statement.where(User.is_visitor.is_(False))
+        if after:
+            statement = statement.where(User.username_key > after)
+        limit = max(1, min(limit, MAX_SEARCH_RESULTS))
+        statement = statement.order_by(User.username_key).limit(limit + 1)
+        async with self._db.sessions() as session:
+            users = list((await session.scalars(statement)).all())
+        return users[:limit], len(users) > limit
+
+    async def create_staff_for(self, principal: Principal, account: NewAccount) -> User:
+        """Admins create operators and admins (and customers)."""
+        if principal.role is not Role.admin:
+            raise Forbidden("Only admins create accounts for others.")
+        return await self.register(account)
+
+    async def _change_email(self, session: AsyncSession, user: User, email: str | None) -> None:
+        if email is None:
+            if not user.is_visitor:
+                raise NotAllowed("A registered account keeps an email address.")
+            user.email, user.email_key = None, None
+            return
+        key = identifier_key(email)
+        if key != user.email_key:
+            await self._refuse_taken(session, None, key)
+        user.email, user.email_key = email, key
+
+    async def _refuse_taken(
+        self, session: AsyncSession, username_key: str | None, email_key: str | None
+    ) -> None:
+        if username_key is not None:
+            taken = await session.scalar(select(User.id).where(User.username_key == username_key))
+            if taken is not None:
+                raise UsernameTaken()
+        if email_key is not None:
+            taken = await session.scalar(select(User.id).where(User.email_key == email_key))
+            if taken is not None:
+                raise EmailTaken()
+
+
+async def _flush_translating_duplicates(session: AsyncSession) -> None:
+    """Flush; a unique violation (a race past the check) becomes its domain code."""
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        if is_unique_violation(
+            error, constraint="uq_users_username_key", columns="users.username_key"
+        ):
+            raise UsernameTaken() from error
+        if is_unique_violation(error, constraint="uq_users_email_key", columns="users.email_key"):
+            raise EmailTaken() from error
+        raise

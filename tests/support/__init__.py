@@ -1,0 +1,1 @@
+"""Helpers shared by tests: API clients that sign in, users made in one call."""
