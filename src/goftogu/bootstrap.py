@@ -13,6 +13,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from goftogu.broadcast import Broadcaster, NoBroadcast
 from goftogu.health import Probe
 from goftogu.identity.accounts import Accounts
 from goftogu.identity.auth import Authentication, AuthRules
@@ -40,6 +41,7 @@ class Container:
     redis: Redis | None = None
     mongo: AsyncMongoClient[dict[str, Any]] | None = None
     probes: list[Probe] = field(default_factory=list)
+    broadcaster: Broadcaster = field(default_factory=NoBroadcast)
     rate_limiter: RateLimiter = field(default_factory=MemoryRateLimiter)
     accounts: Accounts = field(init=False)
     auth: Authentication = field(init=False)
@@ -69,14 +71,23 @@ def _database_probe(database: Database) -> Probe:
     return Probe("database", database.kind, embedded, database.ping)
 
 
-async def build_container(settings: Settings, *, migrate: bool | None = None) -> Container:
+async def build_container(
+    settings: Settings,
+    *,
+    migrate: bool | None = None,
+    broadcaster: Broadcaster | None = None,
+) -> Container:
     """Connect the backends named by ``settings`` and build the services.
 
     ``migrate``: apply migrations first (default: the ``auto_migrate`` setting);
     otherwise refuse an out-of-date database with the command that fixes it.
+    ``broadcaster``: how services reach connected clients (the gateway passes its
+    Socket.IO server's; other processes get none until they build their own).
     """
     database = Database(settings.effective_database_url)
-    container = Container(settings=settings, database=database)
+    container = Container(
+        settings=settings, database=database, broadcaster=broadcaster or NoBroadcast()
+    )
     container._exit.push_async_callback(database.close)
     try:
         await _prepare_schema(

@@ -17,6 +17,7 @@ from goftogu.api.identity import admin_router, auth_router, users_router
 from goftogu.api.middleware import RequestContextMiddleware
 from goftogu.bootstrap import Container, build_container
 from goftogu.logs import configure_logging
+from goftogu.realtime.broadcast import SocketBroadcaster
 from goftogu.realtime.server import create_socket_server
 from goftogu.settings import Settings, load_settings
 
@@ -46,7 +47,7 @@ def create_gateway(settings: Settings) -> Gateway:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        container = await build_container(settings)
+        container = await build_container(settings, broadcaster=SocketBroadcaster(sio))
         app.state.container = container
         log.info(
             "gateway ready",
