@@ -18,9 +18,12 @@ from goftogu.health import Probe
 from goftogu.identity.accounts import Accounts
 from goftogu.identity.auth import Authentication, AuthRules
 from goftogu.identity.passwords import PasswordHashes
-from goftogu.identity.tokens import AccessTokens
+from goftogu.identity.tokens import AccessTokens, Principal
+from goftogu.presence.users import ConnectionStore, UserPresence
+from goftogu.presence.users_memory import MemoryConnectionStore
 from goftogu.ratelimit import RateLimiter, RateRule
 from goftogu.ratelimit.memory import MemoryRateLimiter
+from goftogu.realtime.handlers import SocketBindings
 from goftogu.settings import Settings
 from goftogu.storage.database import Database
 from goftogu.storage.schema import ensure_up_to_date, upgrade_to_head
@@ -43,6 +46,8 @@ class Container:
     probes: list[Probe] = field(default_factory=list)
     broadcaster: Broadcaster = field(default_factory=NoBroadcast)
     rate_limiter: RateLimiter = field(default_factory=MemoryRateLimiter)
+    socket_bindings: SocketBindings = field(default_factory=SocketBindings)
+    presence: UserPresence = field(init=False)
     accounts: Accounts = field(init=False)
     auth: Authentication = field(init=False)
     _exit: AsyncExitStack = field(default_factory=AsyncExitStack)
@@ -95,6 +100,7 @@ async def build_container(
         )
         _connect_backends(container)
         _build_identity(container)
+        _build_presence(container)
     except BaseException:
         await container.aclose()
         raise
@@ -181,3 +187,29 @@ def _build_identity(container: Container) -> None:
         rules,
         settings.refresh_token_ttl_seconds,
     )
+
+
+def _build_presence(container: Container) -> None:
+    store: ConnectionStore = MemoryConnectionStore()
+    if container.redis is not None:
+        from goftogu.presence.users_redis import RedisConnectionStore
+
+        store = RedisConnectionStore(container.redis)
+    presence = UserPresence(
+        store,
+        container.database,
+        container.broadcaster,
+        grace_seconds=container.settings.presence_grace_seconds,
+        lease_seconds=container.settings.presence_lease_seconds,
+    )
+    container.presence = presence
+    bindings = container.socket_bindings
+
+    async def connected(principal: Principal, sid: str) -> None:
+        await presence.connected(principal.user_id, sid)
+
+    async def disconnected(_principal: Principal, sid: str) -> None:
+        await presence.disconnected(sid)
+
+    bindings.on_connect.append(connected)
+    bindings.on_disconnect.append(disconnected)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,7 +18,9 @@ from goftogu.api.identity import admin_router, auth_router, users_router
 from goftogu.api.middleware import RequestContextMiddleware
 from goftogu.bootstrap import Container, build_container
 from goftogu.logs import configure_logging
+from goftogu.ratelimit import RateRule
 from goftogu.realtime.broadcast import SocketBroadcaster
+from goftogu.realtime.handlers import RealtimeGateway
 from goftogu.realtime.server import create_socket_server
 from goftogu.settings import Settings, load_settings
 
@@ -49,6 +52,16 @@ def create_gateway(settings: Settings) -> Gateway:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         container = await build_container(settings, broadcaster=SocketBroadcaster(sio))
         app.state.container = container
+        app.state.realtime = RealtimeGateway(
+            sio,
+            container.socket_bindings,
+            verify_token=container.auth.tokens.verify,
+            presence=container.presence,
+            typing_ttl_seconds=settings.typing_ttl_seconds,
+            event_rule=RateRule.parse("socket-events", settings.rate_socket_events),
+        )
+        stop = asyncio.Event()
+        maintenance = asyncio.create_task(container.presence.run_maintenance(stop))
         log.info(
             "gateway ready",
             extra={"backends": {probe.name: probe.backend for probe in container.probes}},
@@ -56,6 +69,8 @@ def create_gateway(settings: Settings) -> Gateway:
         try:
             yield
         finally:
+            stop.set()
+            await maintenance
             await container.aclose()
 
     api = FastAPI(
