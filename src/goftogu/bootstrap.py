@@ -87,11 +87,11 @@ async def build_container(
     ``migrate``: apply migrations first (default: the ``auto_migrate`` setting);
     otherwise refuse an out-of-date database with the command that fixes it.
     ``broadcaster``: how services reach connected clients (the gateway passes its
-    Socket.IO server's; other processes get none until they build their own).
+    Socket.IO server's; other processes publish through Redis when configured).
     """
     database = Database(settings.effective_database_url)
     container = Container(
-        settings=settings, database=database, broadcaster=broadcaster or NoBroadcast()
+        settings=settings, database=database, broadcaster=broadcaster or _broadcaster_for(settings)
     )
     container._exit.push_async_callback(database.close)
     try:
@@ -105,6 +105,15 @@ async def build_container(
         await container.aclose()
         raise
     return container
+
+
+def _broadcaster_for(settings: Settings) -> Broadcaster:
+    """Outside the gateway, clients are reached through the gateways' Redis fan-out."""
+    if settings.redis_url:
+        from goftogu.realtime.broadcast import RedisBroadcaster
+
+        return RedisBroadcaster(settings.redis_url)
+    return NoBroadcast()
 
 
 async def _prepare_schema(database: Database, migrate: bool) -> None:
