@@ -47,7 +47,7 @@ Consuming (a handler is ``async def handle(delivery: Delivery) -> None``)::
     consumer = await container.queue.consume(queue: str, handler: Handler,
                                              *, prefetch: int = 16,
                                              policy: QueuePolicy | None = None) -> Consumer
-    await consumer.stop(timeout: float = 30.0)   # drain in-flight handlers, then stop
+    await consumer.stop(grace: float = 30.0)   # let in-flight handlers finish, then stop
 
 Long-running processes do not call ``consume`` themselves: a domain registers
 a ``Subscription(queue, handler, prefetch=..., policy=...)`` on
@@ -162,7 +162,7 @@ class Delivery:
 Handler = Callable[[Delivery], Awaitable[None]]
 
 
-class Retry(Exception):  # noqa: N818 - a signal, not an error
+class Retry(Exception):
     """Raised by a handler: transient failure, deliver again after ``delay`` seconds
     (default: the policy's exponential backoff)."""
 
@@ -172,7 +172,7 @@ class Retry(Exception):  # noqa: N818 - a signal, not an error
         self.reason = reason
 
 
-class Reject(Exception):  # noqa: N818 - a signal, not an error
+class Reject(Exception):
     """Raised by a handler: permanent failure, straight to the dead-letter queue."""
 
     def __init__(self, reason: str) -> None:
@@ -190,7 +190,8 @@ class QueuePolicy:
 
     def backoff(self, failed_attempt: int) -> float:
         """Seconds to wait before the attempt after ``failed_attempt`` (1-based)."""
-        return min(self.retry_base_seconds * 2 ** (failed_attempt - 1), self.retry_max_seconds)
+        growth = 2.0 ** (failed_attempt - 1)
+        return min(self.retry_base_seconds * growth, self.retry_max_seconds)
 
 
 @dataclass(frozen=True)
@@ -211,8 +212,8 @@ class Consumer(Protocol):
 
     queue: str
 
-    async def stop(self, timeout: float = 30.0) -> None:
-        """Take no new messages; let in-flight handlers finish for up to ``timeout``
+    async def stop(self, grace: float = 30.0) -> None:
+        """Take no new messages; let in-flight handlers finish for up to ``grace``
         seconds, then cancel them (their messages are delivered again)."""
         ...
 
