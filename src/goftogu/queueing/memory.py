@@ -127,7 +127,9 @@ class MemoryQueue:
         timer = loop.call_later(delay, due)
         channel.timers.add(timer)
 
-    def _dead_letter(self, queue: str, message: _Message, verdict: Verdict) -> None:
+    def _dead_letter(
+        self, queue: str, message: _Message, verdict: Verdict, attempts: int
+    ) -> None:
         self._channel(queue).dead.append(
             DeadLetter(
                 queue=queue,
@@ -135,7 +137,7 @@ class MemoryQueue:
                 body=message.body,
                 reason=verdict.reason,
                 error=verdict.error,
-                attempts=message.attempt,
+                attempts=attempts,
                 dead_at=datetime.now(UTC),
             )
         )
@@ -147,7 +149,7 @@ class MemoryQueue:
                 "message_id": message.message_id,
                 "reason": verdict.reason,
                 "error": verdict.error,
-                "attempts": message.attempt,
+                "attempts": attempts,
             },
         )
 
@@ -199,7 +201,8 @@ class MemoryConsumer:
 
     async def _run(self, message: _Message) -> None:
         if verdict := too_many_redeliveries(message.attempt, self._policy):
-            self._owner._dead_letter(self.queue, message, verdict)
+            # The deliveries so far were attempts; this one is not made.
+            self._owner._dead_letter(self.queue, message, verdict, message.attempt - 1)
             return
         delivery = Delivery(
             queue=self.queue,
@@ -216,7 +219,7 @@ class MemoryConsumer:
     def _settle_failure(self, message: _Message, exc: Exception) -> None:
         verdict = settle_failure(exc, message.attempt, self._policy)
         if verdict.dead:
-            self._owner._dead_letter(self.queue, message, verdict)
+            self._owner._dead_letter(self.queue, message, verdict, message.attempt)
             return
         log.info(
             "handler failed; will retry",
