@@ -85,7 +85,8 @@ class OutboxRelay:
         self.sweep_seconds = sweep_seconds
         self.retry_base_seconds = retry_base_seconds
         self.retry_max_seconds = retry_max_seconds
-        self.published = 0
+        self.published = 0  # messages confirmed since this relay was made
+        self.passes = 0  # completed passes of the background loop
         self._wakeup: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._commit_hook: object = None
@@ -176,6 +177,7 @@ class OutboxRelay:
                 # Backing off: commits do not cut the pause short.
                 await asyncio.sleep(pause)
                 continue
+            self.passes += 1
             if failures:
                 log.info("outbox relay publishing again", extra={"after_failures": failures})
                 failures = 0
