@@ -38,15 +38,9 @@ async def test_the_relay_publishes_committed_rows_and_never_rolled_back_ones(
     async with database.transaction() as session:
         await add_to_outbox(session, "support.routing", ChatOpened(chat_id="kept"), message_id="a")
 
-    class Abandoned(Exception):
-        pass
-
-    with pytest.raises(Abandoned):
-        async with database.transaction() as session:
-            await add_to_outbox(
-                session, "support.routing", ChatOpened(chat_id="gone"), message_id="b"
-            )
-            raise Abandoned
+    async with database.transaction() as session:
+        await add_to_outbox(session, "support.routing", ChatOpened(chat_id="gone"), message_id="b")
+        await session.rollback()
 
     assert await relay.run_once() == 1
     received = Recorder()
