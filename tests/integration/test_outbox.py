@@ -161,7 +161,7 @@ async def test_the_relay_survives_the_broker_going_down_and_publishes_when_it_is
         pytest.skip("rabbitmq-server is not installed (scripts/services up installs it)")
     rabbit = PrivateRabbit(tmp_path / "rabbit")
     await asyncio.to_thread(rabbit.start)
-    queue = RabbitQueue(rabbit.url)
+    queue, worker_queue = RabbitQueue(rabbit.url), RabbitQueue(rabbit.url)
     relay = OutboxRelay(
         queue,
         [RelationalOutbox(database)],
@@ -169,11 +169,13 @@ async def test_the_relay_survives_the_broker_going_down_and_publishes_when_it_is
         retry_base_seconds=0.1,
         retry_max_seconds=1.0,
     )
+    received = Recorder()
     try:
+        await worker_queue.consume("notify", received)
         relay.start()
         async with database.transaction() as session:
             await add_to_outbox(session, "notify", {"when": "before"}, message_id="before")
-        await eventually(lambda: relay.published == 1)
+        await eventually(lambda: len(received.deliveries) == 1)
 
         await asyncio.to_thread(rabbit.stop)
         async with database.transaction() as session:
@@ -184,16 +186,14 @@ async def test_the_relay_survives_the_broker_going_down_and_publishes_when_it_is
 
         await asyncio.to_thread(rabbit.start)
         await eventually(lambda: relay.published == 2, timeout=120)
-
-        received = Recorder()
-        await queue.consume("notify", received)
+        # The worker's consumer came back with the connection and takes it.
         await eventually(lambda: len(received.deliveries) == 2, timeout=60)
-        # "before" outlived the broker's restart: a persistent message on a durable queue.
-        assert sorted(d.message_id for d in received.deliveries) == ["before", "during"]
+        assert [d.message_id for d in received.deliveries] == ["before", "during"]
         assert all(row.published_at is not None for row in await _rows(database))
     finally:
         await relay.stop()
         await queue.close()
+        await worker_queue.close()
         await asyncio.to_thread(rabbit.stop)
 
 

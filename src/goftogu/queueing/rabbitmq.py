@@ -140,6 +140,8 @@ class RabbitQueue:
     async def publish(self, queue: str, body: Body, *, message_id: str | None = None) -> str:
         message_id = message_id or str(new_id())
         kind = body.type if isinstance(body, QueueMessage) else None
+        if isinstance(body, Mapping) and isinstance(body.get("type"), str):
+            kind = body["type"]
         await self._send(queue, encode_body(body), message_id, {}, kind=kind)
         return message_id
 
@@ -415,20 +417,23 @@ class RabbitConsumer:
 
     async def _settle(self, message: AbstractIncomingMessage, follow_up: Any) -> None:
         """Publish the follow-up copy (if any), then ack the original. When either
-        fails the original stays unacked and the broker delivers it again."""
+        fails the original goes back to the queue (or, on a dead channel, the
+        broker takes it back), to be delivered again."""
         try:
             if follow_up is not None:
                 await follow_up
             await message.ack()
         except (QueueUnavailable, *_BROKER_ERRORS) as exc:
             log.warning(
-                "could not settle a message; the broker will deliver it again",
+                "could not settle a message; it will be delivered again",
                 extra={
                     "queue": self.queue,
                     "message_id": _message_id(message),
                     "error": describe(exc),
                 },
             )
+            with contextlib.suppress(*_BROKER_ERRORS):
+                await message.nack(requeue=True)
 
     async def stop(self, grace: float = 30.0) -> None:
         if self._amqp_queue is not None and self._tag is not None:
