@@ -40,13 +40,15 @@ async def test_a_runner_hands_outbox_jobs_to_its_subscriptions_until_it_stops(
 
 
 async def test_the_embedded_gateway_relays_committed_jobs_into_its_queue(
-    gateway: Gateway,
+    gateway: Gateway, client: httpx.AsyncClient
 ) -> None:
     container = gateway.container
     async with container.database.transaction() as session:
         await add_to_outbox(session, NOTIFY, {"type": "ticket"}, message_id="from-request")
 
     await eventually(lambda: _depth(gateway, NOTIFY, 1))
+    metrics = (await client.get("/metrics")).text
+    assert 'goftogu_outbox_published_total{source="outbox"}' in metrics
 
 
 async def test_an_embedded_gateway_that_restarts_replays_jobs_its_queue_lost(

@@ -41,6 +41,7 @@ from aio_pika.abc import (
 )
 
 from goftogu.ids import new_id
+from goftogu.metrics import QUEUE_DELIVERIES, QUEUE_HANDLER_SECONDS
 from goftogu.queueing import (
     ATTEMPT_HEADER,
     ATTEMPTS_HEADER,
@@ -376,6 +377,7 @@ class RabbitConsumer:
         attempt = _int_header(message, ATTEMPT_HEADER, 1)
         if message.redelivered:
             # An earlier delivery ran unsettled: that counts as an attempt.
+            QUEUE_DELIVERIES.labels(self.queue, "unsettled").inc()
             attempt += 1
             verdict = too_many_redeliveries(attempt, self._policy)
             if verdict is not None:
@@ -394,9 +396,11 @@ class RabbitConsumer:
             headers=dict(message.headers or {}),
         )
         try:
-            await self._handler(delivery)
+            with QUEUE_HANDLER_SECONDS.labels(self.queue).time():
+                await self._handler(delivery)
         except Exception as exc:
             verdict = settle_failure(exc, attempt, self._policy)
+            QUEUE_DELIVERIES.labels(self.queue, "dead" if verdict.dead else "retry").inc()
             if verdict.dead:
                 follow_up = self._owner._dead_letter(self.queue, message, verdict, attempt)
             else:
@@ -413,6 +417,7 @@ class RabbitConsumer:
                 follow_up = self._owner._retry_later(self.queue, message, verdict, attempt + 1)
             await self._settle(message, follow_up)
         else:
+            QUEUE_DELIVERIES.labels(self.queue, "ack").inc()
             await self._settle(message, None)
 
     async def _settle(self, message: AbstractIncomingMessage, follow_up: Any) -> None:

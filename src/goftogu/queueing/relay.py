@@ -24,6 +24,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from goftogu.metrics import OUTBOX_FAILURES, OUTBOX_PUBLISHED
 from goftogu.queueing import Queue, QueueMessage
 from goftogu.queueing.failures import describe
 
@@ -130,7 +131,9 @@ class OutboxRelay:
                 (m, r) for m, r in zip(messages, results, strict=True) if not isinstance(r, str)
             ]
             await batch.mark_published(confirmed)
+            OUTBOX_PUBLISHED.labels(source.name).inc(len(confirmed))
             if failed:
+                OUTBOX_FAILURES.labels(source.name).inc()
                 error = failed[0][1]
                 await batch.mark_failed([m for m, _ in failed], describe(error))
         if failed:
