@@ -119,6 +119,10 @@ class RabbitQueue:
 
     async def _publish_channel(self) -> AbstractChannel:
         connection = await self._connect()
+        if not connection.connected.is_set():
+            # Fail fast while reconnecting: a caller may hold a lock (the SQLite
+            # relay holds the writer lock while it publishes).
+            raise QueueUnavailable("not connected to the broker (reconnecting)")
         async with self._lock:
             if self._channel is None or self._channel.is_closed:
                 self._channel = await connection.channel(
