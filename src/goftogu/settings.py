@@ -61,9 +61,32 @@ class Settings(BaseSettings):
         description="smtp:// (STARTTLS when offered) or smtps://; default: mail goes to the log",
     )
     mail_from: str = "goftogu <no-reply@goftogu.localhost>"
-    vapid_public_key: str | None = None
-    vapid_private_key: SecretStr | None = None
+    vapid_public_key: str | None = Field(
+        default=None, description="base64url P-256 public key (`goftogu vapid-keys` makes a pair)"
+    )
+    vapid_private_key: SecretStr | None = Field(
+        default=None, description="base64url raw P-256 private key (or PEM); unset: push off"
+    )
     vapid_subject: str = "mailto:admin@goftogu.localhost"
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="where users reach the web app; links in emails and push point here",
+    )
+    notify_language: Literal["en", "fa"] = Field(
+        default="en", description="language of notifications for users who chose none"
+    )
+    notify_digest_seconds: float = Field(
+        default=60,
+        gt=0,
+        description="messages to an offline user are gathered per conversation this long, "
+        "then sent as one email",
+    )
+    notify_send_lease_seconds: float = Field(
+        default=60,
+        gt=0,
+        description="a delivery being sent is left alone this long before another attempt "
+        "may take it over (after a crash)",
+    )
 
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET_KEY)
     access_token_ttl_seconds: int = Field(default=900, ge=30)
@@ -143,6 +166,8 @@ class Settings(BaseSettings):
             )
         if self.vapid_public_key and not self.vapid_private_key:
             problems.append("GOFTOGU_VAPID_PRIVATE_KEY is missing while a public key is set")
+        if self.vapid_private_key and not self.vapid_public_key:
+            problems.append("GOFTOGU_VAPID_PUBLIC_KEY is missing while a private key is set")
         return problems
 
 
