@@ -19,6 +19,10 @@ from goftogu.identity.accounts import Accounts
 from goftogu.identity.auth import Authentication, AuthRules
 from goftogu.identity.passwords import PasswordHashes
 from goftogu.identity.tokens import AccessTokens
+from goftogu.notifications.notifier import Notifier
+from goftogu.notifications.ports import MemoryPresence, MuteSettings, NoMutes, UserPresence
+from goftogu.notifications.preferences import NotificationPreferences
+from goftogu.notifications.subscriptions import PushSubscriptions
 from goftogu.queueing import Queue, QueuePolicy, Subscription
 from goftogu.queueing.memory import MemoryQueue
 from goftogu.queueing.outbox import RelationalOutbox
@@ -54,6 +58,13 @@ class Container:
     subscriptions: list[Subscription] = field(default_factory=list)
     accounts: Accounts = field(init=False)
     auth: Authentication = field(init=False)
+    # Who has a live connection: the presence domain replaces this in-process one.
+    user_presence: UserPresence = field(default_factory=MemoryPresence)
+    # Who muted which conversation: the messaging domain replaces this.
+    mute_settings: MuteSettings = field(default_factory=NoMutes)
+    notification_preferences: NotificationPreferences = field(init=False)
+    push_subscriptions: PushSubscriptions = field(init=False)
+    notifier: Notifier = field(init=False)
     _exit: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     async def aclose(self) -> None:
@@ -98,6 +109,7 @@ async def build_container(
         _connect_backends(container)
         _build_queueing(container)
         _build_identity(container)
+        _build_notifications(container)
     except BaseException:
         await container.aclose()
         raise
@@ -207,4 +219,62 @@ def _build_identity(container: Container) -> None:
         container.rate_limiter,
         rules,
         settings.refresh_token_ttl_seconds,
+    )
+
+
+def _build_notifications(container: Container) -> None:
+    """Preferences and subscriptions (used by the API), and the ``notify`` consumer
+    (run by ``goftogu notifier``, or by ``serve`` in embedded mode)."""
+    from goftogu.notifications.compose import Links
+    from goftogu.notifications.dispatch import Dispatcher
+    from goftogu.notifications.ledger import Ledger
+    from goftogu.notifications.mail import LogMailer, Mailer, SmtpMailer
+    from goftogu.notifications.planner import Planner
+    from goftogu.notifications.webpush import PushSender, VapidKeys, WebPushSender
+    from goftogu.queueing import NOTIFY
+
+    settings, database = container.settings, container.database
+    container.notification_preferences = NotificationPreferences(database)
+    container.push_subscriptions = PushSubscriptions(
+        database,
+        vapid_public_key=settings.vapid_public_key if settings.push_configured else None,
+        endpoints=settings.push_endpoint_hosts,
+    )
+    mailer: Mailer = SmtpMailer(settings.smtp_url) if settings.smtp_url else LogMailer()
+    pusher: PushSender | None = None
+    if settings.vapid_public_key and settings.vapid_private_key:
+        keys = VapidKeys.parse(
+            settings.vapid_public_key,
+            settings.vapid_private_key.get_secret_value(),
+            settings.vapid_subject,
+        )
+        pusher = WebPushSender(keys)
+    planner = Planner(
+        database,
+        presence=container.user_presence,
+        mutes=container.mute_settings,
+        digest_seconds=settings.notify_digest_seconds,
+        push_enabled=pusher is not None,
+    )
+    dispatcher = Dispatcher(
+        database,
+        Ledger(database, lease_seconds=settings.notify_send_lease_seconds),
+        mailer=mailer,
+        pusher=pusher,
+        mail_from=settings.mail_from,
+        links=Links(settings.public_url),
+        default_language=settings.notify_language,
+    )
+    container.notifier = Notifier(planner, dispatcher)
+    container.subscriptions.append(
+        Subscription(
+            NOTIFY,
+            container.notifier.handle,
+            prefetch=settings.queue_prefetch,
+            policy=QueuePolicy(
+                max_attempts=settings.notify_max_attempts,
+                retry_base_seconds=settings.notify_retry_base_seconds,
+                retry_max_seconds=settings.notify_retry_max_seconds,
+            ),
+        )
     )

@@ -156,5 +156,8 @@ class NotificationDigestItem(Entity):
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     message_id: Mapped[str] = mapped_column(String(64))
     sender_id: Mapped[uuid.UUID | None]
+    message_type: Mapped[str] = mapped_column(
+        String(8), default="text", server_default=text("'text'")
+    )
     preview: Mapped[str] = mapped_column(String(1000))
     sent_at: Mapped[datetime]

@@ -2,10 +2,10 @@
 
 Email bodies are ``string.Template`` files (``digest.txt``, ``digest.html``,
 ``item.*``, ``layout.html``); every phrase lives in ``<language>.ini``, so a
-translation is one file. HTML gets every value escaped, user content in
-``<bdi>`` or a block with its own ``dir`` (bidi isolates in plain text), and the document ``dir="rtl"`` for
-right-to-left languages; plain text marks right-to-left paragraphs (see
-``bidi``).
+translation is one file. HTML gets every value escaped, names in ``<bdi>``,
+each quoted message in a block with its own ``dir``, and the document
+``dir="rtl"`` for right-to-left languages; plain text gets bidi isolates around
+names and marks on right-to-left paragraphs (see ``bidi``).
 """
 
 from __future__ import annotations

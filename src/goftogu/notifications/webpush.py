@@ -7,7 +7,6 @@ or 410 means the browser dropped the subscription: the caller forgets it.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 from dataclasses import dataclass
@@ -137,12 +136,15 @@ class WebPushSender:
         import aiohttp
         from pywebpush import WebPushException, webpush_async
 
-        headers = {"Urgency": urgency}
+        headers: dict[str, str] = {"Urgency": urgency}
         if topic:
             headers["Topic"] = topic
         try:
             await webpush_async(
-                {"endpoint": target.endpoint, "keys": {"p256dh": target.p256dh, "auth": target.auth}},
+                {
+                    "endpoint": target.endpoint,
+                    "keys": {"p256dh": target.p256dh, "auth": target.auth},
+                },
                 data=json.dumps(payload, ensure_ascii=False),
                 vapid_private_key=self._vapid,
                 # a fresh dict each time: pywebpush writes `aud` and `exp` into it
@@ -154,7 +156,7 @@ class WebPushSender:
             )
         except WebPushException as exc:
             raise _push_failure(exc.status_code, exc.retry_after, exc.message) from exc
-        except (aiohttp.ClientError, OSError, TimeoutError, asyncio.TimeoutError) as exc:
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             raise TransientFailure(f"push service unreachable: {type(exc).__name__}") from exc
 
 

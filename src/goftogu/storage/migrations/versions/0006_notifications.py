@@ -190,6 +190,9 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Uuid(), nullable=False),
         sa.Column("message_id", sa.String(length=64), nullable=False),
         sa.Column("sender_id", sa.Uuid(), nullable=True),
+        sa.Column(
+            "message_type", sa.String(length=8), server_default=sa.text("'text'"), nullable=False
+        ),
         sa.Column("preview", sa.String(length=1000), nullable=False),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("id", sa.Uuid(), nullable=False),
