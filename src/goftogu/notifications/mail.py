@@ -54,13 +54,14 @@ def build_email(
     message["To"] = recipient
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = message_id
-    message["Content-Language"] = content.language
     # RFC 3834: no vacation replies to a notification.
     message["Auto-Submitted"] = "auto-generated"
     message["X-Auto-Response-Suppress"] = "All"
     message["X-Goftogu-Notification"] = kind
     message.set_content(content.text, subtype="plain", charset="utf-8")
     message.add_alternative(content.html, subtype="html", charset="utf-8")
+    # After the body: setting content clears Content-* headers.
+    message["Content-Language"] = content.language
     return message
 
 

@@ -32,7 +32,7 @@ MAX_SUBSCRIPTIONS_PER_USER = 20
 
 def _unb64url(text: str) -> bytes:
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        return base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
     except (binascii.Error, ValueError) as exc:
         raise InvalidPushSubscription("The keys must be base64url.") from exc
 
