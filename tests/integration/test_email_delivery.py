@@ -161,7 +161,7 @@ async def test_a_deferred_recipient_is_a_transient_failure(smtp: SmtpServer) -> 
 
 
 async def test_an_unreachable_server_is_a_transient_failure() -> None:
-    with pytest.raises(TransientFailure, match="unreachable|unavailable"):
+    with pytest.raises(TransientFailure, match=r"unreachable|unavailable"):
         await SmtpMailer(f"smtp://127.0.0.1:{free_port()}").send(
             email_to("maryam@example.com", digest())
         )

@@ -28,8 +28,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     )
 
 
-def browser(token: str = "device-1") -> dict[str, object]:
-    return Browser(FCM + token).subscription
+def browser(device: str = "device-1") -> dict[str, object]:
+    return Browser(FCM + device).subscription
 
 
 async def count_subscriptions(gateway: Gateway) -> int:

@@ -61,7 +61,7 @@ class Received:
 class _Handler:
     server: SmtpServer
 
-    async def handle_RCPT(  # noqa: N802 (aiosmtpd's hook name)
+    async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
     ) -> str:
         refusal = self.server.refuse.get(address.lower())
@@ -70,9 +70,7 @@ class _Handler:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(  # noqa: N802
-        self, server: Any, session: Any, envelope: Any
-    ) -> str:
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         received = Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content)
         if self.server.on_data is not None:
             answer = self.server.on_data(received)
