@@ -270,7 +270,6 @@ def _build_notifications(container: Container) -> None:
         Subscription(
             NOTIFY,
             container.notifier.handle,
-            prefetch=settings.queue_prefetch,
             policy=QueuePolicy(
                 max_attempts=settings.notify_max_attempts,
                 retry_base_seconds=settings.notify_retry_base_seconds,
