@@ -377,9 +377,9 @@ async def test_smtp_down_for_a_while_then_every_email_arrives_exactly_once(
     database_url: str, tmp_path: Path, request: pytest.FixtureRequest, queue: str
 ) -> None:
     broker_url = request.getfixturevalue("broker_url") if queue == "rabbitmq" else None
-    async for world in make_world(
+    async with running_world(
         database_url, tmp_path, broker_url=broker_url, smtp_running=False
-    ):
+    ) as world:
         operators = [await world.user(f"op{n}", role=Role.operator) for n in range(3)]
         tickets = [
             TicketCreated(chat_id=f"chat-{n}", customer_name="M", preview="?", created_at=NOW)
