@@ -3,6 +3,7 @@ planner and dispatcher, and what the SMTP server and the push service receive.""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
@@ -405,3 +406,60 @@ async def test_smtp_down_for_a_while_then_every_email_arrives_exactly_once(
 async def _all_attempted(world: NotifyWorld, count: int, attempts: int) -> bool:
     deliveries = await world.deliveries()
     return len(deliveries) == count and all(d.attempts >= attempts for d in deliveries)
+
+
+class MutedFor:
+    """The ``MuteSettings`` port as the messaging domain will answer it, over a set of
+    (conversation, user) pairs (messaging is not on this branch yet)."""
+
+    def __init__(self, *muted: tuple[str, Any]) -> None:
+        self.muted = {(conversation, user.id) for conversation, user in muted}
+
+    async def muted_among(
+        self, conversation: str, user_ids: Collection[Any], at: datetime
+    ) -> set[Any]:
+        return {user_id for user_id in user_ids if (conversation, user_id) in self.muted}
+
+
+async def test_a_muted_conversation_is_not_notified_but_others_are(world: NotifyWorld) -> None:
+    sara, maryam = await world.user("sara"), await world.user("maryam")
+    await world.subscribe(maryam)
+    world.container.notifier.planner.mutes = MutedFor((GROUP, maryam))
+
+    await world.handle(message(sara, [maryam], "muted room"))
+    assert await world.deliveries() == []
+    assert await world.digests() == []
+
+    await world.handle(message(sara, [maryam], "other room", conversation=OTHER_GROUP))
+    assert [d.channel for d in await world.deliveries()] == ["push"]
+    assert [d.conversation for d in await world.digests()] == [OTHER_GROUP]
+
+
+async def test_muting_during_the_window_cancels_the_email(world: NotifyWorld) -> None:
+    sara, maryam = await world.user("sara"), await world.user("maryam")
+    await world.handle(message(sara, [maryam], "hello"))
+    world.container.notifier.planner.mutes = MutedFor((GROUP, maryam))
+
+    await world.end_digest_windows()
+    await eventually(lambda: _digest_outcome(world, "online_or_muted"))
+    assert await world.deliveries() == []
+
+
+async def test_the_embedded_gateway_runs_the_notifier_and_logs_email_without_smtp(
+    database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from goftogu.gateway import create_gateway
+
+    caplog.set_level(logging.INFO, logger="goftogu.notifications.mail")
+    gateway = create_gateway(make_settings(database_url, tmp_path, outbox_sweep_seconds=0.1))
+    async with gateway.api.router.lifespan_context(gateway.api):
+        world = NotifyWorld(gateway.container, SmtpServer(), push=None)
+        await world.user("op", role=Role.operator)
+        await world.trigger(TicketCreated(chat_id="c1", customer_name="مینا", created_at=NOW))
+        await eventually(lambda: _logged(caplog, "New ticket from مینا"))
+        [delivery] = await world.deliveries()
+    assert delivery.status == "sent"
+
+
+def _logged(caplog: pytest.LogCaptureFixture, subject: str) -> bool:
+    return any(r.__dict__.get("mail_subject") == subject for r in caplog.records)

@@ -42,7 +42,7 @@ def principal(user: User) -> Principal:
 class NotifyWorld:
     container: Container
     smtp: SmtpServer
-    push: PushService
+    push: PushService | None
     browsers: dict[uuid.UUID, list[Browser]] = field(default_factory=dict)
     in_flight: int = 0
     done: set[str] = field(default_factory=set)  # message ids whose handler settled them
@@ -101,6 +101,7 @@ class NotifyWorld:
         return user
 
     async def subscribe(self, user: User, answer: int = 201) -> Browser:
+        assert self.push is not None
         browser = self.push.browser(answer)
         await self.container.push_subscriptions.subscribe(
             principal(user), PushSubscriptionCreate.model_validate(browser.subscription), "test"

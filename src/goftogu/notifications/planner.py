@@ -92,8 +92,8 @@ class Planner:
         push_enabled: bool,
     ) -> None:
         self._db = database
-        self._presence = presence
-        self._mutes = mutes
+        self.presence = presence
+        self.mutes = mutes
         self._window = timedelta(seconds=digest_seconds)
         self._push = push_enabled
 
@@ -315,11 +315,11 @@ class Planner:
         """Those of ``user_ids`` with no live connection who did not mute ``conversation``."""
         if not user_ids:
             return []
-        muted = await self._mutes.muted_among(conversation, user_ids, utcnow())
+        muted = await self.mutes.muted_among(conversation, user_ids, utcnow())
         return [
             user_id
             for user_id in sorted(user_ids - muted)
-            if not await self._presence.is_online(user_id)
+            if not await self.presence.is_online(user_id)
         ]
 
     async def _recipients(
