@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from goftogu.broadcast import Broadcaster, NoBroadcast
@@ -265,7 +266,12 @@ def _build_notifications(container: Container) -> None:
         links=Links(settings.public_url),
         default_language=settings.notify_language,
     )
-    container.notifier = Notifier(planner, dispatcher)
+    container.notifier = Notifier(
+        planner,
+        dispatcher,
+        database=database,
+        retention=timedelta(days=settings.notify_retention_days),
+    )
     container.subscriptions.append(
         Subscription(
             NOTIFY,

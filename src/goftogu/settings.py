@@ -96,6 +96,11 @@ class Settings(BaseSettings):
     )
     notify_retry_base_seconds: float = Field(default=2.0, gt=0)
     notify_retry_max_seconds: float = Field(default=600.0, gt=0)
+    notify_retention_days: float = Field(
+        default=30,
+        gt=0,
+        description="finished deliveries and closed digests are deleted after this long",
+    )
     notify_send_lease_seconds: float = Field(
         default=60,
         gt=0,

@@ -22,13 +22,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from goftogu.ids import new_id
 from goftogu.notifications.jobs import DeliveryDue
-from goftogu.notifications.models import Channel, DeliveryStatus, NotificationDelivery
+from goftogu.notifications.models import (
+    Channel,
+    DeliveryStatus,
+    NotificationDelivery,
+    NotificationDigest,
+)
 from goftogu.queueing import NOTIFY
 from goftogu.queueing.outbox import add_to_outbox
 from goftogu.storage.database import Database
@@ -177,3 +182,23 @@ class Ledger:
     ) -> None:
         async with self._db.transaction() as session:
             await self.finish(session, claimed, status, error)
+
+
+async def purge_finished(database: Database, older_than: timedelta) -> int:
+    """Delete finished deliveries and closed digests (with their items) last touched
+    more than ``older_than`` ago; returns how many rows went. Their idempotency keys
+    go with them: a job older than that is not expected to come back."""
+    cutoff = utcnow() - older_than
+    async with database.transaction() as session:
+        deliveries = await session.execute(
+            delete(NotificationDelivery).where(
+                NotificationDelivery.status.in_([status.value for status in _FINISHED]),
+                NotificationDelivery.updated_at < cutoff,
+            )
+        )
+        digests = await session.execute(
+            delete(NotificationDigest).where(
+                NotificationDigest.closed_at.is_not(None), NotificationDigest.closed_at < cutoff
+            )
+        )
+    return int(getattr(deliveries, "rowcount", 0) or 0) + int(getattr(digests, "rowcount", 0) or 0)

@@ -12,7 +12,10 @@ digests) or the dispatcher (one delivery). Outcomes for the queue:
 
 from __future__ import annotations
 
+import logging
 import math
+import time
+from datetime import timedelta
 
 from goftogu.notifications.dispatch import DeliveryBusy, Dispatcher
 from goftogu.notifications.failures import PermanentFailure, TransientFailure
@@ -25,8 +28,12 @@ from goftogu.notifications.jobs import (
     OperatorReplied,
     TicketCreated,
 )
+from goftogu.notifications.ledger import purge_finished
 from goftogu.notifications.planner import NotYet, Planner
 from goftogu.queueing import Delivery, Reject, Retry
+from goftogu.storage.database import Database
+
+log = logging.getLogger(__name__)
 
 
 def _whole_seconds(seconds: float | None) -> float | None:
@@ -35,13 +42,26 @@ def _whole_seconds(seconds: float | None) -> float | None:
 
 
 class Notifier:
-    def __init__(self, planner: Planner, dispatcher: Dispatcher) -> None:
+    def __init__(
+        self,
+        planner: Planner,
+        dispatcher: Dispatcher,
+        *,
+        database: Database,
+        retention: timedelta,
+        purge_every: float = 3600.0,
+    ) -> None:
         self.planner = planner
         self.dispatcher = dispatcher
+        self._db = database
+        self._retention = retention
+        self._purge_every = purge_every
+        self._next_purge = time.monotonic() + purge_every
 
     async def handle(self, delivery: Delivery) -> None:
         """The ``notify`` queue's handler."""
         job: NotifyJob = delivery.parse(NotifyJob)
+        await self._purge_if_due()
         try:
             await self._run(job)
         except TransientFailure as failure:
@@ -50,6 +70,15 @@ class Notifier:
             raise Reject(failure.reason) from failure
         except (DeliveryBusy, NotYet) as wait:
             raise Retry(_whole_seconds(wait.seconds), str(wait)) from wait
+
+    async def _purge_if_due(self) -> None:
+        """Old deliveries and digests go, at most once per ``purge_every`` per process."""
+        if time.monotonic() < self._next_purge:
+            return
+        self._next_purge = time.monotonic() + self._purge_every
+        purged = await purge_finished(self._db, self._retention)
+        if purged:
+            log.info("old notification records deleted", extra={"rows": purged})
 
     async def _run(self, job: NotifyJob) -> None:
         if isinstance(job, DeliveryDue):
