@@ -456,10 +456,35 @@ async def test_the_embedded_gateway_runs_the_notifier_and_logs_email_without_smt
         world = NotifyWorld(gateway.container, SmtpServer(), push=None)
         await world.user("op", role=Role.operator)
         await world.trigger(TicketCreated(chat_id="c1", customer_name="مینا", created_at=NOW))
-        await eventually(lambda: _logged(caplog, "New ticket from مینا"))
-        [delivery] = await world.deliveries()
-    assert delivery.status == "sent"
+        await eventually(lambda: _all_sent(world, 1))
+    assert _logged(caplog, "New ticket from مینا")
+
+
+async def _all_sent(world: NotifyWorld, count: int) -> bool:
+    deliveries = await world.deliveries()
+    return len(deliveries) == count and all(d.status == "sent" for d in deliveries)
 
 
 def _logged(caplog: pytest.LogCaptureFixture, subject: str) -> bool:
     return any(r.__dict__.get("mail_subject") == subject for r in caplog.records)
+
+
+async def test_each_away_member_of_a_group_gets_one_digest_of_every_message(
+    world: NotifyWorld,
+) -> None:
+    sara = await world.user("sara")
+    members = [await world.user(f"member{n}") for n in range(3)]
+    await world.handle(message(sara, [sara, *members[:2]], "first", number=1))
+    await world.handle(message(sara, [sara, *members], "second", number=2))
+    await world.handle(message(sara, [sara, *members], "second", number=2))  # redelivered
+
+    digests = await world.digests()
+    assert sorted(d.user_id for d in digests) == sorted(m.id for m in members)
+    items = await world.digest_items()
+    per_member = {m.id: sorted(i.preview for i in items if i.user_id == m.id) for m in members}
+    assert per_member == {
+        members[0].id: ["first", "second"],
+        members[1].id: ["first", "second"],
+        members[2].id: ["second"],
+    }
+    assert len({i.digest_id for i in items}) == 3

@@ -107,7 +107,8 @@ class Planner:
         context = job.model_dump(mode="json")
         item = _Item(job.message_id, job.sender_id, job.preview, job.created_at, job.message_type)
         async with self._db.transaction() as session:
-            for recipient in await self._recipients(session, away):
+            recipients = await self._recipients(session, away)
+            for recipient in recipients:
                 await self._plan_push(
                     session,
                     f"message:{job.message_id}",
@@ -115,15 +116,14 @@ class Planner:
                     recipient,
                     context,
                 )
-                if recipient.wants_email:
-                    await self._add_to_digest(
-                        session,
-                        recipient.user.id,
-                        job.conversation,
-                        NotificationKind.messages,
-                        job.conversation_title,
-                        item,
-                    )
+            await self._add_to_digests(
+                session,
+                [r.user.id for r in recipients if r.wants_email],
+                job.conversation,
+                NotificationKind.messages,
+                job.conversation_title,
+                item,
+            )
 
     async def operator_replied(self, job: OperatorReplied) -> None:
         """Tell the customer, if they are away: push now, email as a digest."""
@@ -133,20 +133,20 @@ class Planner:
         context = job.model_dump(mode="json")
         item = _Item(job.message_id, job.operator_id, job.preview, job.created_at)
         async with self._db.transaction() as session:
-            for recipient in await self._recipients(session, [job.customer_id]):
+            recipients = await self._recipients(session, [job.customer_id])
+            for recipient in recipients:
                 notification = f"reply:{job.chat_id}:{job.message_id}"
                 await self._plan_push(
                     session, notification, NotificationKind.support_reply, recipient, context
                 )
-                if recipient.wants_email:
-                    await self._add_to_digest(
-                        session,
-                        recipient.user.id,
-                        address,
-                        NotificationKind.support_replies,
-                        None,
-                        item,
-                    )
+            await self._add_to_digests(
+                session,
+                [r.user.id for r in recipients if r.wants_email],
+                address,
+                NotificationKind.support_replies,
+                None,
+                item,
+            )
 
     async def ticket_created(self, job: TicketCreated) -> None:
         """Tell every operator and admin: email and push."""
@@ -228,86 +228,107 @@ class Planner:
             extra={"digest_id": str(job.digest_id), "outcome": skip or "queued"},
         )
 
-    async def _add_to_digest(
+    async def _add_to_digests(
         self,
         session: AsyncSession,
-        user_id: uuid.UUID,
+        user_ids: list[uuid.UUID],
         conversation: str,
         kind: NotificationKind,
         title: str | None,
         item: _Item,
     ) -> None:
-        digest_id = await self._open_digest(session, user_id, conversation, kind, title)
-        now = utcnow()
-        await session.execute(
-            _insert(session)(NotificationDigestItem)
-            .values(
-                id=new_id(),
-                created_at=now,
-                updated_at=now,
-                digest_id=digest_id,
-                user_id=user_id,
-                message_id=item.message_id,
-                sender_id=item.sender_id,
-                message_type=item.message_type,
-                preview=item.preview[:1000],
-                sent_at=item.at,
+        """Add the message to each user's open digest of ``conversation`` (opening the
+        missing ones): a few statements per message, however large the group."""
+        for chunk in _chunks(sorted(user_ids)):
+            digests = await self._open_digests(session, chunk, conversation, kind, title)
+            now = utcnow()
+            rows = [
+                {
+                    "id": new_id(),
+                    "created_at": now,
+                    "updated_at": now,
+                    "digest_id": digests[user_id],
+                    "user_id": user_id,
+                    "message_id": item.message_id,
+                    "sender_id": item.sender_id,
+                    "message_type": item.message_type,
+                    "preview": item.preview[:1000],
+                    "sent_at": item.at,
+                }
+                for user_id in chunk
+            ]
+            await session.execute(
+                _insert(session)(NotificationDigestItem)
+                .values(rows)
+                .on_conflict_do_nothing(index_elements=["user_id", "message_id"])
             )
-            .on_conflict_do_nothing(index_elements=["user_id", "message_id"])
-        )
 
-    async def _open_digest(
+    async def _open_digests(
         self,
         session: AsyncSession,
-        user_id: uuid.UUID,
+        user_ids: list[uuid.UUID],
         conversation: str,
         kind: NotificationKind,
         title: str | None,
-    ) -> uuid.UUID:
-        """The user's open digest of ``conversation``, locked against closing while
-        this transaction adds to it; a new one (and the job that ends it) if none."""
-        open_digest = (
-            select(NotificationDigest.id)
-            .where(
-                NotificationDigest.user_id == user_id,
-                NotificationDigest.conversation == conversation,
-                NotificationDigest.closed_at.is_(None),
-            )
-            .with_for_update()
-        )
+    ) -> dict[uuid.UUID, uuid.UUID]:
+        """Each user's open digest of ``conversation``, locked against closing while
+        this transaction adds to it; new ones (with the job that ends each) where none
+        is open. Rows are locked and created in user order, so two transactions on the
+        same conversation wait for each other instead of deadlocking."""
+        found: dict[uuid.UUID, uuid.UUID] = {}
         for _ in range(_OPEN_DIGEST_TRIES):
-            existing = await session.scalar(open_digest)
-            if existing is not None:
-                return existing
+            missing = [user_id for user_id in user_ids if user_id not in found]
+            if not missing:
+                return found
+            rows = await session.execute(
+                select(NotificationDigest.user_id, NotificationDigest.id)
+                .where(
+                    NotificationDigest.user_id.in_(missing),
+                    NotificationDigest.conversation == conversation,
+                    NotificationDigest.closed_at.is_(None),
+                )
+                .order_by(NotificationDigest.user_id)
+                .with_for_update()
+            )
+            found.update({row[0]: row[1] for row in rows})
+            missing = [user_id for user_id in user_ids if user_id not in found]
+            if not missing:
+                return found
             now = utcnow()
-            created: uuid.UUID | None = await session.scalar(
+            created = await session.execute(
                 _insert(session)(NotificationDigest)
                 .values(
-                    id=new_id(),
-                    created_at=now,
-                    updated_at=now,
-                    user_id=user_id,
-                    conversation=conversation,
-                    kind=kind.value,
-                    title=title,
-                    due_at=now + self._window,
+                    [
+                        {
+                            "id": new_id(),
+                            "created_at": now,
+                            "updated_at": now,
+                            "user_id": user_id,
+                            "conversation": conversation,
+                            "kind": kind.value,
+                            "title": title,
+                            "due_at": now + self._window,
+                        }
+                        for user_id in missing
+                    ]
                 )
                 .on_conflict_do_nothing(
                     index_elements=["user_id", "conversation"],
                     index_where=NotificationDigest.closed_at.is_(None),
                 )
-                .returning(NotificationDigest.id)
+                .returning(NotificationDigest.user_id, NotificationDigest.id)
             )
-            if created is not None:
+            for user_id, digest_id in created:
+                found[user_id] = digest_id
                 await add_to_outbox(
                     session,
                     NOTIFY,
-                    DigestDue(digest_id=created),
-                    message_id=f"digest_due:{created}",
+                    DigestDue(digest_id=digest_id),
+                    message_id=f"digest_due:{digest_id}",
                     delay=self._window.total_seconds(),
                 )
-                return created
-        raise RuntimeError("could not open a digest: it kept changing under us")
+        # Another transaction kept opening and closing the same digests: retry the job.
+        raise RuntimeError("could not open the digests: they kept changing under us")
 
     # --- recipients ------------------------------------------------------------
 
@@ -360,6 +381,11 @@ class Planner:
                 subscription_id=subscription.id,
                 context=context,
             )
+
+
+def _chunks(values: list[uuid.UUID], size: int = 500) -> list[list[uuid.UUID]]:
+    """Slices small enough for any database's limit on statement parameters."""
+    return [values[start : start + size] for start in range(0, len(values), size)]
 
 
 @dataclass(frozen=True)
