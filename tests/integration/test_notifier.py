@@ -254,7 +254,7 @@ async def test_an_operator_reply_emails_the_away_customer_who_gave_an_address(
     await eventually(world.settled)
 
     [email] = world.emails_to("mina@example.com")
-    assert email.message["Subject"] == "یک پاسخ تازه از پشتیبانی: پشتیبانی"
+    assert email.message["Subject"] == "یک پاسخ تازه از پشتیبانی"
     html = email.body("html")
     assert '<html lang="fa" dir="rtl">' in html
     assert "سلام، پیگیری کردیم؛ فردا می‌رسد." in html
@@ -488,3 +488,17 @@ async def test_each_away_member_of_a_group_gets_one_digest_of_every_message(
         members[2].id: ["second"],
     }
     assert len({i.digest_id for i in items}) == 3
+
+
+async def test_a_direct_chat_digest_is_named_after_the_one_who_wrote(world: NotifyWorld) -> None:
+    sara = await world.user("sara", display_name="Sara")
+    maryam = await world.user("maryam")
+    chat = "single:0190a0c0-0000-7000-8000-000000000003"
+    for n, text in enumerate(("hi", "are you free at 10?")):
+        await world.handle(message(sara, [maryam], text, conversation=chat, title=None, number=n))
+
+    await world.end_digest_windows()
+    await eventually(world.settled)
+    [email] = world.emails_to("maryam@example.com")
+    assert email.message["Subject"] == "2 new messages from Sara"
+    assert f"https://chat.example/conversations/{chat}" in email.body("plain")

@@ -128,13 +128,18 @@ async def compose_email(
         )
         for i in items
     ]
+    phrases: str = digest.kind
     if digest.kind == NotificationKind.support_replies:
         title = phrase(language, "common", "support_title")
         url = links.support_chat(digest.conversation.partition(":")[2])
     else:
-        title = digest.title or (lines[0].sender if lines else name_of(None, language))
         url = links.conversation(digest.conversation)
-    return render_email(digest.kind, language, lines, url=url, title=title, **common)
+        if digest.conversation.startswith("single:"):
+            # A direct chat is named after the one who wrote.
+            phrases, title = "direct_messages", lines[0].sender if lines else ""
+        else:
+            title = digest.title or name_of(None, language)
+    return render_email(phrases, language, lines, url=url, title=title, **common)
 
 
 async def compose_push(

@@ -152,7 +152,8 @@ def render_email(
     **names: str,
 ) -> EmailContent:
     """The subject and both bodies of an email of ``kind`` (a section of the phrase
-    files: ``messages``, ``support_replies``, ``ticket_created``) quoting ``lines``.
+    files: ``messages``, ``direct_messages``, ``support_replies``, ``ticket_created``)
+    quoting ``lines``.
     ``names`` are user-given values the phrases mention (``title``, ``customer_name``)."""
     names = {**names, "recipient_name": recipient_name}
     counted = {"count_phrase": count_phrase(language, kind, len(lines))}
