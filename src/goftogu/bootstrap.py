@@ -21,7 +21,7 @@ from goftogu.identity.auth import Authentication, AuthRules
 from goftogu.identity.passwords import PasswordHashes
 from goftogu.identity.tokens import AccessTokens
 from goftogu.notifications.notifier import Notifier
-from goftogu.notifications.ports import MemoryPresence, MuteSettings, NoMutes, UserPresence
+from goftogu.notifications.ports import MemoryOnlineUsers, MuteSettings, NoMutes, OnlineUsers
 from goftogu.notifications.preferences import NotificationPreferences
 from goftogu.notifications.subscriptions import PushSubscriptions
 from goftogu.queueing import Queue, QueuePolicy, Subscription
@@ -60,7 +60,7 @@ class Container:
     accounts: Accounts = field(init=False)
     auth: Authentication = field(init=False)
     # Who has a live connection: the presence domain replaces this in-process one.
-    user_presence: UserPresence = field(default_factory=MemoryPresence)
+    online_users: OnlineUsers = field(default_factory=MemoryOnlineUsers)
     # Who muted which conversation: the messaging domain replaces this.
     mute_settings: MuteSettings = field(default_factory=NoMutes)
     notification_preferences: NotificationPreferences = field(init=False)
@@ -252,7 +252,7 @@ def _build_notifications(container: Container) -> None:
         pusher = WebPushSender(keys)
     planner = Planner(
         database,
-        presence=container.user_presence,
+        presence=container.online_users,
         mutes=container.mute_settings,
         digest_seconds=settings.notify_digest_seconds,
         push_enabled=pusher is not None,

@@ -22,7 +22,7 @@ from goftogu.notifications.models import (
     NotificationDigest,
     NotificationDigestItem,
 )
-from goftogu.notifications.ports import MemoryPresence
+from goftogu.notifications.ports import MemoryOnlineUsers
 from goftogu.notifications.schemas import NotificationSettingsUpdate, PushSubscriptionCreate
 from goftogu.notifications.triggers import enqueue_notification
 from goftogu.queueing import NOTIFY, Delivery, Handler, Reject, Subscription
@@ -70,9 +70,9 @@ class NotifyWorld:
         return handler
 
     @property
-    def presence(self) -> MemoryPresence:
-        presence = self.container.user_presence
-        assert isinstance(presence, MemoryPresence)
+    def presence(self) -> MemoryOnlineUsers:
+        presence = self.container.online_users
+        assert isinstance(presence, MemoryOnlineUsers)
         return presence
 
     async def user(

@@ -41,7 +41,7 @@ from goftogu.notifications.models import (
     NotificationKind,
     PushSubscription,
 )
-from goftogu.notifications.ports import MuteSettings, UserPresence
+from goftogu.notifications.ports import MuteSettings, OnlineUsers
 from goftogu.notifications.preferences import DEFAULT_PREFERENCES, Preferences, preferences_of
 from goftogu.queueing import NOTIFY
 from goftogu.queueing.outbox import add_to_outbox
@@ -86,7 +86,7 @@ class Planner:
         self,
         database: Database,
         *,
-        presence: UserPresence,
+        presence: OnlineUsers,
         mutes: MuteSettings,
         digest_seconds: float,
         push_enabled: bool,

@@ -1,7 +1,7 @@
 """What the notifier needs from other domains, as small ports.
 
-- ``UserPresence``: whether a user has a live connection right now. The
-  presence domain implements it (Redis in production); ``MemoryPresence``
+- ``OnlineUsers``: whether a user has a live connection right now. The
+  presence domain implements it (Redis in production); ``MemoryOnlineUsers``
   below is the minimal in-process one for a single embedded process.
 - ``MuteSettings``: who muted a conversation. The messaging domain
   implements it over its per-user ``muted_until``; ``NoMutes`` is the
@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Protocol
 
 
-class UserPresence(Protocol):
+class OnlineUsers(Protocol):
     async def is_online(self, user_id: uuid.UUID) -> bool:
         """Whether ``user_id`` has at least one live connection (on any node)."""
         ...
@@ -32,7 +32,7 @@ class MuteSettings(Protocol):
         ...
 
 
-class MemoryPresence:
+class MemoryOnlineUsers:
     """Live connections counted in this process: right for the embedded single
     process, where every connection lands here. Transports call ``connected`` and
     ``disconnected`` once per connection."""
