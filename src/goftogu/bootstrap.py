@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from goftogu.broadcast import Broadcaster, NoBroadcast
@@ -19,6 +20,10 @@ from goftogu.identity.accounts import Accounts
 from goftogu.identity.auth import Authentication, AuthRules
 from goftogu.identity.passwords import PasswordHashes
 from goftogu.identity.tokens import AccessTokens, Principal
+from goftogu.notifications.notifier import Notifier
+from goftogu.notifications.ports import MuteSettings, NoMutes, OnlineUsers
+from goftogu.notifications.preferences import NotificationPreferences
+from goftogu.notifications.subscriptions import PushSubscriptions
 from goftogu.presence.users import ConnectionStore, UserPresence
 from goftogu.presence.users_memory import MemoryConnectionStore
 from goftogu.queueing import Queue, QueuePolicy, Subscription
@@ -59,6 +64,13 @@ class Container:
     subscriptions: list[Subscription] = field(default_factory=list)
     accounts: Accounts = field(init=False)
     auth: Authentication = field(init=False)
+    # Who has a live connection: the presence domain replaces this in-process one.
+    online_users: OnlineUsers = field(init=False)
+    # Who muted which conversation: the messaging domain replaces this.
+    mute_settings: MuteSettings = field(default_factory=NoMutes)
+    notification_preferences: NotificationPreferences = field(init=False)
+    push_subscriptions: PushSubscriptions = field(init=False)
+    notifier: Notifier = field(init=False)
     _exit: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     async def aclose(self) -> None:
@@ -104,6 +116,7 @@ async def build_container(
         _build_queueing(container)
         _build_identity(container)
         _build_presence(container)
+        _build_notifications(container)
     except BaseException:
         await container.aclose()
         raise
@@ -239,6 +252,7 @@ def _build_presence(container: Container) -> None:
         lease_seconds=container.settings.presence_lease_seconds,
     )
     container.presence = presence
+    container.online_users = presence
     bindings = container.socket_bindings
 
     async def connected(principal: Principal, sid: str) -> None:
@@ -249,3 +263,65 @@ def _build_presence(container: Container) -> None:
 
     bindings.on_connect.append(connected)
     bindings.on_disconnect.append(disconnected)
+
+
+def _build_notifications(container: Container) -> None:
+    """Preferences and subscriptions (used by the API), and the ``notify`` consumer
+    (run by ``goftogu notifier``, or by ``serve`` in embedded mode)."""
+    from goftogu.notifications.compose import Links
+    from goftogu.notifications.dispatch import Dispatcher
+    from goftogu.notifications.ledger import Ledger
+    from goftogu.notifications.mail import LogMailer, Mailer, SmtpMailer
+    from goftogu.notifications.planner import Planner
+    from goftogu.notifications.webpush import PushSender, VapidKeys, WebPushSender
+    from goftogu.queueing import NOTIFY
+
+    settings, database = container.settings, container.database
+    container.notification_preferences = NotificationPreferences(database)
+    container.push_subscriptions = PushSubscriptions(
+        database,
+        vapid_public_key=settings.vapid_public_key if settings.push_configured else None,
+        endpoints=settings.push_endpoint_hosts,
+    )
+    mailer: Mailer = SmtpMailer(settings.smtp_url) if settings.smtp_url else LogMailer()
+    pusher: PushSender | None = None
+    if settings.vapid_public_key and settings.vapid_private_key:
+        keys = VapidKeys.parse(
+            settings.vapid_public_key,
+            settings.vapid_private_key.get_secret_value(),
+            settings.vapid_subject,
+        )
+        pusher = WebPushSender(keys)
+    planner = Planner(
+        database,
+        presence=container.online_users,
+        mutes=container.mute_settings,
+        digest_seconds=settings.notify_digest_seconds,
+        push_enabled=pusher is not None,
+    )
+    dispatcher = Dispatcher(
+        database,
+        Ledger(database, lease_seconds=settings.notify_send_lease_seconds),
+        mailer=mailer,
+        pusher=pusher,
+        mail_from=settings.mail_from,
+        links=Links(settings.public_url),
+        default_language=settings.notify_language,
+    )
+    container.notifier = Notifier(
+        planner,
+        dispatcher,
+        database=database,
+        retention=timedelta(days=settings.notify_retention_days),
+    )
+    container.subscriptions.append(
+        Subscription(
+            NOTIFY,
+            container.notifier.handle,
+            policy=QueuePolicy(
+                max_attempts=settings.notify_max_attempts,
+                retry_base_seconds=settings.notify_retry_base_seconds,
+                retry_max_seconds=settings.notify_retry_max_seconds,
+            ),
+        )
+    )

@@ -136,3 +136,13 @@ class ServiceUnavailable(DomainError):
     code = "service_unavailable"
     status = 503
     default_message = "A backend service is unavailable; try again shortly."
+
+
+class PushNotConfigured(NotFound):
+    code = "push_not_configured"
+    default_message = "Web Push is not configured on this server."
+
+
+class InvalidPushSubscription(ValidationFailed):
+    code = "invalid_push_subscription"
+    default_message = "The push subscription is not valid."
