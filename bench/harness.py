@@ -338,7 +338,14 @@ def save_json(path: Path, data: dict[str, Any]) -> None:
     path.write_text(json.dumps(data, indent=2, default=str) + "\n")
 
 
-def plot_runs(path: Path, title: str, runs: list[dict[str, Any]]) -> None:
+def plot_runs(
+    path: Path,
+    title: str,
+    runs: list[dict[str, Any]],
+    *,
+    latency_title: str = "latency distribution (CDF)",
+    series_title: str = "throughput over time",
+) -> None:
     """One PNG: latency distribution (CDF, log scale) and throughput over time,
     one curve per run; each run gives ``label``, ``latencies_ms`` and
     ``throughput`` (seconds, per second)."""
@@ -366,12 +373,12 @@ def plot_runs(path: Path, title: str, runs: list[dict[str, Any]]) -> None:
     left.set_xscale("log")
     left.set_xlabel("latency (ms, log scale)")
     left.set_ylabel("fraction of deliveries")
-    left.set_title("latency distribution (CDF)")
+    left.set_title(latency_title)
     left.grid(True, which="both", alpha=0.3)
     left.legend(fontsize=7)
-    right.set_xlabel("seconds since the start of sending")
+    right.set_xlabel(runs[0].get("time_unit", "seconds since the start of sending") if runs else "")
     right.set_ylabel(runs[0].get("rate_unit", "per second") if runs else "per second")
-    right.set_title("throughput over time")
+    right.set_title(series_title)
     right.grid(True, alpha=0.3)
     right.legend(fontsize=7)
     fig.suptitle(title)
