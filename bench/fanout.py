@@ -10,10 +10,11 @@ Targets (the same generator and scenario for each, in one run):
                server and OrderedDelivery manager, no storage: the transport's ceiling
   relay-redis  the same with the Redis manager (OrderedRedisManager), as a gateway
                that has GOFTOGU_REDIS_URL set runs it
-  goftogu      a real `goftogu serve` on PostgreSQL: registered users, R groups of K
-               members, clients connected with their access tokens, `message:send`
-               with acks, receivers get `message:new` (authorised, stored, seq
-               assigned, fanned out)
+  goftogu      a real `goftogu serve` on PostgreSQL + Redis: registered users, R
+               groups of K members, clients connected with their access tokens,
+               `message:send` with acks, receivers get `message:new` (authorised,
+               stored, seq assigned, fanned out)
+  goftogu-local  the same without Redis (in-process presence and fan-out: one node)
 
 A load is an offered rate in deliveries/s (open loop: messages are sent on a
 clock whether or not the server keeps up) or `max` (closed loop: `--window`
@@ -101,10 +102,14 @@ def start_relay(args: argparse.Namespace, logs: Path, *, redis: bool = False) ->
     )
 
 
-def start_goftogu(args: argparse.Namespace, logs: Path) -> Target:
+def start_goftogu(args: argparse.Namespace, logs: Path, *, redis: bool = True) -> Target:
+    import importlib.util
+
+    if importlib.util.find_spec("goftogu.messaging") is None:
+        raise SystemExit("target goftogu needs the messaging domain (goftogu.messaging)")
     from bench import messaging_setup
 
-    return messaging_setup.start_target(args, logs)
+    return messaging_setup.start_target(args, logs, redis=redis)
 
 
 STARTERS: dict[str, Callable[[argparse.Namespace, Path], Target]] = {
@@ -112,6 +117,7 @@ STARTERS: dict[str, Callable[[argparse.Namespace, Path], Target]] = {
     "relay": start_relay,
     "relay-redis": lambda args, logs: start_relay(args, logs, redis=True),
     "goftogu": start_goftogu,
+    "goftogu-local": lambda args, logs: start_goftogu(args, logs, redis=False),
 }
 
 

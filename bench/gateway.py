@@ -35,7 +35,7 @@ async def recreate_database(database_url: str) -> None:
 
     dsn = database_url.replace("postgresql+asyncpg://", "postgresql://")
     base, name = dsn.rsplit("/", 1)
-    assert name.startswith("goftogu_bench"), f"refusing to recreate {name!r}"
+    assert name.startswith("goftogu_bench_"), f"refusing to recreate {name!r}"
     conn = await asyncpg.connect(base + "/postgres")
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

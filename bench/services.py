@@ -9,7 +9,7 @@ import subprocess
 from bench.harness import ROOT
 
 BENCH_REDIS_DB = os.environ.get("GOFTOGU_BENCH_REDIS_DB", "5")
-BENCH_DATABASE = os.environ.get("GOFTOGU_BENCH_DATABASE", "goftogu_bench")
+BENCH_DATABASE = os.environ.get("GOFTOGU_BENCH_DATABASE", "goftogu_bench_realtime")
 
 
 def service_urls() -> dict[str, str]:
@@ -28,7 +28,8 @@ def with_path(url: str, path: str) -> str:
 
 def fill_defaults(args: argparse.Namespace) -> None:
     """Redis: db GOFTOGU_BENCH_REDIS_DB (5) of the services' Redis; PostgreSQL: a
-    database of the benchmarks' own (GOFTOGU_BENCH_DATABASE, goftogu_bench)."""
+    database of these benchmarks' own (GOFTOGU_BENCH_DATABASE, goftogu_bench_realtime;
+    goftogu_bench belongs to the history benchmark, which seeds it once)."""
     urls = service_urls()
     if getattr(args, "redis_url", None) is None and "GOFTOGU_REDIS_URL" in urls:
         args.redis_url = with_path(urls["GOFTOGU_REDIS_URL"], BENCH_REDIS_DB)
