@@ -28,11 +28,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import inspect
 import json
 import subprocess
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,17 +103,13 @@ def start_relay(args: argparse.Namespace, logs: Path, *, redis: bool = False) ->
     )
 
 
-def start_goftogu(args: argparse.Namespace, logs: Path, *, redis: bool = True) -> Target:
-    import importlib.util
-
-    if importlib.util.find_spec("goftogu.messaging") is None:
-        raise SystemExit("target goftogu needs the messaging domain (goftogu.messaging)")
+async def start_goftogu(args: argparse.Namespace, logs: Path, *, redis: bool = True) -> Target:
     from bench import messaging_setup
 
-    return messaging_setup.start_target(args, logs, redis=redis)
+    return await messaging_setup.start_target(args, logs, redis=redis)
 
 
-STARTERS: dict[str, Callable[[argparse.Namespace, Path], Target]] = {
+STARTERS: dict[str, Callable[[argparse.Namespace, Path], Target | Awaitable[Target]]] = {
     "node": start_node,
     "relay": start_relay,
     "relay-redis": lambda args, logs: start_relay(args, logs, redis=True),
@@ -326,7 +323,7 @@ COLUMNS = [
     ("server_cpu", "server CPU%"),
     ("client_cpu", "client CPU%"),
     ("loss", "missing/dup/gap"),
-    ("errors", "ack err"),
+    ("errors", "ack err/lost"),
     ("bound", "limited by"),
 ]
 
@@ -342,7 +339,7 @@ def printable(row: dict[str, Any]) -> dict[str, Any]:
         "server_cpu": row["server_cpu_percent"],
         "client_cpu": "+".join(harness.fmt(c, 0) for c in row["client_cpu_percent"]),
         "loss": f"{totals['missing']}/{totals['duplicates']}/{totals['gaps']}",
-        "errors": totals["ackErrors"] + totals["ackTimeouts"],
+        "errors": totals["ackErrors"] + totals["ackTimeouts"] + totals["unacked"],
         "bound": bound,
     }
 
@@ -426,7 +423,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     }
     rows: list[dict[str, Any]] = []
     for name in args.targets.split(","):
-        target = STARTERS[name](args, out / "logs")
+        started = STARTERS[name](args, out / "logs")
+        target = await started if inspect.isawaitable(started) else started
         report.setdefault("notes", {})[name] = target.notes
         try:
             for load in args.loads.split(","):

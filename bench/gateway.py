@@ -62,7 +62,10 @@ def channel() -> str:
 
 
 def goftogu_argv(*command: str) -> list[str]:
-    return [PYTHON, "-m", "bench.peers.goftogu_cli", channel(), *command]
+    """``goftogu <command>`` on the benchmark's fan-out channel; GOFTOGU_BENCH_SERVER_PYTHON
+    runs another installation's goftogu (another checkout's .venv/bin/python)."""
+    python = os.environ.get("GOFTOGU_BENCH_SERVER_PYTHON", PYTHON)
+    return [python, "-m", "bench.peers.goftogu_cli", channel(), *command]
 
 
 def migrate(env: dict[str, str], logs: Path) -> None:

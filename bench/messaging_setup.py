@@ -58,15 +58,15 @@ async def prepare(
     ]
 
 
-def start_target(args: argparse.Namespace, logs: Path, *, redis: bool = True) -> Target:
-    asyncio.run(gateway.recreate_database(args.database_url))
+async def start_target(args: argparse.Namespace, logs: Path, *, redis: bool = True) -> Target:
+    await gateway.recreate_database(args.database_url)
     env = gateway.goftogu_env(args, redis=redis)
     gateway.migrate(env, logs)
     name = "goftogu" if redis else "goftogu-local"
     server = gateway.start_gateway(f"{name}-serve", env, logs)
     started = time.monotonic()
     try:
-        rooms = asyncio.run(prepare(server.url, args.rooms, args.clients_per_room))
+        rooms = await prepare(server.url, args.rooms, args.clients_per_room)
     except BaseException:
         server.stop()
         raise

@@ -43,7 +43,7 @@ const deliveries = new Samples();
 const acks = new Samples();
 const stats = {
   sent: 0, acked: 0, ackErrors: 0, ackTimeouts: 0, firstAckError: null,
-  deliveries: 0, foreign: 0, duplicates: 0, gaps: 0, missing: 0, skipped: 0,
+  deliveries: 0, unacked: 0, foreign: 0, duplicates: 0, gaps: 0, missing: 0, skipped: 0,
   connectErrors: 0, firstConnectError: null, disconnects: 0,
 };
 const inflight = new Map(); // message id -> {expected, received, sendUs}
@@ -217,7 +217,10 @@ async function run(startUs, sendMs, drainMs) {
   else await runRate(endUs);
   onComplete = () => {};
   await drain(endUs + drainMs * 1000);
-  for (const entry of inflight.values()) stats.missing += Math.max(0, entry.expected - entry.received);
+  for (const entry of inflight.values()) {
+    stats.missing += Math.max(0, entry.expected - entry.received);
+    if (!entry.acked) stats.unacked += 1;
+  }
   deliveries.save(`${config.out}.deliveries.f64`);
   acks.save(`${config.out}.acks.f64`);
   out({ type: "done", worker: config.worker, inflight: inflight.size, ...stats });
