@@ -243,6 +243,7 @@ def summarise(
             "acked",
             "ackErrors",
             "ackTimeouts",
+            "unacked",
             "deliveries",
             "duplicates",
             "gaps",
@@ -331,6 +332,8 @@ COLUMNS = [
 def printable(row: dict[str, Any]) -> dict[str, Any]:
     totals = row["totals"]
     bound = "generator" if row["generator_bound"] else "server" if row["server_bound"] else ""
+    if not bound and row["load"] == "max":
+        bound = "neither: window/busy machine"
     return {
         **row,
         "p50": row["latency"]["p50_ms"],
