@@ -43,6 +43,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+REDIS_POOL_SIZE = 64
+REDIS_POOL_WAIT_SECONDS = 10.0
+
 
 @dataclass
 class Container:
@@ -160,9 +163,18 @@ def _connect_backends(container: Container) -> None:
         probes.append(Probe("documents", f"{container.database.kind} json column", True))
 
     if settings.redis_url:
-        from redis.asyncio import Redis
+        from redis.asyncio import BlockingConnectionPool, Redis
 
-        redis: Redis = Redis.from_url(settings.redis_url, decode_responses=True)
+        # redis-py's default pool fails a command at once when its 100 connections are
+        # busy; a burst of sockets connecting or leaving together (a reconnect storm)
+        # needs more than that. A blocking pool makes the burst wait its turn instead.
+        pool = BlockingConnectionPool.from_url(
+            settings.redis_url,
+            decode_responses=True,
+            max_connections=REDIS_POOL_SIZE,
+            timeout=REDIS_POOL_WAIT_SECONDS,
+        )
+        redis: Redis = Redis.from_pool(pool)
         container.redis = redis
         container._exit.push_async_callback(redis.aclose)
 
