@@ -53,6 +53,9 @@ def goftogu_env(
     env["GOFTOGU_DATA_DIR"] = str(harness.RESULTS / "var")
     if redis and args.redis_url:
         env["GOFTOGU_REDIS_URL"] = args.redis_url
+    # Redis pub/sub channels ignore the database number: a channel of the run's own
+    # keeps its fan-out apart from any other goftogu on the same Redis.
+    env["GOFTOGU_FANOUT_CHANNEL"] = channel()
     env.update(extra or {})
     return env
 
@@ -62,10 +65,10 @@ def channel() -> str:
 
 
 def goftogu_argv(*command: str) -> list[str]:
-    """``goftogu <command>`` on the benchmark's fan-out channel; GOFTOGU_BENCH_SERVER_PYTHON
-    runs another installation's goftogu (another checkout's .venv/bin/python)."""
+    """``goftogu <command>``; GOFTOGU_BENCH_SERVER_PYTHON runs another installation's
+    goftogu (another checkout's .venv/bin/python)."""
     python = os.environ.get("GOFTOGU_BENCH_SERVER_PYTHON", PYTHON)
-    return [python, "-m", "bench.peers.goftogu_cli", channel(), *command]
+    return [python, "-m", "goftogu", *command]
 
 
 def migrate(env: dict[str, str], logs: Path) -> None:

@@ -28,11 +28,10 @@ from goftogu.settings import Settings
 
 
 def build(redis_url: str | None) -> socketio.ASGIApp:
-    if redis_url:
-        # Redis pub/sub channels are shared by every database index: a channel of
-        # our own keeps this relay apart from any other goftogu on the same Redis.
-        realtime_server.FANOUT_CHANNEL = f"goftogu-bench-{os.getpid()}"
-    sio = realtime_server.create_socket_server(Settings(redis_url=redis_url))
+    # Redis pub/sub channels are shared by every database index: a channel of our
+    # own keeps this relay apart from any other goftogu on the same Redis.
+    settings = Settings(redis_url=redis_url, fanout_channel=f"goftogu-bench-{os.getpid()}")
+    sio = realtime_server.create_socket_server(settings)
     seqs: defaultdict[str, int] = defaultdict(int)
 
     async def connect(sid: str, _environ: dict[str, Any], auth: Any = None) -> None:
@@ -60,7 +59,13 @@ def main() -> None:
     parser.add_argument("--redis-url", default=None)
     args = parser.parse_args()
     # As `goftogu serve` runs it: uvicorn's defaults (uvloop, websockets), no access log.
-    uvicorn.run(build(args.redis_url), host="127.0.0.1", port=args.port, log_config=None)
+    uvicorn.run(
+        build(args.redis_url),
+        host="127.0.0.1",
+        port=args.port,
+        log_config=None,
+        ws_per_message_deflate=Settings().ws_compression,
+    )
 
 
 if __name__ == "__main__":

@@ -131,7 +131,7 @@ def _broadcaster_for(settings: Settings) -> Broadcaster:
     if settings.redis_url:
         from goftogu.realtime.broadcast import RedisBroadcaster
 
-        return RedisBroadcaster(settings.redis_url)
+        return RedisBroadcaster(settings.redis_url, settings.fanout_channel)
     return NoBroadcast()
 
 

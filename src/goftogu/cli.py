@@ -87,10 +87,17 @@ def serve(
             host=settings.host,
             port=settings.port,
             log_config=None,
+            ws_per_message_deflate=settings.ws_compression,
         )
     else:
         asgi = create_gateway(settings).asgi
-        uvicorn.run(asgi, host=settings.host, port=settings.port, log_config=None)
+        uvicorn.run(
+            asgi,
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            ws_per_message_deflate=settings.ws_compression,
+        )
 
 
 def _run_queue_process(name: str, queues: set[str]) -> None:

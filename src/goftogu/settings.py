@@ -134,6 +134,14 @@ class Settings(BaseSettings):
     operator_capacity: int = Field(default=3, ge=1)
 
     # Realtime
+    fanout_channel: str = Field(
+        default="goftogu-socketio",
+        description="Redis pub/sub channel shared by the gateways, workers and notifiers "
+        "of one deployment (channels ignore the Redis database number)",
+    )
+    ws_compression: bool = Field(
+        default=False, description="permessage-deflate on websockets (CPU for bandwidth)"
+    )
     cors_origins: list[str] = Field(default_factory=list, description="origins allowed cross-site")
     max_socket_packet_bytes: int = Field(default=1_000_000, ge=1024)
     socket_ping_interval_seconds: int = Field(default=25, ge=1)
