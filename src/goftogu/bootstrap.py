@@ -19,6 +19,7 @@ from goftogu.identity.accounts import Accounts
 from goftogu.identity.auth import Authentication, AuthRules
 from goftogu.identity.passwords import PasswordHashes
 from goftogu.identity.tokens import AccessTokens
+from goftogu.messaging.service import Messaging, build_messaging
 from goftogu.ratelimit import RateLimiter, RateRule
 from goftogu.ratelimit.memory import MemoryRateLimiter
 from goftogu.settings import Settings
@@ -45,6 +46,7 @@ class Container:
     rate_limiter: RateLimiter = field(default_factory=MemoryRateLimiter)
     accounts: Accounts = field(init=False)
     auth: Authentication = field(init=False)
+    messaging: Messaging = field(init=False)
     _exit: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     async def aclose(self) -> None:
@@ -95,6 +97,7 @@ async def build_container(
         )
         _connect_backends(container)
         _build_identity(container)
+        container.messaging = build_messaging(database, container.broadcaster, settings)
     except BaseException:
         await container.aclose()
         raise
