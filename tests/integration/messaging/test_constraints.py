@@ -351,7 +351,8 @@ async def test_a_deleted_message_that_keeps_its_content_is_refused(database: Dat
     constraint = await refused(
         database,
         "INSERT INTO messages (id, group_id, sender_id, client_id, seq, ordinal, message_type,"
-        " content, deleted_at) VALUES (:id, :g, :u, 'c', 1, 1, 'text', 'secret', CURRENT_TIMESTAMP)",
+        " content, deleted_at)"
+        " VALUES (:id, :g, :u, 'c', 1, 1, 'text', 'secret', CURRENT_TIMESTAMP)",
         id=new_id(),
         g=group,
         u=a,
