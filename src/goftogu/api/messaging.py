@@ -11,8 +11,9 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response, UploadFile, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 from fastapi.responses import FileResponse
+from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from goftogu.api.deps import ContainerDep, CurrentPrincipal
 from goftogu.errors import PayloadTooLarge, ValidationFailed
@@ -376,10 +377,10 @@ async def upload_attachment(
     if declared and declared.isdigit() and int(declared) > limit + MULTIPART_OVERHEAD:
         raise PayloadTooLarge(f"A file may hold at most {limit} bytes.", limit=limit)
     form = await request.form(max_files=1, max_fields=1)
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile):
-        raise ValidationFailed("Send the file in the multipart field `file`.")
     try:
+        upload = form.get("file")
+        if not isinstance(upload, StarletteUploadFile):
+            raise ValidationFailed("Send the file in the multipart field `file`.")
         return await container.messaging.attachments.upload(
             principal, upload.filename, _chunks(upload), declared_size=upload.size
         )
@@ -387,7 +388,7 @@ async def upload_attachment(
         await form.close()
 
 
-async def _chunks(upload: UploadFile) -> AsyncIterator[bytes]:
+async def _chunks(upload: StarletteUploadFile) -> AsyncIterator[bytes]:
     while chunk := await upload.read(UPLOAD_CHUNK):
         yield chunk
 
