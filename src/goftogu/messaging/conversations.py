@@ -116,10 +116,10 @@ class Conversations:
         Only the caller's own view changes; their other devices hear of it on
         ``user:<id>`` (``conversation:settings``)."""
         fields = changes.model_fields_set
-        if "archived" in fields and changes.archived is None:
-            raise ValidationFailed("archived is true or false.")
         async with self._db.transaction() as session:
             grant = await self._access.grant(session, principal, address)
+            if "archived" in fields and changes.archived is None:
+                raise ValidationFailed("archived is true or false.")
             settings = await settings_for_update(session, grant.ref, principal.user_id)
             if changes.archived is not None:
                 settings.archived = changes.archived

@@ -107,13 +107,13 @@ class Groups:
         """Change title, description or avatar (owner, admin); emits ``group:updated``."""
         ref = _group_ref(group_id)
         fields = changes.model_fields_set
-        if "title" in fields and changes.title is None:
-            raise ValidationFailed("A group keeps a title.")
         try:
             async with self._db.transaction() as session:
                 counters = await next_seq(session, ref)
                 grant = await self._access.grant(session, principal, ref)
                 grant.require_role(GroupRole.owner, GroupRole.admin)
+                if "title" in fields and changes.title is None:
+                    raise ValidationFailed("A group keeps a title.")
                 group = await _group(session, ref)
                 if not fields:
                     raise Unchanged(await _details(session, group, grant.role))
@@ -241,12 +241,12 @@ class Groups:
         """Hand the group to another active member (owner only); the old owner stays
         as an admin. Emits ``group:member`` (owner_changed)."""
         ref = _group_ref(group_id)
-        if user_id == principal.user_id:
-            raise ValidationFailed("You already own this group.")
         async with self._db.transaction() as session:
             counters = await next_seq(session, ref)
             grant = await self._access.grant(session, principal, ref)
             grant.require_role(GroupRole.owner)
+            if user_id == principal.user_id:
+                raise ValidationFailed("You already own this group.")
             await _required_membership(session, ref, user_id)
             # Demote first: the database allows one active owner at a time.
             for member, role in ((principal.user_id, GroupRole.admin), (user_id, GroupRole.owner)):
