@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from goftogu.errors import NotAllowed, NotAMember, NotFound
@@ -23,6 +23,23 @@ from goftogu.identity.tokens import Principal
 from goftogu.messaging.addresses import ConversationRef, parse_address
 from goftogu.messaging.models import Group, GroupMember, GroupRole, SingleChat
 from goftogu.storage.database import Database
+
+# Checked on every request: built once.
+_SINGLE_GRANT = select(SingleChat.user1_id, SingleChat.user2_id).where(
+    SingleChat.id == bindparam("chat")
+)
+# The active membership if any, else the latest departure.
+_GROUP_GRANT = (
+    select(GroupMember.id, GroupMember.role, GroupMember.left_seq)
+    .select_from(Group)
+    .outerjoin(
+        GroupMember,
+        and_(GroupMember.group_id == Group.id, GroupMember.user_id == bindparam("user")),
+    )
+    .where(Group.id == bindparam("group"))
+    .order_by(GroupMember.left_seq.desc().nulls_first())
+    .limit(1)
+)
 
 
 @dataclass(frozen=True)
@@ -107,11 +124,7 @@ class Access:
     async def _single_grant(
         self, session: AsyncSession, user_id: uuid.UUID, ref: ConversationRef
     ) -> Grant:
-        row = (
-            await session.execute(
-                select(SingleChat.user1_id, SingleChat.user2_id).where(SingleChat.id == ref.id)
-            )
-        ).one_or_none()
+        row = (await session.execute(_SINGLE_GRANT, {"chat": ref.id})).one_or_none()
         if row is None:
             raise NotFound("No such conversation.", conversation=ref.address)
         user1, user2 = row
@@ -122,19 +135,8 @@ class Access:
     async def _group_grant(
         self, session: AsyncSession, user_id: uuid.UUID, ref: ConversationRef
     ) -> Grant:
-        # The active membership if any, else the latest departure.
         row = (
-            await session.execute(
-                select(GroupMember.id, GroupMember.role, GroupMember.left_seq)
-                .select_from(Group)
-                .outerjoin(
-                    GroupMember,
-                    and_(GroupMember.group_id == Group.id, GroupMember.user_id == user_id),
-                )
-                .where(Group.id == ref.id)
-                .order_by(GroupMember.left_seq.desc().nulls_first())
-                .limit(1)
-            )
+            await session.execute(_GROUP_GRANT, {"group": ref.id, "user": user_id})
         ).one_or_none()
         if row is None:
             raise NotFound("No such conversation.", conversation=ref.address)

@@ -7,12 +7,14 @@ after their departure, and the changes of a conversation have gap-free seqs.
 
 from __future__ import annotations
 
+import functools
 import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -36,7 +38,6 @@ from goftogu.messaging.common import (
     conversation_columns,
     conversation_of,
     fresh_message,
-    in_conversation,
     parse_message_id,
 )
 from goftogu.messaging.events import next_seq, publish, record_event
@@ -61,7 +62,7 @@ from goftogu.messaging.schemas import (
     MessageVersion,
     SendMessage,
 )
-from goftogu.messaging.views import attachments_of, history_messages, message_public
+from goftogu.messaging.views import attachments_of, history_page, message_public
 from goftogu.storage.errors import is_unique_violation
 from goftogu.storage.models import utcnow
 
@@ -319,19 +320,23 @@ class Messages:
         with ``after_seq`` alone, oldest first above it. Returns (page, has_more).
         A former member sees messages up to their departure."""
         limit = max(1, min(limit, MAX_PAGE))
-        async with self._db.sessions() as session:
+        async with self._db.reading() as session:
             grant = await self._access.grant(session, principal, address)
-            statement = select(Message).where(in_conversation(Message, grant.ref))
-            if grant.visible_up_to is not None:
-                statement = statement.where(Message.seq <= grant.visible_up_to)
-            if before_seq is not None:
-                statement = statement.where(Message.seq < before_seq)
-            if after_seq is not None:
-                statement = statement.where(Message.seq > after_seq)
-            ascending = after_seq is not None and before_seq is None
-            order = Message.seq.asc() if ascending else Message.seq.desc()
-            rows = list((await session.scalars(statement.order_by(order).limit(limit + 1))).all())
-            page = await history_messages(session, rows[:limit], principal.user_id)
+            statement = _history_statement(
+                grant.ref.is_group,
+                bounded=grant.visible_up_to is not None,
+                before=before_seq is not None,
+                after=after_seq is not None,
+            )
+            parameters = {
+                "conversation": grant.ref.id,
+                "bound": grant.visible_up_to,
+                "before": before_seq,
+                "after": after_seq,
+                "limit": limit + 1,
+            }
+            rows = (await session.execute(statement, parameters)).all()
+            page = await history_page(session, grant.ref, rows[:limit], principal.user_id)
         return page, len(rows) > limit
 
     async def get_message(self, principal: Principal, message_id: str) -> MessagePublic:
@@ -364,6 +369,22 @@ class Messages:
                 MessageVersion(version=r.version, content=r.content, replaced_at=r.created_at)
                 for r in rows
             ]
+
+
+@functools.cache
+def _history_statement(group: bool, *, bounded: bool, before: bool, after: bool) -> Select[Any]:
+    """The page query of one shape, built once: history is the hottest read of all,
+    so it selects plain rows (not ORM objects) with a statement built only once."""
+    conversation = Message.group_id if group else Message.single_chat_id
+    statement = select(*Message.__table__.columns).where(conversation == bindparam("conversation"))
+    if bounded:
+        statement = statement.where(Message.seq <= bindparam("bound"))
+    if before:
+        statement = statement.where(Message.seq < bindparam("before"))
+    if after:
+        statement = statement.where(Message.seq > bindparam("after"))
+    order = Message.seq.asc() if after and not before else Message.seq.desc()
+    return statement.order_by(order).limit(bindparam("limit"))
 
 
 def _same_conversation(earlier: MessagePublic, ref: ConversationRef) -> MessagePublic:

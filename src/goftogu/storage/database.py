@@ -80,6 +80,17 @@ class Database:
         self.url = url
         self.engine = create_engine(url, echo=echo)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # PostgreSQL: reads need no transaction of their own (each statement sees
+        # the latest commits, as in READ COMMITTED); skipping BEGIN and ROLLBACK
+        # saves two round trips per request. SQLite keeps its transactions.
+        self._reads = (
+            async_sessionmaker(
+                self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+                expire_on_commit=False,
+            )
+            if self.kind == "postgresql"
+            else self.sessions
+        )
 
     @property
     def kind(self) -> str:
@@ -90,6 +101,12 @@ class Database:
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session inside one transaction: committed on success, rolled back on error."""
         async with self.sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads only (nothing it writes is kept)."""
+        async with self._reads() as session:
             yield session
 
     async def ping(self) -> None:
