@@ -24,6 +24,9 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy
 
+bench: $(VENV)/.installed services-up ## history latency on 1,000,000 messages (PostgreSQL)
+	$(BIN)/python bench/history.py --http
+
 services-up:
 	scripts/services up
 

@@ -88,7 +88,7 @@ class Access:
 
     async def check_can_read(self, principal: Principal, address: str) -> Grant:
         """The caller's grant on ``address``: ``not_found`` / ``not_a_member``."""
-        async with self._db.sessions() as session:
+        async with self._db.reading() as session:
             return await self.grant(session, principal, address)
 
     async def check_can_write(self, principal: Principal, address: str) -> Grant:
@@ -114,7 +114,7 @@ class Access:
         groups = select(GroupMember.group_id).where(
             GroupMember.user_id == user_id, GroupMember.left_at.is_(None)
         )
-        async with self._db.sessions() as session:
+        async with self._db.reading() as session:
             single_ids = (await session.scalars(singles)).all()
             group_ids = (await session.scalars(groups)).all()
         return [ConversationRef.single(i).address for i in single_ids] + [

@@ -135,7 +135,7 @@ class Attachments:
         ``not_found``; ``not_a_member`` for anyone else."""
         require_messaging_user(principal)
         parsed = parse_id(attachment_id)
-        async with self._db.sessions() as session:
+        async with self._db.reading() as session:
             attachment = await session.get(Attachment, parsed) if parsed else None
             if attachment is None:
                 raise NotFound("No such attachment.")

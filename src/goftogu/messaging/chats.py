@@ -74,7 +74,7 @@ class SingleChats:
         return chat, created_id is not None
 
     async def _find(self, user1: uuid.UUID, user2: uuid.UUID) -> SingleChatPublic | None:
-        async with self._db.sessions() as session:
+        async with self._db.reading() as session:
             chat = await session.scalar(
                 select(SingleChat).where(SingleChat.user1_id == user1, SingleChat.user2_id == user2)
             )

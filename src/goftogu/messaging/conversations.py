@@ -92,7 +92,7 @@ class Conversations:
         statement = select(limited, _last_message_id(limited).label("last_message_id")).order_by(
             limited.c.at.desc(), limited.c.id.desc()
         )
-        async with self._db.sessions() as session:
+        async with self._db.reading() as session:
             rows = (await session.execute(statement)).all()
             rows, has_more = rows[:limit], len(rows) > limit
             last_ids = [r.last_message_id for r in rows if r.last_message_id is not None]

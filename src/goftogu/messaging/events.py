@@ -145,7 +145,7 @@ class Events:
         ``limit`` (ask again after the last one for more). A former member gets
         those up to their departure only. ``not_found`` / ``not_a_member``."""
         limit = max(1, min(limit, MAX_REPLAY_PAGE))
-        async with self._db.sessions() as session:
+        async with self._db.reading() as session:
             grant = await self._access.grant(session, principal, address)
             statement = (
                 select(ConversationEvent)

@@ -96,7 +96,7 @@ class Groups:
     async def get_group(self, principal: Principal, group_id: str) -> GroupDetails:
         """Details for a member (and a former one)."""
         ref = _group_ref(group_id)
-        async with self._db.sessions() as session:
+        async with self._db.reading() as session:
             grant = await self._access.grant(session, principal, ref)
             group = await _group(session, ref)
             return await _details(session, group, grant.role)
@@ -142,7 +142,7 @@ class Groups:
         """The active members with their roles, owner first, then by joining time."""
         ref = _group_ref(group_id)
         rank = {GroupRole.owner.value: 0, GroupRole.admin.value: 1, GroupRole.member.value: 2}
-        async with self._db.sessions() as session:
+        async with self._db.reading() as session:
             (await self._access.grant(session, principal, ref)).require_active()
             rows = (
                 await session.execute(

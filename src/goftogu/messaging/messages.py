@@ -118,7 +118,7 @@ class Messages:
         forward). ``client_id`` makes it idempotent like a send."""
         parsed = parse_message_id(message_id)
         target = parse_address(to)
-        async with self._db.sessions() as session:
+        async with self._db.reading() as session:
             ref = await conversation_of(session, parsed)
             grant = await self._access.grant(session, principal, ref)
             original = await fresh_message(session, parsed)
@@ -209,7 +209,7 @@ class Messages:
         return public, record_event(session, body, message_id=message.id)
 
     async def _sent_before(self, sender_id: uuid.UUID, client_id: str) -> MessagePublic | None:
-        async with self._db.sessions() as session:
+        async with self._db.reading() as session:
             message = await session.scalar(
                 select(Message).where(
                     Message.sender_id == sender_id, Message.client_id == client_id
@@ -342,7 +342,7 @@ class Messages:
     async def get_message(self, principal: Principal, message_id: str) -> MessagePublic:
         """One message, for a member who can see it."""
         parsed = parse_message_id(message_id)
-        async with self._db.sessions() as session:
+        async with self._db.reading() as session:
             ref = await conversation_of(session, parsed)
             grant = await self._access.grant(session, principal, ref)
             message = await fresh_message(session, parsed)
@@ -354,7 +354,7 @@ class Messages:
     async def versions_of(self, principal: Principal, message_id: str) -> list[MessageVersion]:
         """The previous versions of an edited message, oldest first."""
         parsed = parse_message_id(message_id)
-        async with self._db.sessions() as session:
+        async with self._db.reading() as session:
             ref = await conversation_of(session, parsed)
             grant = await self._access.grant(session, principal, ref)
             message = await fresh_message(session, parsed)

@@ -35,7 +35,7 @@ class Pins:
 
     async def pins_of(self, principal: Principal, address: str) -> list[PinPublic]:
         """The conversation's pinned messages, latest pin first."""
-        async with self._db.sessions() as session:
+        async with self._db.reading() as session:
             grant = await self._access.grant(session, principal, address)
             statement = (
                 select(Pin, Message)

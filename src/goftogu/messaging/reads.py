@@ -34,6 +34,11 @@ from goftogu.messaging.models import ConversationSettings, Message, MessageRead
 from goftogu.messaging.schemas import MessageReadEvent, ReadState, ReceiptPublic
 from goftogu.storage.models import utcnow
 
+# Catching up on a long backlog in one read writes receipts for its newest messages
+# only: a receipt matters for recent messages, and one read must stay one small write.
+# The watermark (and so the unread count) covers everything it passed.
+RECEIPTS_PER_READ = 500
+
 
 async def settings_for_update(
     session: AsyncSession, ref: ConversationRef, user_id: uuid.UUID
@@ -62,20 +67,24 @@ async def advance_watermark(
     at: datetime,
 ) -> ConversationSettings | None:
     """Move the user's watermark up to ``up_to_seq`` (never down) and write receipts
-    for the messages of others it passes. None when it was already there.
+    for the messages of others it passes (the newest ``RECEIPTS_PER_READ`` of them).
+    None when it was already there.
 
     Call with the conversation's row locked (after ``next_seq``)."""
     settings = await settings_for_update(session, ref, user_id)
     if up_to_seq <= settings.last_read_seq:
         return None
     passed = await session.scalars(
-        select(Message.id).where(
+        select(Message.id)
+        .where(
             in_conversation(Message, ref),
             Message.seq > settings.last_read_seq,
             Message.seq <= up_to_seq,
             Message.sender_id != user_id,
             Message.deleted_at.is_(None),
         )
+        .order_by(Message.seq.desc())
+        .limit(RECEIPTS_PER_READ)
     )
     receipts = [
         {"id": new_id(), "message_id": message_id, "user_id": user_id, "read_at": at}
@@ -142,14 +151,14 @@ class Reads:
 
     async def read_state(self, principal: Principal, address: str) -> ReadState:
         """The caller's watermark and unread count in a conversation."""
-        async with self._db.sessions() as session:
+        async with self._db.reading() as session:
             grant = await self._access.grant(session, principal, address)
             return await self._state(session, grant.ref, principal.user_id)
 
     async def receipts_of(self, principal: Principal, message_id: str) -> list[ReceiptPublic]:
         """Who read a message and when, first reader first (members of its conversation)."""
         parsed = parse_message_id(message_id)
-        async with self._db.sessions() as session:
+        async with self._db.reading() as session:
             ref = await conversation_of(session, parsed)
             grant = await self._access.grant(session, principal, ref)
             message = await fresh_message(session, parsed)

@@ -140,6 +140,48 @@ class UpdateSettings(Request):
     )
 
 
+# --- Socket.IO client events (payloads; api.md) --------------------------------
+
+
+class SendMessageEvent(SendMessage):
+    """``message:send``: a ``SendMessage`` naming its conversation."""
+
+    conversation: Address
+
+    def message(self) -> SendMessage:
+        return SendMessage(**self.model_dump(exclude={"conversation"}, exclude_unset=True))
+
+
+class EditMessageEvent(EditMessage):
+    """``message:edit``."""
+
+    message_id: uuid.UUID
+
+
+class DeleteMessageEvent(Request):
+    """``message:delete``."""
+
+    message_id: uuid.UUID
+
+
+class MarkReadEvent(MarkRead):
+    """``message:read``."""
+
+    conversation: Address
+
+
+class ReactionEvent(AddReaction):
+    """``reaction:add`` and ``reaction:remove``."""
+
+    message_id: uuid.UUID
+
+
+class TypingEvent(Request):
+    """``typing:start`` and ``typing:stop``."""
+
+    conversation: Address
+
+
 # --- answers -------------------------------------------------------------------
 
 

@@ -121,3 +121,21 @@ async def test_a_former_member_cannot_mark_read(messaging: Messaging, new_user: 
     await messaging.groups.remove_member(member, str(group.id), member.user_id)
     with pytest.raises(NotAMember):
         await messaging.reads.mark_read(member, group.conversation, 1)
+
+
+async def test_a_long_catch_up_writes_receipts_for_the_newest_messages_only(
+    messaging: Messaging, new_user: NewUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("goftogu.messaging.reads.RECEIPTS_PER_READ", 2)
+    a, b = await new_user(), await new_user()
+    chat = (await messaging.chats.open_chat(a, b.user_id))[0].conversation
+    ids = []
+    for n in range(5):
+        message, _ = await messaging.messages.send_message(
+            b, chat, SendMessage(client_id=f"c{n}", content="x")
+        )
+        ids.append(str(message.id))
+    state = await messaging.reads.mark_read(a, chat, 5)
+    assert state.unread_count == 0
+    receipts = [len(await messaging.reads.receipts_of(b, i)) for i in ids]
+    assert receipts == [0, 0, 0, 1, 1]
