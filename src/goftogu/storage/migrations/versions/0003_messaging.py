@@ -1,5 +1,11 @@
 """messaging: chats, groups, messages, receipts, reactions, attachments, pins, settings, events
 
+The document's rules as constraints on both engines: CHECKs (exactly one
+conversation per message, ordered single-chat pairs, roles), partial unique
+indexes with both sqlite_where and postgresql_where (one active membership, one
+active owner), composite foreign keys keeping replies and pins in their own
+conversation, and the unique (conversation, seq) of every change.
+
 Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-23 15:14:20.913045
