@@ -111,7 +111,11 @@ class Messages:
         return await self._send(principal, ref, draft)
 
     async def forward_message(
-        self, principal: Principal, message_id: str, to: str, client_id: str | None = None
+        self,
+        principal: Principal,
+        message_id: str | uuid.UUID,
+        to: str,
+        client_id: str | None = None,
     ) -> tuple[MessagePublic, bool]:
         """Copy a message the caller can read into a conversation they can write to,
         keeping a reference to the original (its first origin, for a forward of a
@@ -223,7 +227,7 @@ class Messages:
     # --- edit and delete ---------------------------------------------------------
 
     async def edit_message(
-        self, principal: Principal, message_id: str, content: str
+        self, principal: Principal, message_id: str | uuid.UUID, content: str
     ) -> MessagePublic:
         """Replace the content (sender only), keep the previous version, set
         ``edited_at``, emit ``message:edited``. The same content changes nothing."""
@@ -270,7 +274,7 @@ class Messages:
         await publish(self._broadcaster, [event])
         return public
 
-    async def delete_message(self, principal: Principal, message_id: str) -> None:
+    async def delete_message(self, principal: Principal, message_id: str | uuid.UUID) -> None:
         """Soft-delete: the row stays (its place in history), its content, files,
         previous versions and pin go, and earlier events stop carrying its content.
         The sender may, and in groups an owner or admin above the sender's role.
@@ -339,7 +343,7 @@ class Messages:
             page = await history_page(session, grant.ref, rows[:limit], principal.user_id)
         return page, len(rows) > limit
 
-    async def get_message(self, principal: Principal, message_id: str) -> MessagePublic:
+    async def get_message(self, principal: Principal, message_id: str | uuid.UUID) -> MessagePublic:
         """One message, for a member who can see it."""
         parsed = parse_message_id(message_id)
         async with self._db.reading() as session:
@@ -351,7 +355,9 @@ class Messages:
             files = await attachments_of(session, [message])
             return message_public(message, files.get(message.id, ()))
 
-    async def versions_of(self, principal: Principal, message_id: str) -> list[MessageVersion]:
+    async def versions_of(
+        self, principal: Principal, message_id: str | uuid.UUID
+    ) -> list[MessageVersion]:
         """The previous versions of an edited message, oldest first."""
         parsed = parse_message_id(message_id)
         async with self._db.reading() as session:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+import uuid
 
 from sqlalchemy import select
 
@@ -28,7 +29,7 @@ class Reactions:
         self._broadcaster = context.broadcaster
 
     async def add_reaction(
-        self, principal: Principal, message_id: str, emoji: str
+        self, principal: Principal, message_id: str | uuid.UUID, emoji: str
     ) -> tuple[ReactionPublic, bool]:
         """Put ``emoji`` on a message and emit ``reaction:added``; returns (reaction,
         created). The same emoji again by the same user changes nothing.
@@ -71,7 +72,9 @@ class Reactions:
         await publish(self._broadcaster, [event])
         return public, True
 
-    async def remove_reaction(self, principal: Principal, message_id: str, emoji: str) -> bool:
+    async def remove_reaction(
+        self, principal: Principal, message_id: str | uuid.UUID, emoji: str
+    ) -> bool:
         """Take the caller's ``emoji`` off a message and emit ``reaction:removed``;
         False (and nothing emitted) when it was not there."""
         require_messaging_user(principal)

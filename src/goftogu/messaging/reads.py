@@ -155,7 +155,9 @@ class Reads:
             grant = await self._access.grant(session, principal, address)
             return await self._state(session, grant.ref, principal.user_id)
 
-    async def receipts_of(self, principal: Principal, message_id: str) -> list[ReceiptPublic]:
+    async def receipts_of(
+        self, principal: Principal, message_id: str | uuid.UUID
+    ) -> list[ReceiptPublic]:
         """Who read a message and when, first reader first (members of its conversation)."""
         parsed = parse_message_id(message_id)
         async with self._db.reading() as session:
