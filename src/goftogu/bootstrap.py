@@ -20,6 +20,7 @@ from goftogu.identity.accounts import Accounts
 from goftogu.identity.auth import Authentication, AuthRules
 from goftogu.identity.passwords import PasswordHashes
 from goftogu.identity.tokens import AccessTokens, Principal
+from goftogu.messaging.service import Messaging, build_messaging
 from goftogu.notifications.notifier import Notifier
 from goftogu.notifications.ports import MuteSettings, NoMutes, OnlineUsers
 from goftogu.notifications.preferences import NotificationPreferences
@@ -67,6 +68,7 @@ class Container:
     subscriptions: list[Subscription] = field(default_factory=list)
     accounts: Accounts = field(init=False)
     auth: Authentication = field(init=False)
+    messaging: Messaging = field(init=False)
     # Who has a live connection: the presence domain replaces this in-process one.
     online_users: OnlineUsers = field(init=False)
     # Who muted which conversation: the messaging domain replaces this.
@@ -118,6 +120,7 @@ async def build_container(
         _connect_backends(container)
         _build_queueing(container)
         _build_identity(container)
+        container.messaging = build_messaging(database, container.broadcaster, settings)
         _build_presence(container)
         _build_notifications(container)
     except BaseException:
