@@ -121,6 +121,40 @@ class Access:
             ConversationRef.group(i).address for i in group_ids
         ]
 
+    async def contacts_of(self, user_id: uuid.UUID | str) -> set[str]:
+        """Ids of the users who share a conversation with ``user_id`` now: the other
+        side of each single chat and the active co-members of each active group."""
+        user = uuid.UUID(str(user_id))
+        peers = select(SingleChat.user1_id, SingleChat.user2_id).where(
+            or_(SingleChat.user1_id == user, SingleChat.user2_id == user)
+        )
+        mine = select(GroupMember.group_id).where(
+            GroupMember.user_id == user, GroupMember.left_at.is_(None)
+        )
+        co_members = (
+            select(GroupMember.user_id)
+            .where(GroupMember.group_id.in_(mine), GroupMember.left_at.is_(None))
+            .distinct()
+        )
+        async with self._db.reading() as session:
+            pairs = (await session.execute(peers)).all()
+            members = (await session.scalars(co_members)).all()
+        contacts = {str(u) for pair in pairs for u in pair} | {str(u) for u in members}
+        contacts.discard(str(user))
+        return contacts
+
+    async def members_of(self, session: AsyncSession, ref: ConversationRef) -> list[uuid.UUID]:
+        """Who is in the conversation now (single chats: both users)."""
+        if ref.is_group:
+            rows = await session.scalars(
+                select(GroupMember.user_id).where(
+                    GroupMember.group_id == ref.id, GroupMember.left_at.is_(None)
+                )
+            )
+            return list(rows.all())
+        pair = (await session.execute(_SINGLE_GRANT, {"chat": ref.id})).one_or_none()
+        return list(pair) if pair is not None else []
+
     async def _single_grant(
         self, session: AsyncSession, user_id: uuid.UUID, ref: ConversationRef
     ) -> Grant:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -21,6 +22,11 @@ from goftogu.storage.database import Database
 T = TypeVar("T")
 
 
+MessageStored = Callable[[AsyncSession, ConversationRef, Message], Awaitable[None]]
+"""Called inside the transaction that stored a message (other domains' work that
+must commit with it, e.g. the notifier's job through the outbox)."""
+
+
 @dataclass(frozen=True)
 class MessagingContext:
     """Built once in bootstrap; every messaging service holds it."""
@@ -31,6 +37,7 @@ class MessagingContext:
     max_message_length: int
     max_attachment_bytes: int
     attachments_dir: Path
+    on_message_stored: list[MessageStored] = field(default_factory=list)
 
 
 class Unchanged(Exception, Generic[T]):

@@ -86,6 +86,7 @@ class Messages:
         self._access = context.access
         self._broadcaster = context.broadcaster
         self._max_length = context.max_message_length
+        self._on_stored = context.on_message_stored
 
     # --- send ------------------------------------------------------------------
 
@@ -210,7 +211,10 @@ class Messages:
         )
         public = message_public(message, files)
         body = MessageNewEvent(conversation=ref.address, seq=counters.seq, message=public)
-        return public, record_event(session, body, message_id=message.id)
+        event = record_event(session, body, message_id=message.id)
+        for hook in self._on_stored:
+            await hook(session, ref, message)
+        return public, event
 
     async def _sent_before(self, sender_id: uuid.UUID, client_id: str) -> MessagePublic | None:
         async with self._db.reading() as session:

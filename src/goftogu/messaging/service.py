@@ -22,7 +22,7 @@ from goftogu.broadcast import Broadcaster
 from goftogu.messaging.access import Access
 from goftogu.messaging.attachments import Attachments
 from goftogu.messaging.chats import SingleChats
-from goftogu.messaging.common import MessagingContext
+from goftogu.messaging.common import MessageStored, MessagingContext
 from goftogu.messaging.conversations import Conversations
 from goftogu.messaging.events import Events
 from goftogu.messaging.groups import Groups
@@ -48,7 +48,12 @@ class Messaging:
     attachments: Attachments
 
 
-def build_messaging(database: Database, broadcaster: Broadcaster, settings: Settings) -> Messaging:
+def build_messaging(
+    database: Database,
+    broadcaster: Broadcaster,
+    settings: Settings,
+    on_message_stored: list[MessageStored] | None = None,
+) -> Messaging:
     access = Access(database)
     context = MessagingContext(
         database=database,
@@ -57,6 +62,7 @@ def build_messaging(database: Database, broadcaster: Broadcaster, settings: Sett
         max_message_length=settings.max_message_length,
         max_attachment_bytes=settings.max_attachment_bytes,
         attachments_dir=settings.effective_attachments_dir,
+        on_message_stored=on_message_stored or [],
     )
     return Messaging(
         access=access,
