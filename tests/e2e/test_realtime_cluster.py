@@ -40,6 +40,7 @@ def cluster(
         "GOFTOGU_RATE_REGISTER_PER_IP": "10000/60",
         "GOFTOGU_RATE_LOGIN_PER_IP": "10000/60",
         "GOFTOGU_PRESENCE_GRACE_SECONDS": "0.3",
+        "GOFTOGU_RATE_SOCKET_EVENTS": "1000/1",
         "GOFTOGU_FANOUT_CHANNEL": f"goftogu-test-{os.getpid()}",
     }
     with ExitStack() as stack:
@@ -87,3 +88,66 @@ async def test_presence_is_one_answer_across_nodes(
     assert statuses.count("online") == 1
     assert "offline" not in statuses
     await watcher.close()
+
+
+async def test_a_client_back_on_the_other_node_gets_exactly_what_it_missed_then_live(
+    cluster: tuple[Process, Process], carol: SignedIn
+) -> None:
+    node_a, node_b = cluster
+    async with httpx.AsyncClient(base_url=node_a.base_url, timeout=15) as http:
+        dave = await sign_up(http)
+        created = await http.post(
+            "/api/v1/groups", headers=carol.headers, json={"title": "t", "member_ids": [dave.id]}
+        )
+        conversation = created.json()["conversation"]
+    writer = await connect("python", node_b.base_url, {"token": carol.access_token})
+    reader = await connect("js", node_a.base_url, {"token": dave.access_token})
+    first = await writer.emit("message:send", _send(conversation, "before"))
+    cursor = (await reader.wait_for("message:new", lambda d: d["conversation"] == conversation))[
+        "seq"
+    ]
+    assert cursor == first["data"]["message"]["seq"]
+    await reader.close()
+
+    # 100 changes while the reader is away: 40 sends, 20 edits, 20 reactions, 20 deletes.
+    sent = [
+        (await writer.emit("message:send", _send(conversation, f"m{i}")))["data"]["message"]
+        for i in range(40)
+    ]
+    for message in sent[:20]:
+        assert (await writer.emit("message:edit", {"message_id": message["id"], "content": "e"}))[
+            "ok"
+        ]
+        assert (await writer.emit("reaction:add", {"message_id": message["id"], "emoji": "🙂"}))[
+            "ok"
+        ]
+    for message in sent[20:]:
+        assert (await writer.emit("message:delete", {"message_id": message["id"]}))["ok"]
+
+    back = await connect(
+        "python", node_b.base_url, {"token": dave.access_token, "cursors": {conversation: cursor}}
+    )
+    try:
+        await back.wait_for("message:deleted", lambda d: d["seq"] == cursor + 100, timeout=20)
+        live = (await writer.emit("message:send", _send(conversation, "live")))["data"]["message"]
+        await back.wait_for("message:new", lambda d: d["message"]["id"] == live["id"])
+        seqs = [
+            data["seq"]
+            for _name, data in back.received
+            if isinstance(data, dict) and data.get("conversation") == conversation and "seq" in data
+        ]
+        assert seqs == list(range(cursor + 1, cursor + 102))
+        kinds = [name for name, data in back.received if isinstance(data, dict) and "seq" in data]
+        assert kinds.count("message:new") == 41
+        assert kinds.count("message:edited") == 20
+        assert kinds.count("reaction:added") == 20
+        assert kinds.count("message:deleted") == 20
+    finally:
+        await back.close()
+        await writer.close()
+
+
+def _send(conversation: str, content: str) -> dict[str, str]:
+    import uuid
+
+    return {"conversation": conversation, "client_id": uuid.uuid4().hex, "content": content}

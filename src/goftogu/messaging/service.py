@@ -62,7 +62,7 @@ def build_messaging(
         max_message_length=settings.max_message_length,
         max_attachment_bytes=settings.max_attachment_bytes,
         attachments_dir=settings.effective_attachments_dir,
-        on_message_stored=on_message_stored or [],
+        on_message_stored=on_message_stored if on_message_stored is not None else [],
     )
     return Messaging(
         access=access,

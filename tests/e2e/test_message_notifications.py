@@ -1,0 +1,69 @@
+"""A message to someone with no live connection reaches them by email, once per
+conversation window, through the whole pipeline of a real gateway (P1)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.clients import connect
+from tests.e2e.conftest import E2E_SECRET
+from tests.e2e.servers import Process, gateway_process
+from tests.support.api import API, sign_up
+from tests.support.smtp import SmtpServer
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mailing_gateway(smtp: SmtpServer, tmp_path: Path) -> Iterator[Process]:
+    env = {
+        "GOFTOGU_SECRET_KEY": E2E_SECRET,
+        "GOFTOGU_SMTP_URL": smtp.url,
+        "GOFTOGU_NOTIFY_DIGEST_SECONDS": "1",
+        "GOFTOGU_RATE_REGISTER_PER_IP": "10000/60",
+        "GOFTOGU_RATE_LOGIN_PER_IP": "10000/60",
+    }
+    with gateway_process(env=env, cwd=tmp_path) as process:
+        yield process
+
+
+async def test_messages_to_an_offline_user_arrive_as_one_email(
+    mailing_gateway: Process, smtp: SmtpServer
+) -> None:
+    async with httpx.AsyncClient(base_url=mailing_gateway.base_url, timeout=15) as http:
+        sara, omid = await sign_up(http), await sign_up(http)
+        chat = await http.post(
+            f"{API}/chats/single", headers=sara.headers, json={"user_id": omid.id}
+        )
+        conversation = chat.json()["conversation"]
+        client = await connect("js", mailing_gateway.base_url, {"token": sara.access_token})
+        try:
+            for text in ("سلام امید", "کجایی؟", "خبر بده"):
+                payload = {"conversation": conversation, "client_id": uuid.uuid4().hex}
+                ack = await client.emit("message:send", {**payload, "content": text})
+                assert ack["ok"] is True
+        finally:
+            await client.close()
+
+    for _ in range(100):
+        if smtp.received():
+            break
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(1.5)  # a second email would have come by now
+    emails = smtp.received()
+    assert len(emails) == 1
+    assert emails[0].recipients == [f"{omid.username}@example.com"]
+    text = emails[0].body("plain")
+    for line in ("سلام امید", "کجایی؟", "خبر بده"):
+        assert line in text
