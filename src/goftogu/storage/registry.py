@@ -6,7 +6,8 @@ module here registers them. Add a domain's module when it gains tables.
 
 from __future__ import annotations
 
-import goftogu.identity.models  # noqa: F401
+import goftogu.identity.models
+import goftogu.support.models  # noqa: F401
 from goftogu.storage.models import Base
 
 metadata = Base.metadata

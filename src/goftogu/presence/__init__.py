@@ -1,0 +1,1 @@
+"""Who is online: user presence and operator availability with capacity."""

@@ -1,0 +1,286 @@
+"""The ``chats`` collection in MongoDB (S1): one document per conversation.
+
+Every change is one ``find_one_and_update`` whose filter holds the condition,
+so it is atomic on its single document without transactions. The code keeps to
+what both MongoDB 6+ and FerretDB do: no transactions, no update pipelines, no
+partial indexes, no ``$group`` with ``$push`` (FerretDB lacks them), so
+grouping happens here instead.
+"""
+
+from __future__ import annotations
+
+import uuid
+from enum import Enum
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+from goftogu.support.documents import (
+    ChatStatus,
+    ChatType,
+    Message,
+    RoutingEntry,
+    SenderKind,
+    SupportChat,
+)
+from goftogu.support.store import Appended, ChatQuery, OutboxKind, PendingJob
+
+COLLECTION = "chats"
+_TOKEN_FIELD = {OutboxKind.route: "route_token", OutboxKind.ticket_notice: "ticket_notice_token"}
+_WAITING = {"status": ChatStatus.PENDING.value, "operator_id": None}
+
+
+def _plain(value: Any) -> Any:
+    """Enums as their values, recursively: BSON knows str, not StrEnum."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _message_document(message: Message) -> dict[str, Any]:
+    result: dict[str, Any] = _plain(message.model_dump())
+    return result
+
+
+def _to_document(chat: SupportChat) -> dict[str, Any]:
+    document: dict[str, Any] = _plain(chat.model_dump(exclude={"id", "messages"}))
+    document["_id"] = chat.id
+    if document.get("first_response_at") is None:
+        # Absent rather than null: `$min` sets a missing field, but null sorts
+        # before every date and would stay.
+        document.pop("first_response_at", None)
+    document["messages"] = [_message_document(message) for message in chat.messages]
+    # The keys (sender + client_id) of the messages, as a flat array, so that "no
+    # message with this key yet" can be an update's filter. A `$ne` on the
+    # embedded `messages.key` path would do in MongoDB, but FerretDB matches it when
+    # any one element differs; on an array of strings both agree.
+    document["message_keys"] = [message.key for message in chat.messages]
+    return document
+
+
+def _from_document(document: dict[str, Any]) -> SupportChat:
+    fields = {key: value for key, value in document.items() if not key.endswith("_token")}
+    fields["id"] = fields.pop("_id")
+    return SupportChat.model_validate(fields)
+
+
+def _entry(entry: RoutingEntry) -> dict[str, Any]:
+    result: dict[str, Any] = _plain(entry.model_dump())
+    return result
+
+
+def _new_token() -> str:
+    return uuid.uuid4().hex
+
+
+class MongoChatStore:
+    """Support conversations as MongoDB documents (PyMongo's async API)."""
+
+    def __init__(self, client: AsyncMongoClient[dict[str, Any]], database: str | None = None):
+        db = client.get_database(database) if database else client.get_default_database()
+        self._chats: AsyncCollection[dict[str, Any]] = db[COLLECTION]
+
+    async def prepare(self) -> None:
+        await self._chats.create_index("intake_key", unique=True)
+        await self._chats.create_index([("status", ASCENDING), ("operator_id", ASCENDING)])
+        await self._chats.create_index([("customer.id", ASCENDING), ("_id", ASCENDING)])
+        await self._chats.create_index([("operator_id", ASCENDING), ("status", ASCENDING)])
+        # FerretDB has no partial indexes; these stay small enough unfiltered.
+        await self._chats.create_index("route_token", sparse=True)
+        await self._chats.create_index("ticket_notice_token", sparse=True)
+
+    async def create(self, chat: SupportChat) -> tuple[SupportChat, bool]:
+        document = _to_document(chat)
+        document["route_token"] = _new_token()
+        try:
+            await self._chats.insert_one(document)
+        except DuplicateKeyError:
+            existing = await self.get_by_intake_key(chat.intake_key)
+            if existing is None:  # the other request's document is gone: cannot happen
+                raise
+            return existing, False
+        return chat, True
+
+    async def get(self, chat_id: str) -> SupportChat | None:
+        document = await self._chats.find_one({"_id": chat_id})
+        return _from_document(document) if document else None
+
+    async def get_by_intake_key(self, intake_key: str) -> SupportChat | None:
+        document = await self._chats.find_one({"intake_key": intake_key})
+        return _from_document(document) if document else None
+
+    async def append_message(
+        self,
+        chat_id: str,
+        message: Message,
+        *,
+        statuses: frozenset[ChatStatus],
+        operator_id: str | None = None,
+    ) -> Appended | None:
+        condition: dict[str, Any] = {
+            "_id": chat_id,
+            "status": {"$in": [status.value for status in statuses]},
+        }
+        if operator_id is not None:
+            condition["operator_id"] = operator_id
+        update: dict[str, Any] = {
+            "$push": {"messages": _message_document(message), "message_keys": message.key},
+            "$set": {"updated_at": message.created_at},
+        }
+        if message.sender.kind is SenderKind.operator:
+            # $min sets a missing field and never moves an existing one later.
+            update["$min"] = {"first_response_at": message.created_at}
+        document = await self._chats.find_one_and_update(
+            {**condition, "message_keys": {"$ne": message.key}},
+            update,
+            return_document=ReturnDocument.AFTER,
+        )
+        created = document is not None
+        if document is None:
+            # Either a retry of a stored message, or the chat does not match.
+            document = await self._chats.find_one({**condition, "message_keys": message.key})
+            if document is None:
+                return None
+        chat = _from_document(document)
+        found = chat.message(message.key)
+        assert found is not None
+        seq, stored = found
+        return Appended(chat=chat, message=stored, seq=seq, created=created)
+
+    async def _update(
+        self, condition: dict[str, Any], update: dict[str, Any]
+    ) -> SupportChat | None:
+        document = await self._chats.find_one_and_update(
+            condition, update, return_document=ReturnDocument.AFTER
+        )
+        return _from_document(document) if document else None
+
+    async def assign(
+        self, chat_id: str, operator_id: str, entry: RoutingEntry
+    ) -> SupportChat | None:
+        return await self._update(
+            {"_id": chat_id, **_WAITING},
+            {
+                "$set": {
+                    "operator_id": operator_id,
+                    "status": ChatStatus.OPEN.value,
+                    "assigned_at": entry.at,
+                    "updated_at": entry.at,
+                },
+                "$unset": {"route_token": ""},
+                "$push": {"routing": _entry(entry)},
+            },
+        )
+
+    async def mark_ticket(self, chat_id: str, entry: RoutingEntry) -> SupportChat | None:
+        return await self._update(
+            {"_id": chat_id, **_WAITING, "type": ChatType.CHAT.value},
+            {
+                "$set": {
+                    "type": ChatType.TICKET.value,
+                    "updated_at": entry.at,
+                    "ticket_notice_token": _new_token(),
+                },
+                "$push": {"routing": _entry(entry)},
+            },
+        )
+
+    async def transfer(
+        self, chat_id: str, from_operator_id: str, to_operator_id: str, entry: RoutingEntry
+    ) -> SupportChat | None:
+        return await self._update(
+            {"_id": chat_id, "status": ChatStatus.OPEN.value, "operator_id": from_operator_id},
+            {
+                "$set": {"operator_id": to_operator_id, "updated_at": entry.at},
+                "$push": {"routing": _entry(entry)},
+            },
+        )
+
+    async def close(
+        self, chat_id: str, operator_id: str | None, entry: RoutingEntry
+    ) -> SupportChat | None:
+        return await self._update(
+            {
+                "_id": chat_id,
+                "status": {"$in": [ChatStatus.PENDING.value, ChatStatus.OPEN.value]},
+                "operator_id": operator_id,
+            },
+            {
+                "$set": {
+                    "status": ChatStatus.CLOSED.value,
+                    "closed_at": entry.at,
+                    "updated_at": entry.at,
+                },
+                "$unset": {"route_token": ""},
+                "$push": {"routing": _entry(entry)},
+            },
+        )
+
+    async def find(self, query: ChatQuery) -> list[SupportChat]:
+        condition: dict[str, Any] = {}
+        if query.status is not None:
+            condition["status"] = query.status.value
+        if query.type is not None:
+            condition["type"] = query.type.value
+        if query.customer_id is not None:
+            condition["customer.id"] = query.customer_id
+        if query.operator_id is not None:
+            condition["operator_id"] = query.operator_id
+        elif query.unassigned:
+            condition["operator_id"] = None
+        if query.after is not None:
+            condition["_id"] = {"$gt" if query.oldest_first else "$lt": query.after}
+        order = ASCENDING if query.oldest_first else DESCENDING
+        cursor = self._chats.find(condition).sort("_id", order).limit(query.limit)
+        return [_from_document(document) async for document in cursor]
+
+    async def count_waiting_before(self, chat: SupportChat) -> int:
+        return await self._chats.count_documents({**_WAITING, "_id": {"$lt": chat.id}})
+
+    async def request_routing(self, limit: int, entry: RoutingEntry) -> list[str]:
+        if limit <= 0:
+            return []
+        cursor = (
+            self._chats.find({**_WAITING, "route_token": {"$exists": False}}, projection={"_id": 1})
+            .sort("_id", ASCENDING)
+            .limit(limit)
+        )
+        ids = [document["_id"] async for document in cursor]
+        if ids:
+            await self._chats.update_many(
+                {"_id": {"$in": ids}, **_WAITING},
+                {"$set": {"route_token": _new_token()}, "$push": {"routing": _entry(entry)}},
+            )
+        return ids
+
+    async def open_chats_by_operator(self) -> dict[str, set[str]]:
+        loads: dict[str, set[str]] = {}
+        cursor = self._chats.find(
+            {"status": ChatStatus.OPEN.value}, projection={"_id": 1, "operator_id": 1}
+        )
+        async for document in cursor:
+            loads.setdefault(document["operator_id"], set()).add(document["_id"])
+        return loads
+
+    async def pending_jobs(self, limit: int) -> list[PendingJob]:
+        jobs: list[PendingJob] = []
+        for kind, field in _TOKEN_FIELD.items():
+            cursor = (
+                self._chats.find({field: {"$exists": True}}, projection={"_id": 1, field: 1})
+                .sort("_id", ASCENDING)
+                .limit(limit)
+            )
+            jobs.extend([PendingJob(kind, d["_id"], d[field]) async for d in cursor])
+        return jobs[:limit]
+
+    async def clear_job(self, job: PendingJob) -> None:
+        field = _TOKEN_FIELD[job.kind]
+        await self._chats.update_one(
+            {"_id": job.chat_id, field: job.token}, {"$unset": {field: ""}}
+        )
