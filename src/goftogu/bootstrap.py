@@ -19,6 +19,10 @@ from goftogu.identity.accounts import Accounts
 from goftogu.identity.auth import Authentication, AuthRules
 from goftogu.identity.passwords import PasswordHashes
 from goftogu.identity.tokens import AccessTokens
+from goftogu.queueing import Queue, QueuePolicy, Subscription
+from goftogu.queueing.memory import MemoryQueue
+from goftogu.queueing.outbox import RelationalOutbox
+from goftogu.queueing.relay import OutboxRelay
 from goftogu.ratelimit import RateLimiter, RateRule
 from goftogu.ratelimit.memory import MemoryRateLimiter
 from goftogu.settings import Settings
@@ -43,19 +47,17 @@ class Container:
     probes: list[Probe] = field(default_factory=list)
     broadcaster: Broadcaster = field(default_factory=NoBroadcast)
     rate_limiter: RateLimiter = field(default_factory=MemoryRateLimiter)
+    queue: Queue = field(default_factory=MemoryQueue)
+    relay: OutboxRelay = field(init=False)
+    # Queue handlers this codebase has; each process runs those of its queues
+    # (goftogu.queueing.runner). Domains append theirs in their _build_* step.
+    subscriptions: list[Subscription] = field(default_factory=list)
     accounts: Accounts = field(init=False)
     auth: Authentication = field(init=False)
     _exit: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     async def aclose(self) -> None:
         await self._exit.aclose()
-
-
-async def _check_broker(url: str) -> None:
-    import aio_pika
-
-    connection = await aio_pika.connect(url, timeout=2)
-    await connection.close()
 
 
 async def _check_smtp(url: str) -> None:
@@ -94,6 +96,7 @@ async def build_container(
             database, settings.should_auto_migrate if migrate is None else migrate
         )
         _connect_backends(container)
+        _build_queueing(container)
         _build_identity(container)
     except BaseException:
         await container.aclose()
@@ -142,17 +145,41 @@ def _connect_backends(container: Container) -> None:
     else:
         probes.append(Probe("presence", "in-process", True))
 
+    policy = QueuePolicy(
+        max_attempts=settings.queue_max_attempts,
+        retry_base_seconds=settings.queue_retry_base_seconds,
+        retry_max_seconds=settings.queue_retry_max_seconds,
+    )
     if settings.broker_url:
-        broker_url = settings.broker_url
-        probes.append(Probe("queue", "rabbitmq", False, lambda: _check_broker(broker_url)))
+        from goftogu.queueing.rabbitmq import RabbitQueue
+
+        # One long-lived connection, opened at first use; the probe reports it.
+        container.queue = RabbitQueue(
+            settings.broker_url, prefix=settings.queue_prefix, default_policy=policy
+        )
+        probes.append(Probe("queue", "rabbitmq", False, container.queue.ping))
     else:
+        container.queue = MemoryQueue(default_policy=policy)
         probes.append(Probe("queue", "in-process", True))
+    container._exit.push_async_callback(container.queue.close)
 
     if settings.smtp_url:
         smtp_url = settings.smtp_url
         probes.append(Probe("mail", "smtp", False, lambda: _check_smtp(smtp_url)))
     else:
         probes.append(Probe("mail", "log", True))
+
+
+def _build_queueing(container: Container) -> None:
+    settings = container.settings
+    container.relay = OutboxRelay(
+        container.queue,
+        [RelationalOutbox(container.database)],
+        batch_size=settings.outbox_batch_size,
+        sweep_seconds=settings.outbox_sweep_seconds,
+    )
+    # Stopped before the queue and the database close (the exit stack unwinds backwards).
+    container._exit.push_async_callback(container.relay.stop)
 
 
 def _build_identity(container: Container) -> None:

@@ -93,6 +93,60 @@ def serve(
         uvicorn.run(asgi, host=settings.host, port=settings.port, log_config=None)
 
 
+def _run_queue_process(name: str, queues: set[str]) -> None:
+    """Build the container and run the consumers of ``queues`` plus the outbox
+    relay until SIGTERM/SIGINT."""
+    from goftogu.bootstrap import build_container
+    from goftogu.queueing.runner import run_until_signalled, runner_for
+
+    settings = _settings()
+    if not settings.broker_url:
+        typer.echo(
+            f"goftogu: {name} needs GOFTOGU_BROKER_URL: without a broker the queues live "
+            "inside `goftogu serve`, which runs their consumers itself",
+            err=True,
+        )
+        raise typer.Exit(2)
+
+    async def main() -> None:
+        container = await build_container(settings, migrate=False)
+        try:
+            runner = runner_for(container, queues)
+            if not runner.subscriptions:
+                log.warning(f"{name}: no handler registered for {sorted(queues)}; relay only")
+            await run_until_signalled(runner, name=name)
+        finally:
+            await container.aclose()
+
+    _run(main)
+
+
+@app.command()
+def worker() -> None:
+    """Run a support routing worker: consumes the `support.routing` queue and relays
+    the outbox. Run any number of them.
+
+    Needs GOFTOGU_BROKER_URL and a migrated GOFTOGU_DATABASE_URL; reads the same settings as
+    serve. Stops cleanly on SIGTERM: in-flight jobs finish, the rest stay queued.
+    """
+    from goftogu.queueing import SUPPORT_ROUTING
+
+    _run_queue_process("worker", {SUPPORT_ROUTING})
+
+
+@app.command()
+def notifier() -> None:
+    """Run a notifier: consumes the `notify` queue (email and Web Push) and relays the
+    outbox. Run any number of them.
+
+    Needs GOFTOGU_BROKER_URL and a migrated GOFTOGU_DATABASE_URL; GOFTOGU_SMTP_URL and the
+    GOFTOGU_VAPID_* keys for delivery. Stops cleanly on SIGTERM.
+    """
+    from goftogu.queueing import NOTIFY
+
+    _run_queue_process("notifier", {NOTIFY})
+
+
 @app.command()
 def migrate() -> None:
     """Apply the database migrations (idempotent; safe to run from several hosts).

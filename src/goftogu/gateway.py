@@ -17,6 +17,7 @@ from goftogu.api.identity import admin_router, auth_router, users_router
 from goftogu.api.middleware import RequestContextMiddleware
 from goftogu.bootstrap import Container, build_container
 from goftogu.logs import configure_logging
+from goftogu.queueing.runner import Runner, replay_embedded_outbox, runner_for
 from goftogu.realtime.broadcast import SocketBroadcaster
 from goftogu.realtime.server import create_socket_server
 from goftogu.settings import Settings, load_settings
@@ -49,13 +50,17 @@ def create_gateway(settings: Settings) -> Gateway:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         container = await build_container(settings, broadcaster=SocketBroadcaster(sio))
         app.state.container = container
-        log.info(
-            "gateway ready",
-            extra={"backends": {probe.name: probe.backend for probe in container.probes}},
-        )
+        runner: Runner | None = None
         try:
+            runner = await _start_queue_work(container)
+            log.info(
+                "gateway ready",
+                extra={"backends": {probe.name: probe.backend for probe in container.probes}},
+            )
             yield
         finally:
+            if runner is not None:
+                await runner.stop()
             await container.aclose()
 
     api = FastAPI(
@@ -71,6 +76,20 @@ def create_gateway(settings: Settings) -> Gateway:
         api.include_router(router, prefix=API_PREFIX)
     asgi = socketio.ASGIApp(sio, other_asgi_app=api, socketio_path="socket.io")
     return Gateway(api=api, sio=sio, asgi=asgi, settings=settings)
+
+
+async def _start_queue_work(container: Container) -> Runner:
+    """The outbox relay always runs here (requests write outbox rows); the queue
+    consumers too in embedded mode, where the in-process queue lives in this process."""
+    embedded = container.settings.broker_url is None
+    if embedded:
+        await replay_embedded_outbox(container)
+    if embedded:
+        runner = runner_for(container, None)
+    else:
+        runner = Runner(container.queue, [], container.relay)
+    await runner.start()
+    return runner
 
 
 def asgi_from_environment() -> socketio.ASGIApp:

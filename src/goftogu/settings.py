@@ -90,6 +90,23 @@ class Settings(BaseSettings):
     max_attachment_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
     operator_capacity: int = Field(default=3, ge=1)
 
+    # Work queues and the outbox relay
+    queue_prefix: str = Field(
+        default="", description="put in front of every queue name (isolates deployments, tests)"
+    )
+    queue_prefetch: int = Field(default=16, ge=1, le=1000)
+    queue_max_attempts: int = Field(default=5, ge=1)
+    queue_retry_base_seconds: float = Field(default=1.0, gt=0)
+    queue_retry_max_seconds: float = Field(default=300.0, gt=0)
+    outbox_sweep_seconds: float = Field(default=5.0, gt=0)
+    outbox_batch_size: int = Field(default=100, ge=1, le=10_000)
+    outbox_replay_seconds: float = Field(
+        default=600.0,
+        ge=0,
+        description="embedded queue only: at start, publish again outbox rows published this "
+        "recently (the in-process queue lost them when the process stopped)",
+    )
+
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
 
