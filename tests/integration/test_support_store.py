@@ -3,6 +3,7 @@ PostgreSQL: documents read whole, conditional updates, idempotent appends, outbo
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from goftogu.support.store import (
     ChatQuery,
     ChatStore,
     OutboxKind,
+    PendingJob,
 )
 from tests.support.chats import (
     STORE_BACKENDS,
@@ -35,6 +37,9 @@ from tests.support.chats import (
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[ChatStore]:
     async for opened in open_chat_store(request, request.param, tmp_path):
         yield opened
+
+
+LEASE = timedelta(seconds=30)
 
 
 def by_id(chats: list[SupportChat]) -> list[SupportChat]:
@@ -76,13 +81,45 @@ async def test_a_retried_intake_answers_the_first_conversation(store: ChatStore)
     assert await store.get(retry.id) is None
 
 
+async def pending(store: ChatStore) -> list[PendingJob]:
+    """What a relay would publish now (released again at once)."""
+    jobs = await store.claim_jobs(100, LEASE)
+    for job in jobs:
+        await store.finish_job(job, published=False)
+    return jobs
+
+
+async def publish_all(store: ChatStore) -> None:
+    for job in await store.claim_jobs(100, LEASE):
+        await store.finish_job(job, published=True)
+
+
 async def test_a_new_conversation_owes_a_routing_job(store: ChatStore) -> None:
     chat = new_chat()
     await store.create(chat)
-    jobs = await store.pending_jobs(10)
+    jobs = await store.claim_jobs(10, LEASE)
     assert [(job.kind, job.chat_id) for job in jobs] == [(OutboxKind.route, chat.id)]
-    await store.clear_job(jobs[0])
-    assert await store.pending_jobs(10) == []
+    await store.finish_job(jobs[0], published=True)
+    assert await pending(store) == []
+
+
+async def test_a_claimed_job_is_skipped_by_other_relays_until_released(
+    store: ChatStore,
+) -> None:
+    chat = new_chat()
+    await store.create(chat)
+    [job] = await store.claim_jobs(10, LEASE)
+    assert await store.claim_jobs(10, LEASE) == []
+    await store.finish_job(job, published=False)  # the broker did not confirm it
+    [again] = await store.claim_jobs(10, LEASE)
+    assert (again.chat_id, again.token) == (chat.id, job.token)
+
+
+async def test_an_expired_claim_is_taken_over(store: ChatStore) -> None:
+    chat = new_chat()
+    await store.create(chat)
+    await store.claim_jobs(10, timedelta(seconds=-1))  # a relay that died holding it
+    assert [job.chat_id for job in await store.claim_jobs(10, LEASE)] == [chat.id]
 
 
 async def test_appending_a_message_gives_it_the_next_seq(store: ChatStore) -> None:
@@ -219,7 +256,7 @@ async def test_a_chat_nobody_takes_becomes_a_pending_ticket_with_a_notice(
     assert ticket is not None
     assert (ticket.status, ticket.type) == (ChatStatus.PENDING, ChatType.TICKET)
     assert await store.mark_ticket(chat.id, entry(Decision.ticketed)) is None  # once
-    kinds = {(job.kind, job.chat_id) for job in await store.pending_jobs(10)}
+    kinds = {(job.kind, job.chat_id) for job in await pending(store)}
     assert (OutboxKind.ticket_notice, chat.id) in kinds
 
 
@@ -317,24 +354,22 @@ async def test_reoffering_marks_the_oldest_waiting_not_already_offered(store: Ch
     chats = by_id([new_chat(client_id=f"c{i}") for i in range(4)])
     for chat in chats:
         await store.create(chat)
-    for job in await store.pending_jobs(10):
-        await store.clear_job(job)
+    await publish_all(store)
     offered = await store.request_routing(2, entry(Decision.reoffered))
     assert offered == [chats[0].id, chats[1].id]
     again = await store.request_routing(2, entry(Decision.reoffered))
     assert again == [chats[2].id, chats[3].id]
-    jobs = await store.pending_jobs(10)
+    jobs = await pending(store)
     assert sorted(job.chat_id for job in jobs) == sorted(c.id for c in chats)
 
 
 async def test_a_job_asked_for_again_survives_clearing_the_older_token(store: ChatStore) -> None:
     chat = new_chat()
     await store.create(chat)
-    [old] = await store.pending_jobs(10)
-    await store.clear_job(old)
-    await store.request_routing(1, entry(Decision.reoffered))
-    await store.clear_job(old)  # a slow relay clearing what it published before
-    assert [job.chat_id for job in await store.pending_jobs(10)] == [chat.id]
+    [old] = await store.claim_jobs(10, LEASE)
+    await store.request_routing(1, entry(Decision.reoffered))  # while a relay publishes
+    await store.finish_job(old, published=True)
+    assert [job.chat_id for job in await pending(store)] == [chat.id]
 
 
 async def test_loads_are_the_open_chats_of_each_operator(store: ChatStore) -> None:

@@ -127,9 +127,7 @@ class MemoryQueue:
         timer = loop.call_later(delay, due)
         channel.timers.add(timer)
 
-    def _dead_letter(
-        self, queue: str, message: _Message, verdict: Verdict, attempts: int
-    ) -> None:
+    def _dead_letter(self, queue: str, message: _Message, verdict: Verdict, attempts: int) -> None:
         self._channel(queue).dead.append(
             DeadLetter(
                 queue=queue,

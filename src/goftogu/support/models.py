@@ -53,6 +53,9 @@ class SupportChatRow(Entity):
     intake_key: Mapped[str] = mapped_column(String(200), unique=True)
     route_token: Mapped[str | None] = mapped_column(String(32))
     ticket_notice_token: Mapped[str | None] = mapped_column(String(32))
+    # A relay's lease on the outbox entries above while it publishes them.
+    outbox_claim: Mapped[str | None] = mapped_column(String(32))
+    outbox_claimed_until: Mapped[datetime | None]
     document: Mapped[dict[str, Any]] = mapped_column(DOCUMENT)
 
 

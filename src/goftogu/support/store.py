@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 from typing import Protocol
 
@@ -37,12 +38,14 @@ class OutboxKind(StrEnum):
 
 @dataclass(frozen=True)
 class PendingJob:
-    """One outbox entry: ``token`` changes whenever the job is asked for again, so
-    clearing an older token never drops a newer request."""
+    """One outbox entry, claimed by one relay: ``token`` changes whenever the job is
+    asked for again, so clearing an older token never drops a newer request;
+    ``claim`` is the relay's lease on the document."""
 
     kind: OutboxKind
     chat_id: str
     token: str
+    claim: str
 
 
 @dataclass(frozen=True)
@@ -147,12 +150,14 @@ class ChatStore(Protocol):
         """The ``OPEN`` conversations of each operator: what their load is made of."""
         ...
 
-    async def pending_jobs(self, limit: int) -> list[PendingJob]:
-        """Outbox entries not yet published, oldest conversations first."""
+    async def claim_jobs(self, limit: int, lease: timedelta) -> list[PendingJob]:
+        """Outbox entries not yet published, of up to ``limit`` conversations (oldest
+        first) that no other relay holds; held for ``lease`` or until finished."""
         ...
 
-    async def clear_job(self, job: PendingJob) -> None:
-        """Mark ``job`` published, unless it was asked for again meanwhile."""
+    async def finish_job(self, job: PendingJob, *, published: bool) -> None:
+        """Release the claim; when ``published``, clear the entry unless it was asked
+        for again meanwhile."""
         ...
 
 

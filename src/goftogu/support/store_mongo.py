@@ -10,6 +10,7 @@ grouping happens here instead.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from enum import Enum
 from typing import Any
 
@@ -24,11 +25,19 @@ from goftogu.support.documents import (
     RoutingEntry,
     SenderKind,
     SupportChat,
+    now,
 )
 from goftogu.support.store import Appended, ChatQuery, OutboxKind, PendingJob
 
 COLLECTION = "chats"
 _TOKEN_FIELD = {OutboxKind.route: "route_token", OutboxKind.ticket_notice: "ticket_notice_token"}
+# Outbox bookkeeping kept on the document, never part of the domain model.
+_HIDDEN = ("route_token", "ticket_notice_token", "outbox_")
+# No routing job waiting to be published (one being published may be older than
+# the reason to route again, so it does not count).
+_NOT_AWAITING_ROUTING = {
+    "$or": [{"route_token": {"$exists": False}}, {"outbox_claim": {"$exists": True}}]
+}
 _WAITING = {"status": ChatStatus.PENDING.value, "operator_id": None}
 
 
@@ -65,7 +74,7 @@ def _to_document(chat: SupportChat) -> dict[str, Any]:
 
 
 def _from_document(document: dict[str, Any]) -> SupportChat:
-    fields = {key: value for key, value in document.items() if not key.endswith("_token")}
+    fields = {key: value for key, value in document.items() if not key.startswith(_HIDDEN)}
     fields["id"] = fields.pop("_id")
     return SupportChat.model_validate(fields)
 
@@ -94,6 +103,7 @@ class MongoChatStore:
         # FerretDB has no partial indexes; these stay small enough unfiltered.
         await self._chats.create_index("route_token", sparse=True)
         await self._chats.create_index("ticket_notice_token", sparse=True)
+        await self._chats.create_index("outbox_claim", sparse=True)
 
     async def create(self, chat: SupportChat) -> tuple[SupportChat, bool]:
         document = _to_document(chat)
@@ -247,7 +257,7 @@ class MongoChatStore:
         if limit <= 0:
             return []
         cursor = (
-            self._chats.find({**_WAITING, "route_token": {"$exists": False}}, projection={"_id": 1})
+            self._chats.find({**_WAITING, **_NOT_AWAITING_ROUTING}, projection={"_id": 1})
             .sort("_id", ASCENDING)
             .limit(limit)
         )
@@ -268,19 +278,45 @@ class MongoChatStore:
             loads.setdefault(document["operator_id"], set()).add(document["_id"])
         return loads
 
-    async def pending_jobs(self, limit: int) -> list[PendingJob]:
+    async def claim_jobs(self, limit: int, lease: timedelta) -> list[PendingJob]:
+        at = now()
+        claimable = {
+            "$and": [
+                {
+                    "$or": [
+                        {"outbox_claimed_until": {"$exists": False}},
+                        {"outbox_claimed_until": {"$lt": at}},
+                    ]
+                },
+                {"$or": [{field: {"$exists": True}} for field in _TOKEN_FIELD.values()]},
+            ]
+        }
+        cursor = (
+            self._chats.find(claimable, projection={"_id": 1}).sort("_id", ASCENDING).limit(limit)
+        )
+        ids = [document["_id"] async for document in cursor]
+        if not ids:
+            return []
+        claim = _new_token()
+        # No update with a limit in MongoDB: pick, then claim what is still free.
+        await self._chats.update_many(
+            {"_id": {"$in": ids}, **claimable},
+            {"$set": {"outbox_claimed_until": at + lease, "outbox_claim": claim}},
+        )
         jobs: list[PendingJob] = []
-        for kind, field in _TOKEN_FIELD.items():
-            cursor = (
-                self._chats.find({field: {"$exists": True}}, projection={"_id": 1, field: 1})
-                .sort("_id", ASCENDING)
-                .limit(limit)
-            )
-            jobs.extend([PendingJob(kind, d["_id"], d[field]) async for d in cursor])
-        return jobs[:limit]
+        async for document in self._chats.find({"outbox_claim": claim}).sort("_id", ASCENDING):
+            for kind, field in _TOKEN_FIELD.items():
+                if field in document:
+                    jobs.append(PendingJob(kind, document["_id"], document[field], claim))
+        return jobs
 
-    async def clear_job(self, job: PendingJob) -> None:
+    async def finish_job(self, job: PendingJob, *, published: bool) -> None:
         field = _TOKEN_FIELD[job.kind]
+        if published:
+            await self._chats.update_one(
+                {"_id": job.chat_id, field: job.token}, {"$unset": {field: ""}}
+            )
         await self._chats.update_one(
-            {"_id": job.chat_id, field: job.token}, {"$unset": {field: ""}}
+            {"_id": job.chat_id, "outbox_claim": job.claim},
+            {"$unset": {"outbox_claim": "", "outbox_claimed_until": ""}},
         )

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +27,7 @@ from goftogu.support.documents import (
     RoutingEntry,
     SenderKind,
     SupportChat,
+    now,
 )
 from goftogu.support.models import SupportChatRow
 from goftogu.support.store import Appended, ChatQuery, OutboxKind, PendingJob
@@ -284,7 +286,14 @@ class SqlChatStore:
             rows = (
                 await session.scalars(
                     _waiting(select(SupportChatRow))
-                    .where(SupportChatRow.route_token.is_(None))
+                    # no routing job waiting to be published (one being published
+                    # may be older than the reason to route again)
+                    .where(
+                        or_(
+                            SupportChatRow.route_token.is_(None),
+                            SupportChatRow.outbox_claim.is_not(None),
+                        )
+                    )
                     .order_by(SupportChatRow.id)
                     .limit(limit)
                     .with_for_update(skip_locked=True)
@@ -309,30 +318,49 @@ class SqlChatStore:
                 loads.setdefault(str(operator_id), set()).add(str(chat_id))
         return loads
 
-    async def pending_jobs(self, limit: int) -> list[PendingJob]:
-        jobs: list[PendingJob] = []
-        async with self._db.sessions() as session:
-            for kind, column in _TOKEN_COLUMN.items():
-                statement = (
-                    select(SupportChatRow.id, column)
-                    .where(column.is_not(None))
+    async def claim_jobs(self, limit: int, lease: timedelta) -> list[PendingJob]:
+        at, claim = now(), _new_token()
+        pending = or_(*(column.is_not(None) for column in _TOKEN_COLUMN.values()))
+        free = or_(
+            SupportChatRow.outbox_claimed_until.is_(None),
+            SupportChatRow.outbox_claimed_until < at,
+        )
+        async with self._db.transaction() as session:
+            rows = (
+                await session.scalars(
+                    select(SupportChatRow)
+                    .where(pending, free)
                     .order_by(SupportChatRow.id)
                     .limit(limit)
+                    .with_for_update(skip_locked=True)
                 )
-                rows = (await session.execute(statement)).all()
-                jobs.extend(PendingJob(kind, str(chat_id), str(token)) for chat_id, token in rows)
-        return jobs[:limit]
+            ).all()
+            jobs: list[PendingJob] = []
+            for row in rows:
+                row.outbox_claimed_until = at + lease
+                row.outbox_claim = claim
+                for kind, column in _TOKEN_COLUMN.items():
+                    token = getattr(row, column.key)
+                    if token is not None:
+                        jobs.append(PendingJob(kind, str(row.id), token, claim))
+            return jobs
 
-    async def clear_job(self, job: PendingJob) -> None:
+    async def finish_job(self, job: PendingJob, *, published: bool) -> None:
         column = _TOKEN_COLUMN[job.kind]
         parsed = _parse(job.chat_id)
         if parsed is None:
             return
         async with self._db.transaction() as session:
+            if published:
+                await session.execute(
+                    update(SupportChatRow)
+                    .where(SupportChatRow.id == parsed, column == job.token)
+                    .values({column.key: None})
+                )
             await session.execute(
                 update(SupportChatRow)
-                .where(SupportChatRow.id == parsed, column == job.token)
-                .values({column.key: None})
+                .where(SupportChatRow.id == parsed, SupportChatRow.outbox_claim == job.claim)
+                .values(outbox_claim=None, outbox_claimed_until=None)
             )
 
 

@@ -27,6 +27,8 @@ def upgrade() -> None:
         sa.Column("intake_key", sa.String(length=200), nullable=False),
         sa.Column("route_token", sa.String(length=32), nullable=True),
         sa.Column("ticket_notice_token", sa.String(length=32), nullable=True),
+        sa.Column("outbox_claim", sa.String(length=32), nullable=True),
+        sa.Column("outbox_claimed_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column(
             "document",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
