@@ -203,8 +203,9 @@ async def test_a_message_that_never_settles_is_dead_lettered_after_max_attempts(
     for _ in range(policy.max_attempts):
         started, never = asyncio.Event(), asyncio.Event()
 
-        async def hang(delivery: Delivery, started: asyncio.Event = started,
-                       never: asyncio.Event = never) -> None:
+        async def hang(
+            delivery: Delivery, started: asyncio.Event = started, never: asyncio.Event = never
+        ) -> None:
             started.set()
             await never.wait()
 
