@@ -363,6 +363,21 @@ async def test_reoffering_marks_the_oldest_waiting_not_already_offered(store: Ch
     assert sorted(job.chat_id for job in jobs) == sorted(c.id for c in chats)
 
 
+async def test_lost_first_routing_jobs_are_found_by_age(store: ChatStore) -> None:
+    old, ticket = new_chat(client_id="old"), new_chat(client_id="ticket")
+    for chat in (old, ticket):
+        await store.create(chat)
+    await store.mark_ticket(ticket.id, entry(Decision.ticketed))
+    await publish_all(store)  # published into a queue that then lost them
+    await asyncio.sleep(0.002)  # ids tell time by the millisecond
+    cutoff = now()
+    young = new_chat(client_id="young")
+    await store.create(young)
+    await publish_all(store)
+    found = await store.request_routing(10, entry(Decision.reoffered), undecided_before=cutoff)
+    assert found == [old.id]
+
+
 async def test_a_job_asked_for_again_survives_clearing_the_older_token(store: ChatStore) -> None:
     chat = new_chat()
     await store.create(chat)

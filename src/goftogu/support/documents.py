@@ -7,6 +7,7 @@ in ``schemas.py`` are built from them.
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -125,6 +126,12 @@ class SupportChat(_Document):
             if message.key == key:
                 return index + 1, message
         return None
+
+
+def first_id_at(moment: datetime) -> str:
+    """The smallest UUIDv7 of ``moment``'s millisecond: ids below it were made before."""
+    millis = int(moment.timestamp() * 1000)
+    return str(uuid.UUID(int=(millis << 80) | (0x7 << 76) | (0b10 << 62)))
 
 
 def conversation_of(chat_id: str) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
@@ -141,9 +141,13 @@ class ChatStore(Protocol):
         """How many waiting conversations are older than ``chat``."""
         ...
 
-    async def request_routing(self, limit: int, entry: RoutingEntry) -> list[str]:
+    async def request_routing(
+        self, limit: int, entry: RoutingEntry, *, undecided_before: datetime | None = None
+    ) -> list[str]:
         """Offer the ``limit`` oldest waiting conversations to routing again (those
-        not already awaiting it); answers their ids."""
+        not already awaiting it); answers their ids. ``undecided_before``: only live
+        chats never ticketed that were created before then (their first routing job
+        was lost)."""
         ...
 
     async def open_chats_by_operator(self) -> dict[str, set[str]]:

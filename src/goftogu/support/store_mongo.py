@@ -10,7 +10,7 @@ grouping happens here instead.
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
@@ -25,6 +25,7 @@ from goftogu.support.documents import (
     RoutingEntry,
     SenderKind,
     SupportChat,
+    first_id_at,
     now,
 )
 from goftogu.support.store import Appended, ChatQuery, OutboxKind, PendingJob
@@ -253,13 +254,17 @@ class MongoChatStore:
     async def count_waiting_before(self, chat: SupportChat) -> int:
         return await self._chats.count_documents({**_WAITING, "_id": {"$lt": chat.id}})
 
-    async def request_routing(self, limit: int, entry: RoutingEntry) -> list[str]:
+    async def request_routing(
+        self, limit: int, entry: RoutingEntry, *, undecided_before: datetime | None = None
+    ) -> list[str]:
         if limit <= 0:
             return []
+        condition: dict[str, Any] = {**_WAITING, **_NOT_AWAITING_ROUTING}
+        if undecided_before is not None:
+            condition["type"] = ChatType.CHAT.value
+            condition["_id"] = {"$lt": first_id_at(undecided_before)}
         cursor = (
-            self._chats.find({**_WAITING, **_NOT_AWAITING_ROUTING}, projection={"_id": 1})
-            .sort("_id", ASCENDING)
-            .limit(limit)
+            self._chats.find(condition, projection={"_id": 1}).sort("_id", ASCENDING).limit(limit)
         )
         ids = [document["_id"] async for document in cursor]
         if ids:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select, update
@@ -27,6 +27,7 @@ from goftogu.support.documents import (
     RoutingEntry,
     SenderKind,
     SupportChat,
+    first_id_at,
     now,
 )
 from goftogu.support.models import SupportChatRow
@@ -279,13 +280,21 @@ class SqlChatStore:
         async with self._db.sessions() as session:
             return int(await session.scalar(statement) or 0)
 
-    async def request_routing(self, limit: int, entry: RoutingEntry) -> list[str]:
+    async def request_routing(
+        self, limit: int, entry: RoutingEntry, *, undecided_before: datetime | None = None
+    ) -> list[str]:
         if limit <= 0:
             return []
+        statement = _waiting(select(SupportChatRow))
+        if undecided_before is not None:
+            statement = statement.where(
+                SupportChatRow.type == ChatType.CHAT.value,
+                SupportChatRow.id < uuid.UUID(first_id_at(undecided_before)),
+            )
         async with self._db.transaction() as session:
             rows = (
                 await session.scalars(
-                    _waiting(select(SupportChatRow))
+                    statement
                     # no routing job waiting to be published (one being published
                     # may be older than the reason to route again)
                     .where(

@@ -1,0 +1,98 @@
+"""The support documents as a source of the outbox relay.
+
+A write that owes the queue a message sets a token on its own document (see
+``store.py``); this source hands those to ``goftogu.queueing.relay.OutboxRelay``,
+which publishes them and marks them here. Intake therefore stays one
+single-document write, and a crash between the write and the publish loses
+nothing: the relay's next pass publishes what is still marked.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from goftogu.queueing import NOTIFY, SUPPORT_ROUTING, QueueMessage
+from goftogu.queueing.relay import PendingMessage
+from goftogu.support.jobs import RouteChat, TicketCreated, TicketCustomer
+from goftogu.support.store import ChatStore, OutboxKind, PendingJob
+
+log = logging.getLogger(__name__)
+
+PREVIEW_LENGTH = 200
+
+
+@dataclass
+class _Batch:
+    store: ChatStore
+    messages: list[PendingMessage]
+    finished: set[int] = field(default_factory=set)
+
+    async def _finish(self, messages: Sequence[PendingMessage], published: bool) -> None:
+        for message in messages:
+            job: PendingJob = message.key
+            await self.store.finish_job(job, published=published)
+            self.finished.add(id(message))
+
+    async def mark_published(self, messages: Sequence[PendingMessage]) -> None:
+        await self._finish(messages, True)
+
+    async def mark_failed(self, messages: Sequence[PendingMessage], error: str) -> None:
+        await self._finish(messages, False)
+
+
+class SupportOutbox:
+    """Relay source: routing jobs (``support.routing``) and ticket notices (``notify``)."""
+
+    name = "support"
+
+    def __init__(self, store: ChatStore, *, lease: timedelta = timedelta(seconds=60)) -> None:
+        self._store = store
+        self._lease = lease
+
+    @asynccontextmanager
+    async def claim(self, limit: int) -> AsyncIterator[_Batch]:
+        jobs = await self._store.claim_jobs(limit, self._lease)
+        messages: list[PendingMessage] = []
+        for job in jobs:
+            built = await self._message(job)
+            if built is None:
+                await self._store.finish_job(job, published=True)  # nothing left to say
+            else:
+                queue, message_id, body = built
+                messages.append(PendingMessage(queue, message_id, body, key=job))
+        batch = _Batch(self._store, messages)
+        try:
+            yield batch
+        finally:
+            # Whatever the relay did not mark goes back for the next pass.
+            for pending in messages:
+                if id(pending) not in batch.finished:
+                    await self._store.finish_job(pending.key, published=False)
+
+    async def _message(self, job: PendingJob) -> tuple[str, str, QueueMessage] | None:
+        if job.kind is OutboxKind.route:
+            # One message id per request: a re-offer is a new message, a relay
+            # publishing the same request twice is the same one.
+            return (
+                SUPPORT_ROUTING,
+                f"support.route:{job.chat_id}:{job.token}",
+                RouteChat(chat_id=job.chat_id),
+            )
+        chat = await self._store.get(job.chat_id)
+        if chat is None:
+            return None
+        first = chat.messages[0].body if chat.messages else ""
+        notice = TicketCreated(
+            chat_id=chat.id,
+            conversation=chat.conversation,
+            customer=TicketCustomer(
+                id=chat.customer.id, name=chat.customer.name, email=chat.customer.email
+            ),
+            preview=first[:PREVIEW_LENGTH],
+            created_at=chat.created_at,
+        )
+        return NOTIFY, f"support.ticket_created:{chat.id}", notice
