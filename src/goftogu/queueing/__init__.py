@@ -97,7 +97,7 @@ Contract (what a consumer may rely on, and what it must do)
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -260,6 +260,9 @@ class Subscription:
     handler: Handler
     prefetch: int = 16
     policy: QueuePolicy | None = None
+    # Runs beside the consumer for as long as it runs (periodic sweeps of the
+    # queue's domain); cancelled when the runner stops.
+    background: Callable[[], Coroutine[Any, Any, None]] | None = None
 
 
 class QueueUnavailable(ConnectionError):

@@ -47,6 +47,7 @@ class Runner:
         self.relay = relay
         self.stop_timeout = stop_timeout
         self.consumers: list[Consumer] = []
+        self.background: list[asyncio.Task[None]] = []
         self._starting: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -84,6 +85,12 @@ class Runner:
                     pause = min(pause * 2, START_RETRY_MAX_SECONDS)
                     continue
                 self.consumers.append(consumer)
+                if subscription.background is not None:
+                    self.background.append(
+                        asyncio.create_task(
+                            subscription.background(), name=f"{subscription.queue} background"
+                        )
+                    )
                 log.info(
                     "consuming",
                     extra={"queue": subscription.queue, "prefetch": subscription.prefetch},
@@ -100,6 +107,10 @@ class Runner:
             return_exceptions=True,
         )
         self.consumers.clear()
+        for task in self.background:
+            task.cancel()
+        await asyncio.gather(*self.background, return_exceptions=True)
+        self.background.clear()
         if self.relay is not None:
             await self.relay.stop()
 
