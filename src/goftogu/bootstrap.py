@@ -28,6 +28,8 @@ from goftogu.ratelimit.memory import MemoryRateLimiter
 from goftogu.settings import Settings
 from goftogu.storage.database import Database
 from goftogu.storage.schema import ensure_up_to_date, upgrade_to_head
+from goftogu.support.desk import SupportDesk
+from goftogu.support.routing import Router
 
 if TYPE_CHECKING:
     from pymongo import AsyncMongoClient
@@ -54,6 +56,8 @@ class Container:
     subscriptions: list[Subscription] = field(default_factory=list)
     accounts: Accounts = field(init=False)
     auth: Authentication = field(init=False)
+    support: SupportDesk = field(init=False)
+    router: Router = field(init=False)
     _exit: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     async def aclose(self) -> None:
@@ -98,6 +102,7 @@ async def build_container(
         _connect_backends(container)
         _build_queueing(container)
         _build_identity(container)
+        await _build_support(container)
     except BaseException:
         await container.aclose()
         raise
@@ -207,4 +212,83 @@ def _build_identity(container: Container) -> None:
         container.rate_limiter,
         rules,
         settings.refresh_token_ttl_seconds,
+    )
+
+
+async def _build_support(container: Container) -> None:
+    """The support desk: its chat store (MongoDB, else the relational database),
+    operator availability (Redis, else in-process), the routing consumer and the
+    document outbox."""
+    from datetime import timedelta
+
+    from goftogu.presence.operators import (
+        AvailabilitySeed,
+        MemoryOperatorAvailability,
+        OperatorAvailability,
+    )
+    from goftogu.queueing import SUPPORT_ROUTING
+    from goftogu.support.connections import LocalConnections
+    from goftogu.support.desk import SupportRules
+    from goftogu.support.events import SupportEvents
+    from goftogu.support.outbox import SupportOutbox
+    from goftogu.support.staff import StaffDirectory
+    from goftogu.support.store import ChatStore
+
+    settings = container.settings
+    store: ChatStore
+    if container.mongo is not None:
+        from goftogu.support.store_mongo import MongoChatStore
+
+        store = MongoChatStore(container.mongo)
+    else:
+        from goftogu.support.store_sql import SqlChatStore
+
+        store = SqlChatStore(container.database)
+    await store.prepare()
+    staff = StaffDirectory(container.database)
+
+    async def seed() -> AvailabilitySeed:
+        return AvailabilitySeed(
+            statuses=await staff.statuses(), open_chats=await store.open_chats_by_operator()
+        )
+
+    lease, hold = settings.operator_lease_seconds, settings.support_hold_seconds
+    availability: OperatorAvailability
+    if container.redis is not None:
+        from goftogu.presence.operators_redis import RedisOperatorAvailability
+
+        availability = RedisOperatorAvailability(
+            container.redis, seed, lease_seconds=lease, hold_seconds=hold
+        )
+    else:
+        availability = MemoryOperatorAvailability(seed, lease_seconds=lease, hold_seconds=hold)
+    events = SupportEvents(container.broadcaster)
+    connections = LocalConnections(availability, lease_seconds=settings.operator_lease_seconds)
+    container._exit.push_async_callback(connections.aclose)
+    container.support = SupportDesk(
+        store,
+        availability,
+        staff,
+        events,
+        wake_relay=container.relay.wake,
+        rules=SupportRules(settings.operator_capacity, settings.max_message_length),
+        connections=connections,
+    )
+    container.router = Router(
+        store,
+        availability,
+        events,
+        wake_relay=container.relay.wake,
+        capacity=settings.operator_capacity,
+        sweep_seconds=settings.support_sweep_seconds,
+        undecided_after=timedelta(seconds=settings.support_undecided_seconds),
+    )
+    container.relay.add_source(SupportOutbox(store))
+    container.subscriptions.append(
+        Subscription(
+            SUPPORT_ROUTING,
+            container.router.handle,
+            prefetch=settings.queue_prefetch,
+            background=container.router.run_sweeps,
+        )
     )

@@ -136,3 +136,13 @@ class ServiceUnavailable(DomainError):
     code = "service_unavailable"
     status = 503
     default_message = "A backend service is unavailable; try again shortly."
+
+
+class ChatClosed(Conflict):
+    code = "chat_closed"
+    default_message = "The conversation is closed."
+
+
+class CapacityReached(Conflict):
+    code = "capacity_reached"
+    default_message = "The operator already has as many live chats as they can take."

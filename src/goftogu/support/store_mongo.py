@@ -31,6 +31,7 @@ from goftogu.support.documents import (
 from goftogu.support.store import Appended, ChatQuery, OutboxKind, PendingJob
 
 COLLECTION = "chats"
+DATABASE = "goftogu"  # when the URL names none
 _TOKEN_FIELD = {OutboxKind.route: "route_token", OutboxKind.ticket_notice: "ticket_notice_token"}
 # Outbox bookkeeping kept on the document, never part of the domain model.
 _HIDDEN = ("route_token", "ticket_notice_token", "outbox_")
@@ -93,7 +94,7 @@ class MongoChatStore:
     """Support conversations as MongoDB documents (PyMongo's async API)."""
 
     def __init__(self, client: AsyncMongoClient[dict[str, Any]], database: str | None = None):
-        db = client.get_database(database) if database else client.get_default_database()
+        db = client.get_database(database) if database else client.get_default_database(DATABASE)
         self._chats: AsyncCollection[dict[str, Any]] = db[COLLECTION]
 
     async def prepare(self) -> None:
