@@ -288,7 +288,6 @@ async def _build_support(container: Container) -> None:
         Subscription(
             SUPPORT_ROUTING,
             container.router.handle,
-            prefetch=settings.queue_prefetch,
             background=container.router.run_sweeps,
         )
     )

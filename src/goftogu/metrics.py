@@ -14,3 +14,17 @@ SOCKET_CONNECTIONS = Gauge("goftogu_socket_connections", "Open Socket.IO connect
 SOCKET_EVENTS = Counter(
     "goftogu_socket_events_total", "Socket.IO client events handled", ["event", "outcome"]
 )
+QUEUE_DELIVERIES = Counter(
+    "goftogu_queue_deliveries_total",
+    "Queue deliveries handled, by outcome (ack, retry, dead, unsettled)",
+    ["queue", "outcome"],
+)
+QUEUE_HANDLER_SECONDS = Histogram(
+    "goftogu_queue_handler_seconds", "Time a queue handler took", ["queue"]
+)
+OUTBOX_PUBLISHED = Counter(
+    "goftogu_outbox_published_total", "Outbox messages the relay published", ["source"]
+)
+OUTBOX_FAILURES = Counter(
+    "goftogu_outbox_failures_total", "Relay passes that could not publish", ["source"]
+)

@@ -41,7 +41,7 @@ def test_migrate_creates_the_embedded_database_and_is_idempotent(tmp_path: Path)
 
 
 def test_every_command_explains_itself_and_its_settings(tmp_path: Path) -> None:
-    for command in ("serve", "migrate", "create-admin"):
+    for command in ("serve", "migrate", "create-admin", "worker", "notifier"):
         result = run_goftogu(command, "--help", env={}, cwd=tmp_path)
         assert result.returncode == 0
         assert "GOFTOGU_" in result.stdout

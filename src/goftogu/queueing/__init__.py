@@ -21,10 +21,17 @@ Publishing (``container.queue`` is a ``Queue``)::
 Do not publish straight after a state change: write the job in the same
 transaction with the outbox (``goftogu.queueing.outbox``)::
 
-    add_to_outbox(session: AsyncSession, queue: str, message: QueueMessage | Mapping,
-                  *, message_id: str | None = None, delay: float = 0) -> str
-        # call INSIDE the caller's transaction; the relay publishes it after the
-        # commit (woken by the commit itself; container.relay.wake() also works).
+    from goftogu.queueing.outbox import add_to_outbox
+    async with container.database.transaction() as session:
+        ...  # the state change
+        await add_to_outbox(session: AsyncSession, queue: str,
+                            message: QueueMessage | Mapping[str, Any],
+                            *, message_id: str | None = None, delay: float = 0.0) -> str
+    # INSIDE the caller's transaction: a rollback removes the job, a commit keeps it.
+    # The commit wakes this process's relay, which publishes it (a sweep every
+    # GOFTOGU_OUTBOX_SWEEP_SECONDS catches anything else). ``message_id`` is an
+    # idempotency key: a second row with the same id is silently not written.
+    # ``delay``: not published before that many seconds (batching windows).
 
 The relay (``container.relay``, ``goftogu.queueing.relay.OutboxRelay``) publishes
 what a ``PendingSource`` holds; the relational outbox is one source, a domain
@@ -42,6 +49,11 @@ may add its own (the support desk's MongoDB documents)::
     container.relay.add_source(source)     # in bootstrap, before the runner starts
     container.relay.wake()                 # a hint: publish now rather than at the next sweep
 
+    # A source without transactions (MongoDB) claims without locking, and marks
+    # conditionally (e.g. update_many({_id: {$in: keys}, routing_pending: true},
+    # {$unset: ...})): two relays may then publish a message twice, which the
+    # consumers' dedupe absorbs. ``PendingMessage.key`` is the source's own handle.
+
 Consuming (a handler is ``async def handle(delivery: Delivery) -> None``)::
 
     consumer = await container.queue.consume(queue: str, handler: Handler,
@@ -50,7 +62,8 @@ Consuming (a handler is ``async def handle(delivery: Delivery) -> None``)::
     await consumer.stop(grace: float = 30.0)   # let in-flight handlers finish, then stop
 
 Long-running processes do not call ``consume`` themselves: a domain registers
-a ``Subscription(queue, handler, prefetch=..., policy=...)`` on
+a ``Subscription(queue, handler, prefetch=None, policy=None)`` (None: the
+GOFTOGU_QUEUE_* settings) on
 ``container.subscriptions`` (in bootstrap.py) and ``goftogu.queueing.runner``
 runs it (``goftogu worker`` runs ``support.routing``, ``goftogu notifier`` runs
 ``notify``, ``goftogu serve`` runs every subscription in embedded mode).
@@ -258,8 +271,8 @@ class Subscription:
 
     queue: str
     handler: Handler
-    prefetch: int = 16
-    policy: QueuePolicy | None = None
+    prefetch: int | None = None  # default: GOFTOGU_QUEUE_PREFETCH
+    policy: QueuePolicy | None = None  # default: the GOFTOGU_QUEUE_* settings
     # Runs beside the consumer for as long as it runs (periodic sweeps of the
     # queue's domain); cancelled when the runner stops.
     background: Callable[[], Coroutine[Any, Any, None]] | None = None

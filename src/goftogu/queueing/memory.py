@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from goftogu.ids import new_id
+from goftogu.metrics import QUEUE_DELIVERIES, QUEUE_HANDLER_SECONDS
 from goftogu.queueing import (
     DEAD_SUFFIX,
     Body,
@@ -192,6 +193,7 @@ class MemoryConsumer:
         message = self._inflight.pop(task)
         self._slots.release()
         if task.cancelled():
+            QUEUE_DELIVERIES.labels(self.queue, "unsettled").inc()
             # Unsettled (cancelled before or while its handler ran): back to the
             # head of the queue, flagged as redelivered, counted as an attempt.
             again = _Message(message.message_id, message.body, message.attempt + 1, True)
@@ -210,12 +212,16 @@ class MemoryConsumer:
             redelivered=message.redelivered,
         )
         try:
-            await self._handler(delivery)
+            with QUEUE_HANDLER_SECONDS.labels(self.queue).time():
+                await self._handler(delivery)
         except Exception as exc:
             self._settle_failure(message, exc)
+        else:
+            QUEUE_DELIVERIES.labels(self.queue, "ack").inc()
 
     def _settle_failure(self, message: _Message, exc: Exception) -> None:
         verdict = settle_failure(exc, message.attempt, self._policy)
+        QUEUE_DELIVERIES.labels(self.queue, "dead" if verdict.dead else "retry").inc()
         if verdict.dead:
             self._owner._dead_letter(self.queue, message, verdict, message.attempt)
             return

@@ -100,7 +100,7 @@ async def add_to_outbox(
         "available_at": now + timedelta(seconds=delay),
         "attempts": 0,
     }
-    dialect = session.bind.dialect.name if session.bind is not None else "postgresql"
+    dialect = session.sync_session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
         insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["message_id"])

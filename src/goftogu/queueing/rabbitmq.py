@@ -41,6 +41,7 @@ from aio_pika.abc import (
 )
 
 from goftogu.ids import new_id
+from goftogu.metrics import QUEUE_DELIVERIES, QUEUE_HANDLER_SECONDS
 from goftogu.queueing import (
     ATTEMPT_HEADER,
     ATTEMPTS_HEADER,
@@ -118,6 +119,10 @@ class RabbitQueue:
 
     async def _publish_channel(self) -> AbstractChannel:
         connection = await self._connect()
+        if not connection.connected.is_set():
+            # Fail fast while reconnecting: a caller may hold a lock (the SQLite
+            # relay holds the writer lock while it publishes).
+            raise QueueUnavailable("not connected to the broker (reconnecting)")
         async with self._lock:
             if self._channel is None or self._channel.is_closed:
                 self._channel = await connection.channel(
@@ -140,6 +145,8 @@ class RabbitQueue:
     async def publish(self, queue: str, body: Body, *, message_id: str | None = None) -> str:
         message_id = message_id or str(new_id())
         kind = body.type if isinstance(body, QueueMessage) else None
+        if isinstance(body, Mapping) and isinstance(body.get("type"), str):
+            kind = body["type"]
         await self._send(queue, encode_body(body), message_id, {}, kind=kind)
         return message_id
 
@@ -374,6 +381,7 @@ class RabbitConsumer:
         attempt = _int_header(message, ATTEMPT_HEADER, 1)
         if message.redelivered:
             # An earlier delivery ran unsettled: that counts as an attempt.
+            QUEUE_DELIVERIES.labels(self.queue, "unsettled").inc()
             attempt += 1
             verdict = too_many_redeliveries(attempt, self._policy)
             if verdict is not None:
@@ -392,9 +400,11 @@ class RabbitConsumer:
             headers=dict(message.headers or {}),
         )
         try:
-            await self._handler(delivery)
+            with QUEUE_HANDLER_SECONDS.labels(self.queue).time():
+                await self._handler(delivery)
         except Exception as exc:
             verdict = settle_failure(exc, attempt, self._policy)
+            QUEUE_DELIVERIES.labels(self.queue, "dead" if verdict.dead else "retry").inc()
             if verdict.dead:
                 follow_up = self._owner._dead_letter(self.queue, message, verdict, attempt)
             else:
@@ -411,24 +421,28 @@ class RabbitConsumer:
                 follow_up = self._owner._retry_later(self.queue, message, verdict, attempt + 1)
             await self._settle(message, follow_up)
         else:
+            QUEUE_DELIVERIES.labels(self.queue, "ack").inc()
             await self._settle(message, None)
 
     async def _settle(self, message: AbstractIncomingMessage, follow_up: Any) -> None:
         """Publish the follow-up copy (if any), then ack the original. When either
-        fails the original stays unacked and the broker delivers it again."""
+        fails the original goes back to the queue (or, on a dead channel, the
+        broker takes it back), to be delivered again."""
         try:
             if follow_up is not None:
                 await follow_up
             await message.ack()
         except (QueueUnavailable, *_BROKER_ERRORS) as exc:
             log.warning(
-                "could not settle a message; the broker will deliver it again",
+                "could not settle a message; it will be delivered again",
                 extra={
                     "queue": self.queue,
                     "message_id": _message_id(message),
                     "error": describe(exc),
                 },
             )
+            with contextlib.suppress(*_BROKER_ERRORS):
+                await message.nack(requeue=True)
 
     async def stop(self, grace: float = 30.0) -> None:
         if self._amqp_queue is not None and self._tag is not None:

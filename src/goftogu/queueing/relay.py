@@ -24,6 +24,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from goftogu.metrics import OUTBOX_FAILURES, OUTBOX_PUBLISHED
 from goftogu.queueing import Queue, QueueMessage
 from goftogu.queueing.failures import describe
 
@@ -85,7 +86,8 @@ class OutboxRelay:
         self.sweep_seconds = sweep_seconds
         self.retry_base_seconds = retry_base_seconds
         self.retry_max_seconds = retry_max_seconds
-        self.published = 0
+        self.published = 0  # messages confirmed since this relay was made
+        self.passes = 0  # completed passes of the background loop
         self._wakeup: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._commit_hook: object = None
@@ -129,7 +131,9 @@ class OutboxRelay:
                 (m, r) for m, r in zip(messages, results, strict=True) if not isinstance(r, str)
             ]
             await batch.mark_published(confirmed)
+            OUTBOX_PUBLISHED.labels(source.name).inc(len(confirmed))
             if failed:
+                OUTBOX_FAILURES.labels(source.name).inc()
                 error = failed[0][1]
                 await batch.mark_failed([m for m, _ in failed], describe(error))
         if failed:
@@ -176,6 +180,7 @@ class OutboxRelay:
                 # Backing off: commits do not cut the pause short.
                 await asyncio.sleep(pause)
                 continue
+            self.passes += 1
             if failures:
                 log.info("outbox relay publishing again", extra={"after_failures": failures})
                 failures = 0

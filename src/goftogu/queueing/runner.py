@@ -41,11 +41,13 @@ class Runner:
         relay: OutboxRelay | None = None,
         *,
         stop_timeout: float = 30.0,
+        default_prefetch: int = 16,
     ) -> None:
         self.queue = queue
         self.subscriptions = list(subscriptions)
         self.relay = relay
         self.stop_timeout = stop_timeout
+        self.default_prefetch = default_prefetch
         self.consumers: list[Consumer] = []
         self.background: list[asyncio.Task[None]] = []
         self._starting: asyncio.Task[None] | None = None
@@ -69,7 +71,7 @@ class Runner:
                     consumer = await self.queue.consume(
                         subscription.queue,
                         subscription.handler,
-                        prefetch=subscription.prefetch,
+                        prefetch=subscription.prefetch or self.default_prefetch,
                         policy=subscription.policy,
                     )
                 except QueueUnavailable as exc:
@@ -91,10 +93,7 @@ class Runner:
                             subscription.background(), name=f"{subscription.queue} background"
                         )
                     )
-                log.info(
-                    "consuming",
-                    extra={"queue": subscription.queue, "prefetch": subscription.prefetch},
-                )
+                log.info("consuming", extra={"queue": subscription.queue})
                 break
 
     async def stop(self) -> None:
@@ -125,7 +124,10 @@ def subscriptions_for(
 def runner_for(container: Container, queues: Collection[str] | None) -> Runner:
     """A runner of the container's subscriptions for ``queues`` (None: all) and its relay."""
     return Runner(
-        container.queue, subscriptions_for(container.subscriptions, queues), container.relay
+        container.queue,
+        subscriptions_for(container.subscriptions, queues),
+        container.relay,
+        default_prefetch=container.settings.queue_prefetch,
     )
 
 
