@@ -18,13 +18,16 @@ from goftogu.health import Probe
 from goftogu.identity.accounts import Accounts
 from goftogu.identity.auth import Authentication, AuthRules
 from goftogu.identity.passwords import PasswordHashes
-from goftogu.identity.tokens import AccessTokens
+from goftogu.identity.tokens import AccessTokens, Principal
+from goftogu.presence.users import ConnectionStore, UserPresence
+from goftogu.presence.users_memory import MemoryConnectionStore
 from goftogu.queueing import Queue, QueuePolicy, Subscription
 from goftogu.queueing.memory import MemoryQueue
 from goftogu.queueing.outbox import RelationalOutbox
 from goftogu.queueing.relay import OutboxRelay
 from goftogu.ratelimit import RateLimiter, RateRule
 from goftogu.ratelimit.memory import MemoryRateLimiter
+from goftogu.realtime.handlers import SocketBindings
 from goftogu.settings import Settings
 from goftogu.storage.database import Database
 from goftogu.storage.schema import ensure_up_to_date, upgrade_to_head
@@ -54,6 +57,8 @@ class Container:
     # Queue handlers this codebase has; each process runs those of its queues
     # (goftogu.queueing.runner). Domains append theirs in their _build_* step.
     subscriptions: list[Subscription] = field(default_factory=list)
+    socket_bindings: SocketBindings = field(default_factory=SocketBindings)
+    presence: UserPresence = field(init=False)
     accounts: Accounts = field(init=False)
     auth: Authentication = field(init=False)
     support: SupportDesk = field(init=False)
@@ -88,11 +93,11 @@ async def build_container(
     ``migrate``: apply migrations first (default: the ``auto_migrate`` setting);
     otherwise refuse an out-of-date database with the command that fixes it.
     ``broadcaster``: how services reach connected clients (the gateway passes its
-    Socket.IO server's; other processes get none until they build their own).
+    Socket.IO server's; other processes publish through Redis when configured).
     """
     database = Database(settings.effective_database_url)
     container = Container(
-        settings=settings, database=database, broadcaster=broadcaster or NoBroadcast()
+        settings=settings, database=database, broadcaster=broadcaster or _broadcaster_for(settings)
     )
     container._exit.push_async_callback(database.close)
     try:
@@ -102,11 +107,21 @@ async def build_container(
         _connect_backends(container)
         _build_queueing(container)
         _build_identity(container)
+        _build_presence(container)
         await _build_support(container)
     except BaseException:
         await container.aclose()
         raise
     return container
+
+
+def _broadcaster_for(settings: Settings) -> Broadcaster:
+    """Outside the gateway, clients are reached through the gateways' Redis fan-out."""
+    if settings.redis_url:
+        from goftogu.realtime.broadcast import RedisBroadcaster
+
+        return RedisBroadcaster(settings.redis_url)
+    return NoBroadcast()
 
 
 async def _prepare_schema(database: Database, migrate: bool) -> None:
@@ -291,3 +306,29 @@ async def _build_support(container: Container) -> None:
             background=container.router.run_sweeps,
         )
     )
+
+
+def _build_presence(container: Container) -> None:
+    store: ConnectionStore = MemoryConnectionStore()
+    if container.redis is not None:
+        from goftogu.presence.users_redis import RedisConnectionStore
+
+        store = RedisConnectionStore(container.redis)
+    presence = UserPresence(
+        store,
+        container.database,
+        container.broadcaster,
+        grace_seconds=container.settings.presence_grace_seconds,
+        lease_seconds=container.settings.presence_lease_seconds,
+    )
+    container.presence = presence
+    bindings = container.socket_bindings
+
+    async def connected(principal: Principal, sid: str) -> None:
+        await presence.connected(principal.user_id, sid)
+
+    async def disconnected(_principal: Principal, sid: str) -> None:
+        await presence.disconnected(sid)
+
+    bindings.on_connect.append(connected)
+    bindings.on_disconnect.append(disconnected)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,7 +20,9 @@ from goftogu.api.support import router as support_router
 from goftogu.bootstrap import Container, build_container
 from goftogu.logs import configure_logging
 from goftogu.queueing.runner import Runner, replay_embedded_outbox, runner_for
+from goftogu.ratelimit import RateRule
 from goftogu.realtime.broadcast import SocketBroadcaster
+from goftogu.realtime.handlers import RealtimeGateway
 from goftogu.realtime.server import create_socket_server
 from goftogu.settings import Settings, load_settings
 
@@ -51,6 +54,16 @@ def create_gateway(settings: Settings) -> Gateway:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         container = await build_container(settings, broadcaster=SocketBroadcaster(sio))
         app.state.container = container
+        app.state.realtime = RealtimeGateway(
+            sio,
+            container.socket_bindings,
+            verify_token=container.auth.tokens.verify,
+            presence=container.presence,
+            typing_ttl_seconds=settings.typing_ttl_seconds,
+            event_rule=RateRule.parse("socket-events", settings.rate_socket_events),
+        )
+        stop = asyncio.Event()
+        maintenance = asyncio.create_task(container.presence.run_maintenance(stop))
         runner: Runner | None = None
         try:
             runner = await _start_queue_work(container)
@@ -62,6 +75,8 @@ def create_gateway(settings: Settings) -> Gateway:
         finally:
             if runner is not None:
                 await runner.stop()
+            stop.set()
+            await maintenance
             await container.aclose()
 
     api = FastAPI(

@@ -126,6 +126,16 @@ class Settings(BaseSettings):
         "recently (the in-process queue lost them when the process stopped)",
     )
 
+    # Realtime
+    cors_origins: list[str] = Field(default_factory=list, description="origins allowed cross-site")
+    max_socket_packet_bytes: int = Field(default=1_000_000, ge=1024)
+    socket_ping_interval_seconds: int = Field(default=25, ge=1)
+    socket_ping_timeout_seconds: int = Field(default=20, ge=1)
+    rate_socket_events: str = "60/10"
+    typing_ttl_seconds: float = Field(default=6.0, gt=0)
+    presence_grace_seconds: float = Field(default=5.0, ge=0)
+    presence_lease_seconds: float = Field(default=60.0, gt=1)
+
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
 
@@ -134,7 +144,9 @@ class Settings(BaseSettings):
     def _blank_means_unset(cls, value: str | None) -> str | None:
         return value or None
 
-    @field_validator("rate_login_per_ip", "rate_login_per_account", "rate_register_per_ip")
+    @field_validator(
+        "rate_login_per_ip", "rate_login_per_account", "rate_register_per_ip", "rate_socket_events"
+    )
     @classmethod
     def _rate_rule(cls, value: str) -> str:
         from goftogu.ratelimit import RateRule

@@ -1,4 +1,5 @@
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -13,8 +14,10 @@ tokens = AccessTokens(SECRET, ttl_seconds=60)
 principal = Principal(uuid.uuid4(), Role.operator, uuid.uuid4(), is_visitor=False)
 
 
-def test_an_issued_token_verifies_to_the_same_principal() -> None:
-    assert tokens.verify(tokens.issue(principal)) == principal
+def test_an_issued_token_verifies_to_the_same_principal_with_its_expiry() -> None:
+    issued_at = datetime.now(UTC).replace(microsecond=0)
+    verified = tokens.verify(tokens.issue(principal, now=issued_at))
+    assert verified == replace(principal, expires_at=issued_at + timedelta(seconds=60))
 
 
 def test_a_missing_token_is_unauthenticated() -> None:

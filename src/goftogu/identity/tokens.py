@@ -30,6 +30,7 @@ class Principal:
     role: Role
     session_id: uuid.UUID
     is_visitor: bool = False
+    expires_at: datetime | None = None  # of the access token it came from
 
     @property
     def is_staff(self) -> bool:
@@ -80,6 +81,7 @@ class AccessTokens:
                 role=Role(claims["role"]),
                 session_id=uuid.UUID(claims["sid"]),
                 is_visitor=bool(claims.get("vis", False)),
+                expires_at=datetime.fromtimestamp(claims["exp"], UTC),
             )
         except (ValueError, TypeError, KeyError) as exc:
             raise TokenInvalid() from exc

@@ -1,1 +1,1 @@
-"""Who is online: user presence and operator availability with capacity."""
+"""Presence: who is online, away or offline (M6, P4), and operators' availability."""

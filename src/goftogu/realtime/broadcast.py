@@ -1,4 +1,13 @@
-"""The Broadcaster port on the gateway's own Socket.IO server."""
+"""Implementations of the Broadcaster port (src/goftogu/broadcast.py).
+
+- ``SocketBroadcaster``: in the gateway, on its own Socket.IO server (local
+  delivery, plus every other node through the Redis manager when configured).
+- ``RedisBroadcaster``: in workers and notifiers, a write-only Redis manager
+  that publishes to the gateways' fan-out channel.
+
+Moving a user's sockets between rooms is a control emit that every node acts
+on for its own sockets (``delivery.CONTROL_EVENT``).
+"""
 
 from __future__ import annotations
 
@@ -7,14 +16,17 @@ from typing import Any
 import socketio
 
 from goftogu.broadcast import user_room
+from goftogu.realtime.delivery import CONTROL_EVENT
 
 NAMESPACE = "/"
+FANOUT_CHANNEL = "goftogu-socketio"
+
+
+def _control(op: str, user_id: str, room: str) -> dict[str, str]:
+    return {"op": op, "user_room": user_room(user_id), "room": room}
 
 
 class SocketBroadcaster:
-    """Emits through the server's client manager: with the Redis manager an emit
-    reaches every node. Membership moves act on this node's sockets of the user."""
-
     def __init__(self, sio: socketio.AsyncServer) -> None:
         self._sio = sio
 
@@ -24,13 +36,31 @@ class SocketBroadcaster:
         await self._sio.emit(event, data, room=room, skip_sid=skip_sid, namespace=NAMESPACE)
 
     async def join_user(self, user_id: str, room: str) -> None:
-        for sid in self._local_sids(user_id):
-            await self._sio.enter_room(sid, room, namespace=NAMESPACE)
+        await self._sio.emit(CONTROL_EVENT, _control("join", user_id, room), namespace=NAMESPACE)
 
     async def leave_user(self, user_id: str, room: str) -> None:
-        for sid in self._local_sids(user_id):
-            await self._sio.leave_room(sid, room, namespace=NAMESPACE)
+        await self._sio.emit(CONTROL_EVENT, _control("leave", user_id, room), namespace=NAMESPACE)
 
-    def _local_sids(self, user_id: str) -> list[str]:
-        participants = self._sio.manager.get_participants(NAMESPACE, user_room(user_id))
-        return [sid for sid, _eio_sid in participants]
+
+class RedisBroadcaster:
+    """For processes without sockets of their own: publish to every gateway node."""
+
+    def __init__(self, redis_url: str) -> None:
+        self._manager = socketio.AsyncRedisManager(
+            redis_url, channel=FANOUT_CHANNEL, write_only=True
+        )
+
+    async def emit(
+        self, event: str, data: dict[str, Any], *, room: str, skip_sid: str | None = None
+    ) -> None:
+        await self._manager.emit(event, data, namespace=NAMESPACE, room=room, skip_sid=skip_sid)
+
+    async def join_user(self, user_id: str, room: str) -> None:
+        await self._manager.emit(
+            CONTROL_EVENT, _control("join", user_id, room), namespace=NAMESPACE
+        )
+
+    async def leave_user(self, user_id: str, room: str) -> None:
+        await self._manager.emit(
+            CONTROL_EVENT, _control("leave", user_id, room), namespace=NAMESPACE
+        )

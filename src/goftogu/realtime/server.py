@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import socketio
 
+from goftogu.realtime.broadcast import FANOUT_CHANNEL
+from goftogu.realtime.delivery import OrderedDelivery, OrderedRedisManager
 from goftogu.settings import Settings
-
-# Redis pub/sub channel shared by every gateway node, worker and notifier.
-FANOUT_CHANNEL = "goftogu-socketio"
 
 
 def create_socket_server(settings: Settings) -> socketio.AsyncServer:
     """An AsyncServer whose fan-out spans every node when Redis is configured."""
-    manager: socketio.AsyncManager | None = None
+    manager: OrderedDelivery
     if settings.redis_url:
-        manager = socketio.AsyncRedisManager(settings.redis_url, channel=FANOUT_CHANNEL)
+        manager = OrderedRedisManager(settings.redis_url, channel=FANOUT_CHANNEL)
+    else:
+        manager = OrderedDelivery()
     return socketio.AsyncServer(
         async_mode="asgi",
         client_manager=manager,
-        cors_allowed_origins=[],  # same origin only; a reverse proxy may widen it
-        max_http_buffer_size=1_000_000,
+        cors_allowed_origins=settings.cors_origins or [],
+        max_http_buffer_size=settings.max_socket_packet_bytes,
+        ping_interval=settings.socket_ping_interval_seconds,
+        ping_timeout=settings.socket_ping_timeout_seconds,
         logger=False,
         engineio_logger=False,
     )

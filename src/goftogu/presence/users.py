@@ -1,0 +1,171 @@
+"""User presence: online while at least one connection is alive (M6).
+
+A connection is a lease that its gateway renews; a node that dies stops
+renewing and its connections expire, so presence heals without it. The last
+connection closing starts a short grace period: reconnecting within it (a
+page reload, a flaky network) changes nothing anyone sees.
+
+Status a user chooses (``online``, ``away``, or ``offline`` to appear
+offline) applies while connected; with no live connection the user is
+offline. Changes of the *effective* status are announced once (across nodes)
+with a ``presence`` event to everyone who shares a conversation with the user,
+and written to ``users.status`` / ``users.last_seen``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy import update
+
+from goftogu.broadcast import Broadcaster, user_room
+from goftogu.identity.models import User, UserStatus
+from goftogu.storage.database import Database
+from goftogu.storage.models import utcnow
+
+log = logging.getLogger(__name__)
+
+ContactSource = Callable[[str], Awaitable[Iterable[str]]]
+"""The ids of the users who share a conversation with a user."""
+
+
+class ConnectionStore(Protocol):
+    """Where live connections and chosen statuses are kept (Redis or in-process)."""
+
+    async def add(self, user_id: str, sid: str, lease_seconds: float) -> int:
+        """Record a connection; returns the user's live connections after it."""
+        ...
+
+    async def remove(self, user_id: str, sid: str) -> int:
+        """Forget a connection; returns the user's live connections left."""
+        ...
+
+    async def count(self, user_id: str) -> int: ...
+
+    async def renew(self, connections: list[tuple[str, str]], lease_seconds: float) -> None:
+        """Extend (or re-create, after a store restart) leases of (user, sid) pairs."""
+        ...
+
+    async def choose(self, user_id: str, status: str) -> None:
+        """Remember the status the user chose (online, away, offline)."""
+        ...
+
+    async def chosen(self, user_ids: list[str]) -> dict[str, str]: ...
+
+    async def live_counts(self, user_ids: list[str]) -> dict[str, int]: ...
+
+    async def announce(self, user_id: str, status: str) -> bool:
+        """Record ``status`` as announced; True when it differs from the last one."""
+        ...
+
+    async def lapsed(self) -> list[str]:
+        """Users whose every lease expired (their node died), each returned once."""
+        ...
+
+
+class UserPresence:
+    """The presence use cases, shared by every gateway node."""
+
+    def __init__(
+        self,
+        store: ConnectionStore,
+        database: Database,
+        broadcaster: Broadcaster,
+        *,
+        grace_seconds: float,
+        lease_seconds: float,
+    ) -> None:
+        self._store = store
+        self._db = database
+        self._broadcaster = broadcaster
+        self._grace = grace_seconds
+        self.lease_seconds = lease_seconds
+        self.contact_sources: list[ContactSource] = []
+        self._local: dict[str, str] = {}  # sid -> user id, this node's connections
+        self._pending_offline: dict[str, asyncio.Task[None]] = {}
+
+    async def connected(self, user_id: uuid.UUID | str, sid: str) -> None:
+        user = str(user_id)
+        self._local[sid] = user
+        pending = self._pending_offline.pop(user, None)
+        if pending is not None:
+            pending.cancel()
+        await self._store.add(user, sid, self.lease_seconds)
+        await self._settle(user)
+
+    async def disconnected(self, sid: str) -> None:
+        user = self._local.pop(sid, None)
+        if user is None:
+            return
+        if await self._store.remove(user, sid) == 0:
+            task = asyncio.create_task(self._offline_after_grace(user))
+            self._pending_offline[user] = task
+
+    async def choose(self, user_id: uuid.UUID | str, status: UserStatus) -> UserStatus:
+        """Set the status a user chose; returns their effective status."""
+        user = str(user_id)
+        await self._store.choose(user, status.value)
+        return await self._settle(user)
+
+    async def statuses(self, user_ids: list[str]) -> dict[str, UserStatus]:
+        counts = await self._store.live_counts(user_ids)
+        chosen = await self._store.chosen(user_ids)
+        return {u: _effective(counts.get(u, 0), chosen.get(u)) for u in user_ids}
+
+    async def maintain(self) -> None:
+        """Renew this node's leases and announce users whose node died (run periodically)."""
+        await self._store.renew([(u, s) for s, u in self._local.items()], self.lease_seconds)
+        for user in await self._store.lapsed():
+            await self._settle(user)
+
+    async def run_maintenance(self, stop: asyncio.Event) -> None:
+        period = max(1.0, self.lease_seconds / 3)
+        while not stop.is_set():
+            try:
+                await self.maintain()
+            except Exception:
+                log.exception("presence maintenance failed; retrying")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), period)
+
+    async def _offline_after_grace(self, user: str) -> None:
+        await asyncio.sleep(self._grace)
+        self._pending_offline.pop(user, None)
+        await self._settle(user)
+
+    async def _settle(self, user: str) -> UserStatus:
+        """Compute the effective status; persist and announce it if it changed."""
+        status = (await self.statuses([user]))[user]
+        if await self._store.announce(user, status.value):
+            seen = utcnow()
+            await self._persist(user, status, seen)
+            await self._announce(user, status, seen)
+        return status
+
+    async def _persist(self, user: str, status: UserStatus, seen: datetime) -> None:
+        async with self._db.transaction() as session:
+            await session.execute(
+                update(User)
+                .where(User.id == uuid.UUID(user))
+                .values(status=status.value, last_seen=seen)
+            )
+
+    async def _announce(self, user: str, status: UserStatus, seen: datetime) -> None:
+        payload = {"user_id": user, "status": status.value, "last_seen": seen.isoformat()}
+        contacts: set[str] = {user}  # the user's own other devices too
+        for source in self.contact_sources:
+            contacts.update(await source(user))
+        for contact in contacts:
+            await self._broadcaster.emit("presence", payload, room=user_room(contact))
+
+
+def _effective(live: int, chosen: str | None) -> UserStatus:
+    if live == 0 or chosen == UserStatus.offline:
+        return UserStatus.offline
+    return UserStatus.away if chosen == UserStatus.away else UserStatus.online

@@ -1,0 +1,310 @@
+"""Socket.IO transport: authenticate on connect, join rooms, dispatch events.
+
+Each client event is parsed into its typed payload, checked against the
+socket's rate limit and handed to ONE service call; the ack answers
+``{ok: true, data}`` or ``{ok: false, error: {code, message}}``, so REST and
+Socket.IO behave identically. Domain packages contribute their events and the
+rooms a user belongs to through ``SocketBindings``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import socketio
+from pydantic import BaseModel, ValidationError
+
+from goftogu.broadcast import user_room
+from goftogu.errors import DomainError, NotAMember, TokenExpired
+from goftogu.identity.models import UserStatus
+from goftogu.identity.tokens import Principal
+from goftogu.logs import request_id_var, user_id_var
+from goftogu.metrics import SOCKET_CONNECTIONS, SOCKET_EVENTS
+from goftogu.ratelimit import RateRule
+from goftogu.ratelimit.memory import MemoryRateLimiter
+from goftogu.realtime.delivery import OrderedDelivery
+from goftogu.realtime.protocol import (
+    ConversationPayload,
+    PresencePayload,
+    RefreshPayload,
+    SyncPayload,
+    connect_cursors,
+    failed,
+    failed_with,
+    invalid_payload,
+    ok,
+)
+
+log = logging.getLogger(__name__)
+
+NAMESPACE = "/"
+
+EventCall = Callable[[Principal, str, Any], Awaitable[Any]]
+RoomSource = Callable[[Principal], Awaitable[list[str]]]
+EventFetcher = Callable[[Principal, str, int, int], Awaitable[list[tuple[str, dict[str, Any]]]]]
+ConnectionHook = Callable[[Principal, str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class SocketEvent:
+    """A client event: its payload model and the service call it maps to."""
+
+    name: str
+    payload: type[BaseModel]
+    call: EventCall
+
+
+@dataclass
+class SocketBindings:
+    """What the domains plug into the socket layer (filled by the composition root)."""
+
+    events: dict[str, SocketEvent] = field(default_factory=dict)
+    room_sources: list[RoomSource] = field(default_factory=list)
+    # address prefix ("single", "group", "support") -> fetch of events after a seq
+    event_fetchers: dict[str, EventFetcher] = field(default_factory=dict)
+    on_connect: list[ConnectionHook] = field(default_factory=list)
+    on_disconnect: list[ConnectionHook] = field(default_factory=list)
+
+    def add(self, name: str, payload: type[BaseModel], call: EventCall) -> None:
+        self.events[name] = SocketEvent(name, payload, call)
+
+
+REPLAY_PAGE = 500
+
+
+class RealtimeGateway:
+    """Binds the Socket.IO server to the services of a container."""
+
+    def __init__(self, sio: socketio.AsyncServer, bindings: SocketBindings, **deps: Any) -> None:
+        self.sio = sio
+        self.bindings = bindings
+        self._deps = deps
+        self._principals: dict[str, Principal] = {}
+        self._limiter = MemoryRateLimiter()
+        self._typing = Typing(sio, ttl_seconds=deps["typing_ttl_seconds"])
+        self._event_rule: RateRule = deps["event_rule"]
+        self._verify: Callable[[str | None], Principal] = deps["verify_token"]
+        self._presence = deps.get("presence")
+        self.delivery.fetch_repair = self._fetch_for_socket
+        self._register()
+
+    @property
+    def delivery(self) -> OrderedDelivery:
+        manager = self.sio.manager
+        assert isinstance(manager, OrderedDelivery)
+        return manager
+
+    # --- connection ---------------------------------------------------------------
+
+    def _register(self) -> None:
+        self.sio.on("connect", self._connect)
+        self.sio.on("disconnect", self._disconnect)
+        builtin: dict[str, tuple[type[BaseModel], EventCall]] = {
+            "typing:start": (ConversationPayload, self._typing_start),
+            "typing:stop": (ConversationPayload, self._typing_stop),
+            "sync": (SyncPayload, self._sync),
+            "auth:refresh": (RefreshPayload, self._refresh),
+        }
+        if self._presence is not None and "presence:set" not in self.bindings.events:
+            builtin["presence:set"] = (PresencePayload, self._presence_set)
+        for name, (payload, call) in builtin.items():
+            self.bindings.events.setdefault(name, SocketEvent(name, payload, call))
+        for name in self.bindings.events:
+            self.sio.on(name, self._handler_for(name))
+
+    async def _connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        token = auth.get("token") if isinstance(auth, dict) else None
+        try:
+            principal = self._verify(token if isinstance(token, str) else None)
+        except DomainError as error:
+            SOCKET_EVENTS.labels("connect", error.code).inc()
+            raise socketio.exceptions.ConnectionRefusedError(error.code, error.to_dict()) from error
+        self._principals[sid] = principal
+        user_id_var.set(str(principal.user_id))
+        rooms = [user_room(principal.user_id)]
+        for source in self.bindings.room_sources:
+            rooms.extend(await source(principal))
+        cursors = {a: s for a, s in connect_cursors(auth).items() if a in rooms}
+        for address, seq in cursors.items():
+            # The watermark is set before the room is joined: live events that
+            # arrive during the replay are ordered against it, never doubled.
+            self.delivery.prime(sid, address, seq)
+        for room in rooms:
+            await self.sio.enter_room(sid, room, namespace=NAMESPACE)
+        SOCKET_CONNECTIONS.inc()
+        SOCKET_EVENTS.labels("connect", "ok").inc()
+        for hook in self.bindings.on_connect:
+            await hook(principal, sid)
+        if cursors:
+            self.sio.start_background_task(self._replay_all, sid, cursors)
+
+    async def _disconnect(self, sid: str, *_reason: Any) -> None:
+        principal = self._principals.pop(sid, None)
+        self.delivery.forget(sid)
+        if principal is None:
+            return
+        SOCKET_CONNECTIONS.dec()
+        await self._typing.socket_gone(sid, principal)
+        for hook in self.bindings.on_disconnect:
+            try:
+                await hook(principal, sid)
+            except Exception:
+                log.exception("disconnect hook failed", extra={"sid": sid})
+
+    # --- events -------------------------------------------------------------------
+
+    def _handler_for(self, name: str) -> Callable[[str, Any], Awaitable[dict[str, Any]]]:
+        async def handle(sid: str, data: Any = None) -> dict[str, Any]:
+            answer = await self._dispatch(name, sid, data)
+            outcome = "ok" if answer["ok"] else answer["error"]["code"]
+            SOCKET_EVENTS.labels(name, outcome).inc()
+            return answer
+
+        return handle
+
+    async def _dispatch(self, name: str, sid: str, data: Any) -> dict[str, Any]:
+        principal = self._principals.get(sid)
+        if principal is None:
+            return failed("unauthenticated", "Connect with a valid token first.")
+        request_id_var.set(f"{sid}:{name}")
+        user_id_var.set(str(principal.user_id))
+        if principal.expires_at is not None and principal.expires_at <= datetime.now(UTC):
+            self.sio.start_background_task(self.sio.disconnect, sid)
+            return failed_with(TokenExpired("The access token expired; reconnect with a new one."))
+        retry_after = await self._limiter.hit(sid, self._event_rule)
+        if retry_after > 0:
+            return failed(
+                "rate_limited", "Too many events; slow down.", {"retry_after": retry_after}
+            )
+        spec = self.bindings.events[name]
+        try:
+            payload = spec.payload.model_validate(data if data is not None else {})
+            return ok(await spec.call(principal, sid, payload))
+        except ValidationError as error:
+            return invalid_payload(error)
+        except DomainError as error:
+            return failed_with(error)
+        except Exception:
+            log.exception("socket event failed", extra={"event": name})
+            return failed("internal_error", "Something went wrong on our side; it has been logged.")
+
+    def in_room(self, sid: str, room: str) -> bool:
+        return room in self.sio.rooms(sid, namespace=NAMESPACE)
+
+    async def _typing_start(
+        self, principal: Principal, sid: str, body: ConversationPayload
+    ) -> None:
+        self._require_room(sid, body.conversation)
+        await self._typing.start(principal, sid, body.conversation)
+
+    async def _typing_stop(self, principal: Principal, sid: str, body: ConversationPayload) -> None:
+        self._require_room(sid, body.conversation)
+        await self._typing.stop(principal, body.conversation)
+
+    def _require_room(self, sid: str, conversation: str) -> None:
+        if not self.in_room(sid, conversation):
+            raise NotAMember()
+
+    async def _refresh(
+        self, principal: Principal, sid: str, body: RefreshPayload
+    ) -> dict[str, Any]:
+        """Extend the socket's authentication with a fresh access token of the same user."""
+        fresh = self._verify(body.token)
+        if fresh.user_id != principal.user_id:
+            raise NotAMember("The token belongs to another user.")
+        self._principals[sid] = fresh
+        return {"expires_at": fresh.expires_at.isoformat() if fresh.expires_at else None}
+
+    async def _presence_set(
+        self, principal: Principal, sid: str, body: PresencePayload
+    ) -> dict[str, Any]:
+        assert self._presence is not None
+        status = await self._presence.choose(principal.user_id, UserStatus(body.status))
+        return {"status": status.value}
+
+    # --- replay ---------------------------------------------------------------------
+
+    async def _sync(self, principal: Principal, sid: str, body: SyncPayload) -> dict[str, Any]:
+        """Replay what the client missed after its cursors, then live from there."""
+        up_to: dict[str, int] = {}
+        for address, seq in body.cursors.items():
+            if not self.in_room(sid, address):
+                raise NotAMember(f"Not a member of {address}.")
+            up_to[address] = await self.delivery.replay(sid, address, seq)
+        return {"up_to": up_to}
+
+    async def _replay_all(self, sid: str, cursors: dict[str, int]) -> None:
+        for address, seq in cursors.items():
+            await self.delivery.replay(sid, address, seq)
+
+    async def _fetch_for_socket(
+        self, sid: str, conversation: str, after_seq: int
+    ) -> list[tuple[str, dict[str, Any]]]:
+        principal = self._principals.get(sid)
+        fetch = self.bindings.event_fetchers.get(conversation.split(":", 1)[0])
+        if principal is None or fetch is None:
+            return []
+        return await fetch(principal, conversation, after_seq, REPLAY_PAGE)
+
+
+class Typing:
+    """Typing indicators: never stored, coalesced, and stopped by themselves when
+    ``typing:stop`` never comes (a closed tab, a lost network)."""
+
+    def __init__(self, sio: socketio.AsyncServer, ttl_seconds: float) -> None:
+        self._sio = sio
+        self._ttl = ttl_seconds
+        self._expiry: dict[tuple[str, str], asyncio.TimerHandle] = {}
+        self._sids: dict[tuple[str, str], str] = {}
+        self._stopping: set[asyncio.Future[None]] = set()
+
+    async def start(self, principal: Principal, sid: str, conversation: str) -> None:
+        key = (str(principal.user_id), conversation)
+        already = key in self._expiry
+        self._reset_timer(key)
+        self._sids[key] = sid
+        if not already:  # repeated starts only extend the indicator
+            await self._emit(key, "start")
+
+    async def stop(self, principal: Principal, conversation: str) -> None:
+        key = (str(principal.user_id), conversation)
+        timer = self._expiry.pop(key, None)
+        if timer is not None:
+            timer.cancel()
+            await self._emit(key, "stop")
+        self._sids.pop(key, None)
+
+    async def socket_gone(self, sid: str, principal: Principal) -> None:
+        for key in [k for k, s in self._sids.items() if s == sid]:
+            await self.stop(principal, key[1])
+
+    def _reset_timer(self, key: tuple[str, str]) -> None:
+        timer = self._expiry.pop(key, None)
+        if timer is not None:
+            timer.cancel()
+        loop = asyncio.get_running_loop()
+        self._expiry[key] = loop.call_later(self._ttl, self._expire, key)
+
+    def _expire(self, key: tuple[str, str]) -> None:
+        if self._expiry.pop(key, None) is not None:
+            self._sids.pop(key, None)
+            task = asyncio.ensure_future(self._emit(key, "stop"))
+            self._stopping.add(task)
+            task.add_done_callback(self._stopping.discard)
+
+    async def _emit(self, key: tuple[str, str], state: str) -> None:
+        user_id, conversation = key
+        # Not echoed to the sender: skip every socket of theirs on this node.
+        own = [sid for sid, _ in self._sio.manager.get_participants(NAMESPACE, user_room(user_id))]
+        await self._sio.emit(
+            "typing",
+            {"conversation": conversation, "user_id": user_id, "state": state},
+            room=conversation,
+            skip_sid=own,
+            namespace=NAMESPACE,
+        )

@@ -1,0 +1,87 @@
+"""Two gateway nodes sharing Redis and PostgreSQL, as in production (P4)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import ExitStack
+
+import httpx
+import pytest
+
+from tests.conftest import run_blocking, service_url
+from tests.e2e.clients import connect
+from tests.e2e.conftest import E2E_SECRET
+from tests.e2e.servers import Process, gateway_process
+from tests.support.api import SignedIn, sign_up
+
+pytestmark = pytest.mark.redis
+
+
+async def _flush(url: str) -> None:
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(url)
+    await client.flushdb()
+    await client.aclose()
+
+
+@pytest.fixture(scope="module")
+def cluster(
+    postgres_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Process, Process]]:
+    redis_url = service_url("redis")
+    run_blocking(_flush(redis_url))
+    env = {
+        "GOFTOGU_SECRET_KEY": E2E_SECRET,
+        "GOFTOGU_DATABASE_URL": postgres_url,
+        "GOFTOGU_REDIS_URL": redis_url,
+        "GOFTOGU_RATE_REGISTER_PER_IP": "10000/60",
+        "GOFTOGU_RATE_LOGIN_PER_IP": "10000/60",
+        "GOFTOGU_PRESENCE_GRACE_SECONDS": "0.3",
+    }
+    with ExitStack() as stack:
+        nodes = tuple(
+            stack.enter_context(
+                gateway_process(env=env, cwd=tmp_path_factory.mktemp(name), name=name)
+            )
+            for name in ("node-a", "node-b")
+        )
+        yield nodes  # type: ignore[misc]
+
+
+@pytest.fixture
+async def carol(cluster: tuple[Process, Process]) -> SignedIn:
+    async with httpx.AsyncClient(base_url=cluster[0].base_url, timeout=15) as http:
+        return await sign_up(http)
+
+
+async def test_an_event_raised_on_one_node_reaches_a_socket_on_the_other(
+    cluster: tuple[Process, Process], carol: SignedIn
+) -> None:
+    node_a, node_b = cluster
+    on_a = await connect("js", node_a.base_url, {"token": carol.access_token})
+    on_b = await connect("python", node_b.base_url, {"token": carol.access_token})
+    try:
+        answer = await on_b.emit("presence:set", {"status": "away"})
+        assert answer["data"] == {"status": "away"}
+        seen = await on_a.wait_for("presence", lambda p: p["status"] == "away")
+        assert seen["user_id"] == carol.id
+    finally:
+        await on_a.close()
+        await on_b.close()
+
+
+async def test_presence_is_one_answer_across_nodes(
+    cluster: tuple[Process, Process], carol: SignedIn
+) -> None:
+    node_a, node_b = cluster
+    watcher = await connect("python", node_a.base_url, {"token": carol.access_token})
+    second = await connect("js", node_b.base_url, {"token": carol.access_token})
+    await second.close()
+    await asyncio.sleep(0.8)  # past the grace period
+    # The connection on node A keeps carol online although node B saw its socket go.
+    statuses = [p["status"] for p in watcher.events("presence")]
+    assert statuses.count("online") == 1
+    assert "offline" not in statuses
+    await watcher.close()

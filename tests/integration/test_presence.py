@@ -1,0 +1,153 @@
+"""User presence (M6): one contract for the in-process and Redis stores, and the
+service that announces and persists changes."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from redis.asyncio import Redis
+
+from goftogu.identity.accounts import NewAccount
+from goftogu.identity.models import User, UserStatus
+from goftogu.presence.users import ConnectionStore, UserPresence
+from goftogu.presence.users_memory import MemoryConnectionStore
+from goftogu.presence.users_redis import RedisConnectionStore
+from goftogu.storage.database import Database
+from tests.support.recording import RecordingBroadcaster
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[ConnectionStore]:
+    if request.param == "memory":
+        yield MemoryConnectionStore()
+        return
+    client = Redis.from_url(request.getfixturevalue("redis_url"))
+    yield RedisConnectionStore(client)
+    await client.aclose()
+
+
+async def test_connections_are_counted_per_user(store: ConnectionStore) -> None:
+    assert await store.add("u1", "a", 30) == 1
+    assert await store.add("u1", "b", 30) == 2
+    assert await store.add("u2", "c", 30) == 1
+    assert await store.remove("u1", "a") == 1
+    assert await store.remove("u1", "b") == 0
+    assert await store.live_counts(["u1", "u2", "u3"]) == {"u1": 0, "u2": 1, "u3": 0}
+
+
+async def test_a_lease_that_is_not_renewed_expires(store: ConnectionStore) -> None:
+    await store.add("u1", "a", 0.2)
+    await store.add("u2", "b", 0.2)
+    await asyncio.sleep(0.1)
+    await store.renew([("u2", "b")], 30)
+    await asyncio.sleep(0.2)
+    assert await store.count("u1") == 0
+    assert await store.count("u2") == 1
+
+
+async def test_users_whose_node_died_are_reported_once(store: ConnectionStore) -> None:
+    await store.add("u1", "a", 0.1)
+    await store.add("u2", "b", 30)
+    await asyncio.sleep(0.2)
+    assert await store.lapsed() == ["u1"]
+    assert await store.lapsed() == []
+
+
+async def test_renewing_recreates_leases_lost_by_the_store(store: ConnectionStore) -> None:
+    await store.renew([("u1", "a")], 30)  # e.g. after a Redis restart emptied it
+    assert await store.count("u1") == 1
+
+
+async def test_an_announcement_reports_only_changes(store: ConnectionStore) -> None:
+    assert await store.announce("u1", "online") is True
+    assert await store.announce("u1", "online") is False
+    assert await store.announce("u1", "away") is True
+    assert await store.announce("u2", "offline") is False  # never announced: offline
+
+
+async def test_chosen_statuses_are_remembered(store: ConnectionStore) -> None:
+    await store.choose("u1", "away")
+    assert await store.chosen(["u1", "u2"]) == {"u1": "away"}
+
+
+# --- the service ------------------------------------------------------------------
+
+
+async def make_user(database: Database) -> User:
+    from goftogu.identity.accounts import Accounts
+    from goftogu.identity.passwords import PasswordHashes
+
+    accounts = Accounts(database, PasswordHashes(memory_kib=1024, time_cost=1, parallelism=1))
+    name = f"p{uuid.uuid4().hex[:8]}"
+    return await accounts.register(NewAccount(name, f"{name}@example.com", "a long passphrase"))
+
+
+@pytest.fixture
+def broadcaster() -> RecordingBroadcaster:
+    return RecordingBroadcaster()
+
+
+@pytest.fixture
+def presence(database: Database, broadcaster: RecordingBroadcaster) -> UserPresence:
+    return UserPresence(
+        MemoryConnectionStore(), database, broadcaster, grace_seconds=0.2, lease_seconds=30
+    )
+
+
+async def test_the_first_connection_announces_online_to_contacts_and_persists_it(
+    presence: UserPresence, broadcaster: RecordingBroadcaster, database: Database
+) -> None:
+    user, friend = await make_user(database), await make_user(database)
+
+    async def contacts(_user_id: str) -> list[str]:
+        return [str(friend.id)]
+
+    presence.contact_sources.append(contacts)
+    await presence.connected(user.id, "sid-1")
+    await presence.connected(user.id, "sid-2")
+    announced = broadcaster.to(f"user:{friend.id}", "presence")
+    assert [a["status"] for a in announced] == ["online"]
+    async with database.sessions() as session:
+        stored = await session.get(User, user.id)
+    assert stored is not None
+    assert stored.status == "online"
+    assert stored.last_seen is not None
+
+
+async def test_the_last_connection_closing_announces_offline_after_the_grace_period(
+    presence: UserPresence, broadcaster: RecordingBroadcaster, database: Database
+) -> None:
+    user = await make_user(database)
+    await presence.connected(user.id, "sid-1")
+    await presence.disconnected("sid-1")
+    assert [a["status"] for a in broadcaster.to(f"user:{user.id}")] == ["online"]
+    await asyncio.sleep(0.35)
+    assert [a["status"] for a in broadcaster.to(f"user:{user.id}")] == ["online", "offline"]
+    async with database.sessions() as session:
+        stored = await session.get(User, user.id)
+    assert stored is not None
+    assert stored.status == "offline"
+
+
+async def test_reconnecting_within_the_grace_period_announces_nothing(
+    presence: UserPresence, broadcaster: RecordingBroadcaster, database: Database
+) -> None:
+    user = await make_user(database)
+    await presence.connected(user.id, "sid-1")
+    await presence.disconnected("sid-1")
+    await presence.connected(user.id, "sid-2")
+    await asyncio.sleep(0.35)
+    assert [a["status"] for a in broadcaster.to(f"user:{user.id}")] == ["online"]
+
+
+async def test_a_chosen_away_status_is_announced_and_offline_means_invisible(
+    presence: UserPresence, broadcaster: RecordingBroadcaster, database: Database
+) -> None:
+    user = await make_user(database)
+    await presence.connected(user.id, "sid-1")
+    assert await presence.choose(user.id, UserStatus.away) == UserStatus.away
+    assert await presence.choose(user.id, UserStatus.offline) == UserStatus.offline
+    statuses = [a["status"] for a in broadcaster.to(f"user:{user.id}")]
+    assert statuses == ["online", "away", "offline"]
+    assert (await presence.statuses([str(user.id)]))[str(user.id)] == UserStatus.offline
