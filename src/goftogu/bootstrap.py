@@ -109,6 +109,7 @@ async def build_container(
         _build_identity(container)
         _build_presence(container)
         await _build_support(container)
+        _bind_support_sockets(container)
     except BaseException:
         await container.aclose()
         raise
@@ -332,3 +333,41 @@ def _build_presence(container: Container) -> None:
 
     bindings.on_connect.append(connected)
     bindings.on_disconnect.append(disconnected)
+
+
+def _bind_support_sockets(container: Container) -> None:
+    """The support desk's part of the Socket.IO contract: ``support:message``,
+    ``presence:set`` (user presence, plus operator availability for staff), the
+    rooms joined on connect, replay of missed messages, operators' connections."""
+    from goftogu.identity.models import UserStatus
+    from goftogu.presence.operators import OperatorStatus
+    from goftogu.realtime.protocol import PresencePayload
+    from goftogu.support.schemas import SupportMessagePayload, posted_message
+
+    desk, presence, bindings = container.support, container.presence, container.socket_bindings
+
+    async def support_message(
+        principal: Principal, _sid: str, body: SupportMessagePayload
+    ) -> dict[str, Any]:
+        posted = await desk.send_message(principal, body.chat_id, body.client_id, body.body)
+        answer = posted_message(posted.chat, posted.message, posted.seq, posted.new_conversation)
+        return answer.model_dump(mode="json")
+
+    async def presence_set(
+        principal: Principal, _sid: str, body: PresencePayload
+    ) -> dict[str, Any]:
+        status = await presence.choose(principal.user_id, UserStatus(body.status))
+        answer: dict[str, Any] = {"status": status.value}
+        if principal.is_staff:
+            operator = await desk.set_presence(
+                principal, OperatorStatus(body.status), body.accepting
+            )
+            answer["operator"] = operator.model_dump(mode="json")
+        return answer
+
+    bindings.add("support:message", SupportMessagePayload, support_message)
+    bindings.add("presence:set", PresencePayload, presence_set)
+    bindings.room_sources.append(desk.rooms_for)
+    bindings.event_fetchers["support"] = desk.replay_for
+    bindings.on_connect.append(desk.operator_connected)
+    bindings.on_disconnect.append(desk.operator_disconnected)

@@ -10,7 +10,6 @@ from goftogu.api.deps import ContainerDep, CurrentPrincipal
 from goftogu.support.desk import Posted
 from goftogu.support.documents import ChatStatus, ChatType, now
 from goftogu.support.schemas import (
-    MessagePublic,
     OperatorPresence,
     PostedMessage,
     PostMessageRequest,
@@ -20,20 +19,14 @@ from goftogu.support.schemas import (
     SupportChatPublic,
     SupportChatSummary,
     TransferRequest,
+    posted_message,
 )
 
 router = APIRouter(prefix="/support", tags=["support"])
 
 
 def _posted(posted: Posted) -> PostedMessage:
-    return PostedMessage(
-        chat_id=posted.chat.id,
-        conversation=posted.chat.conversation,
-        status=posted.chat.status,
-        message=MessagePublic.of(posted.message, posted.seq),
-        new_conversation=posted.new_conversation,
-        previous_chat_id=posted.chat.previous_chat_id if posted.new_conversation else None,
-    )
+    return posted_message(posted.chat, posted.message, posted.seq, posted.new_conversation)
 
 
 @router.post("/chats", status_code=status.HTTP_201_CREATED)

@@ -21,6 +21,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from goftogu.errors import (
     CapacityReached,
@@ -48,7 +49,7 @@ from goftogu.support.documents import (
     now,
 )
 from goftogu.support.events import OPERATORS_ROOM, SupportEvents, operator_room
-from goftogu.support.schemas import OperatorPresence
+from goftogu.support.schemas import MessagePublic, OperatorPresence, SupportMessageEvent
 from goftogu.support.staff import StaffDirectory
 from goftogu.support.store import OPEN_STATUSES, ChatQuery, ChatStore
 
@@ -128,11 +129,13 @@ class SupportDesk:
             previous_chat_id=previous_chat_id,
             intake_key=message.key,
         )
+        # The customer's sockets join the room first, so that they cannot miss what
+        # the routing worker says once the job it gets after this write is done.
+        await self.events.customer_joins(chat)
         stored, created = await self.store.create(chat)
         if created:
             self._wake_relay()
             log.info("support chat opened", extra={"chat_id": stored.id})
-            await self.events.customer_joins(stored)
             await self.events.queue(stored, "added")
         return stored, created
 
@@ -214,6 +217,24 @@ class SupportDesk:
                 raise ChatClosed()
             raise NotAllowed("Only the operator assigned to this conversation writes in it.")
         return Posted(appended.chat, appended.message, appended.seq, appended.created)
+
+    async def replay_for(
+        self, principal: Principal, conversation: str, after_seq: int, limit: int
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """The ``support:message`` events of a conversation after ``after_seq``, for a
+        socket that missed them (reconnect replay, gap repair)."""
+        chat = await self._readable(principal, conversation.removeprefix("support:"))
+        events = []
+        for index, message in enumerate(chat.messages[after_seq : after_seq + limit]):
+            seq = after_seq + index + 1
+            payload = SupportMessageEvent(
+                chat_id=chat.id,
+                conversation=chat.conversation,
+                seq=seq,
+                message=MessagePublic.of(message, seq),
+            )
+            events.append(("support:message", payload.model_dump(mode="json")))
+        return events
 
     # --- operators -------------------------------------------------------------------
 

@@ -48,6 +48,14 @@ class PostMessageRequest(Request):
     body: str
 
 
+class SupportMessagePayload(Request):
+    """The ``support:message`` socket event."""
+
+    chat_id: Annotated[str, Field(max_length=64)]
+    client_id: ClientId
+    body: str
+
+
 class TransferRequest(Request):
     operator_id: str
 
@@ -156,6 +164,19 @@ class PostedMessage(BaseModel):
     message: MessagePublic
     new_conversation: bool = False
     previous_chat_id: str | None = None
+
+
+def posted_message(
+    chat: SupportChat, message: Message, seq: int, new_conversation: bool
+) -> PostedMessage:
+    return PostedMessage(
+        chat_id=chat.id,
+        conversation=chat.conversation,
+        status=chat.status,
+        message=MessagePublic.of(message, seq),
+        new_conversation=new_conversation,
+        previous_chat_id=chat.previous_chat_id if new_conversation else None,
+    )
 
 
 class OperatorPresence(BaseModel):
