@@ -171,6 +171,23 @@ async def test_concurrent_retries_of_one_message_store_it_once(store: ChatStore)
     assert len(loaded.messages) == 2
 
 
+async def test_concurrent_writes_to_one_conversation_lose_nothing(store: ChatStore) -> None:
+    chat = new_chat()
+    await store.create(chat)
+    appends = [
+        store.append_message(
+            chat.id, customer_message(chat.customer.id, f"m{i}", f"x{i}"), statuses=OPEN_STATUSES
+        )
+        for i in range(20)
+    ]
+    relays = [store.claim_jobs(10, LEASE) for _ in range(5)]
+    await asyncio.gather(*appends, *relays, store.mark_ticket(chat.id, entry(Decision.ticketed)))
+    loaded = await store.get(chat.id)
+    assert loaded is not None
+    assert len(loaded.messages) == 21
+    assert loaded.type is ChatType.TICKET
+
+
 async def test_the_same_client_id_from_two_senders_is_two_messages(store: ChatStore) -> None:
     chat = new_chat(client_id="1")
     await store.create(chat)

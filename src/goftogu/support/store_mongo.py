@@ -5,11 +5,25 @@ so it is atomic on its single document without transactions. The code keeps to
 what both MongoDB 6+ and FerretDB do: no transactions, no update pipelines, no
 partial indexes, no ``$group`` with ``$push`` (FerretDB lacks them), so
 grouping happens here instead.
+
+FerretDB 1.x does not apply an update atomically: it reads the document, then
+writes it back (FerretDB issue 3040), so two concurrent updates of one
+document can lose one of them and two conditional updates can both "win".
+Against FerretDB (found with ``buildInfo``) every write of a conversation
+therefore holds a per-document lock: an insert of the conversation's id into
+``chat_locks``, which a unique ``_id`` makes atomic there too. MongoDB itself
+needs no lock and runs the very same filters and updates without it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import random
+import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
@@ -31,6 +45,8 @@ from goftogu.support.documents import (
 from goftogu.support.store import Appended, ChatQuery, OutboxKind, PendingJob
 
 COLLECTION = "chats"
+LOCKS = "chat_locks"
+LOCK_SECONDS = 30.0  # a writer that died holding a lock loses it after this
 DATABASE = "goftogu"  # when the URL names none
 _TOKEN_FIELD = {OutboxKind.route: "route_token", OutboxKind.ticket_notice: "ticket_notice_token"}
 # Outbox bookkeeping kept on the document, never part of the domain model.
@@ -93,11 +109,24 @@ def _new_token() -> str:
 class MongoChatStore:
     """Support conversations as MongoDB documents (PyMongo's async API)."""
 
-    def __init__(self, client: AsyncMongoClient[dict[str, Any]], database: str | None = None):
+    def __init__(
+        self,
+        client: AsyncMongoClient[dict[str, Any]],
+        database: str | None = None,
+        *,
+        lock_writes: bool | None = None,
+    ):
         db = client.get_database(database) if database else client.get_default_database(DATABASE)
+        self._client = client
         self._chats: AsyncCollection[dict[str, Any]] = db[COLLECTION]
+        self._locks = _DocumentLocks(db[LOCKS]) if lock_writes is not False else None
+        self._detect_locking = lock_writes is None
 
     async def prepare(self) -> None:
+        if self._detect_locking:
+            build = await self._client.admin.command("buildInfo")
+            if "ferretdbVersion" not in build:
+                self._locks = None  # MongoDB applies each update atomically
         await self._chats.create_index("intake_key", unique=True)
         await self._chats.create_index([("status", ASCENDING), ("operator_id", ASCENDING)])
         await self._chats.create_index([("customer.id", ASCENDING), ("_id", ASCENDING)])
@@ -148,11 +177,12 @@ class MongoChatStore:
         if message.sender.kind is SenderKind.operator:
             # $min sets a missing field and never moves an existing one later.
             update["$min"] = {"first_response_at": message.created_at}
-        document = await self._chats.find_one_and_update(
-            {**condition, "message_keys": {"$ne": message.key}},
-            update,
-            return_document=ReturnDocument.AFTER,
-        )
+        async with self._writing(chat_id):
+            document = await self._chats.find_one_and_update(
+                {**condition, "message_keys": {"$ne": message.key}},
+                update,
+                return_document=ReturnDocument.AFTER,
+            )
         created = document is not None
         if document is None:
             # Either a retry of a stored message, or the chat does not match.
@@ -165,13 +195,23 @@ class MongoChatStore:
         seq, stored = found
         return Appended(chat=chat, message=stored, seq=seq, created=created)
 
+    def _writing(self, chat_id: str) -> AbstractAsyncContextManager[None]:
+        """Where updates are not atomic (FerretDB), hold the conversation's lock."""
+        return self._locks.hold(chat_id) if self._locks else contextlib.nullcontext()
+
     async def _update(
         self, condition: dict[str, Any], update: dict[str, Any]
     ) -> SupportChat | None:
-        document = await self._chats.find_one_and_update(
-            condition, update, return_document=ReturnDocument.AFTER
-        )
+        async with self._writing(condition["_id"]):
+            document = await self._chats.find_one_and_update(
+                condition, update, return_document=ReturnDocument.AFTER
+            )
         return _from_document(document) if document else None
+
+    async def _update_one(self, condition: dict[str, Any], update: dict[str, Any]) -> bool:
+        async with self._writing(condition["_id"]):
+            result = await self._chats.update_one(condition, update)
+        return result.modified_count == 1
 
     async def assign(
         self, chat_id: str, operator_id: str, entry: RoutingEntry
@@ -267,13 +307,16 @@ class MongoChatStore:
         cursor = (
             self._chats.find(condition, projection={"_id": 1}).sort("_id", ASCENDING).limit(limit)
         )
-        ids = [document["_id"] async for document in cursor]
-        if ids:
-            await self._chats.update_many(
-                {"_id": {"$in": ids}, **_WAITING},
-                {"$set": {"route_token": _new_token()}, "$push": {"routing": _entry(entry)}},
-            )
-        return ids
+        token, offered = _new_token(), []
+        for chat_id in [document["_id"] async for document in cursor]:
+            # One document at a time: MongoDB has no update with a limit, and a
+            # conversation taken meanwhile must not be offered.
+            if await self._update_one(
+                {**_WAITING, **_NOT_AWAITING_ROUTING, "_id": chat_id},
+                {"$set": {"route_token": token}, "$push": {"routing": _entry(entry)}},
+            ):
+                offered.append(chat_id)
+        return offered
 
     async def open_chats_by_operator(self) -> dict[str, set[str]]:
         loads: dict[str, set[str]] = {}
@@ -300,17 +343,19 @@ class MongoChatStore:
         cursor = (
             self._chats.find(claimable, projection={"_id": 1}).sort("_id", ASCENDING).limit(limit)
         )
-        ids = [document["_id"] async for document in cursor]
-        if not ids:
-            return []
-        claim = _new_token()
-        # No update with a limit in MongoDB: pick, then claim what is still free.
-        await self._chats.update_many(
-            {"_id": {"$in": ids}, **claimable},
-            {"$set": {"outbox_claimed_until": at + lease, "outbox_claim": claim}},
-        )
+        claim, claimed = _new_token(), []
+        for chat_id in [document["_id"] async for document in cursor]:
+            # No update with a limit in MongoDB: pick, then claim what is still free.
+            if await self._update_one(
+                {**claimable, "_id": chat_id},
+                {"$set": {"outbox_claimed_until": at + lease, "outbox_claim": claim}},
+            ):
+                claimed.append(chat_id)
         jobs: list[PendingJob] = []
-        async for document in self._chats.find({"outbox_claim": claim}).sort("_id", ASCENDING):
+        if not claimed:
+            return jobs
+        owned = self._chats.find({"_id": {"$in": claimed}, "outbox_claim": claim})
+        async for document in owned.sort("_id", ASCENDING):
             for kind, field in _TOKEN_FIELD.items():
                 if field in document:
                     jobs.append(PendingJob(kind, document["_id"], document[field], claim))
@@ -319,10 +364,43 @@ class MongoChatStore:
     async def finish_job(self, job: PendingJob, *, published: bool) -> None:
         field = _TOKEN_FIELD[job.kind]
         if published:
-            await self._chats.update_one(
-                {"_id": job.chat_id, field: job.token}, {"$unset": {field: ""}}
-            )
-        await self._chats.update_one(
+            await self._update_one({"_id": job.chat_id, field: job.token}, {"$unset": {field: ""}})
+        await self._update_one(
             {"_id": job.chat_id, "outbox_claim": job.claim},
             {"$unset": {"outbox_claim": "", "outbox_claimed_until": ""}},
         )
+
+
+class _DocumentLocks:
+    """A lock per conversation: a document ``{_id: chat id, owner, until}``. Taking
+    it is an insert (a duplicate ``_id`` means someone holds it); a lock past its
+    ``until`` is taken over."""
+
+    def __init__(self, locks: AsyncCollection[dict[str, Any]]) -> None:
+        self._locks = locks
+
+    @contextlib.asynccontextmanager
+    async def hold(self, chat_id: str) -> AsyncIterator[None]:
+        owner = _new_token()
+        await self._acquire(chat_id, owner)
+        try:
+            yield
+        finally:
+            await self._locks.delete_one({"_id": chat_id, "owner": owner})
+
+    async def _acquire(self, chat_id: str, owner: str) -> None:
+        pause = 0.001
+        deadline = time.monotonic() + LOCK_SECONDS
+        while True:
+            at = now()
+            try:
+                await self._locks.insert_one(
+                    {"_id": chat_id, "owner": owner, "until": at + timedelta(seconds=LOCK_SECONDS)}
+                )
+                return
+            except DuplicateKeyError:
+                await self._locks.delete_one({"_id": chat_id, "until": {"$lt": at}})
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"support chat {chat_id} stayed locked")
+            await asyncio.sleep(pause * (1 + random.random()))
+            pause = min(pause * 2, 0.05)
