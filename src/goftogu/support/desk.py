@@ -250,7 +250,7 @@ class SupportDesk:
         entry = RoutingEntry(at=now(), decision=Decision.claimed, operator_id=me, by=_operator(me))
         assigned = await self.store.assign(chat.id, me, entry)
         if assigned is None:
-            await self.availability.release(me, chat.id)
+            await self._give_back_unless_theirs(me, chat.id)
             raise Conflict("Someone else took this conversation first.")
         await self.availability.confirm(me, chat.id)
         log.info("support chat claimed", extra={"chat_id": chat.id, "operator_id": me})
@@ -287,7 +287,7 @@ class SupportDesk:
         )
         moved = await self.store.transfer(chat.id, previous, operator_id, entry)
         if moved is None:
-            await self.availability.release(operator_id, chat.id)
+            await self._give_back_unless_theirs(operator_id, chat.id)
             raise Conflict("The conversation changed meanwhile; reload it.")
         await self.availability.confirm(operator_id, chat.id)
         await self.availability.release(previous, chat.id)
@@ -413,6 +413,15 @@ class SupportDesk:
         if chat is None or not (principal.is_staff or chat.customer.id == str(principal.user_id)):
             raise NotFound("No such support conversation.")
         return chat
+
+    async def _give_back_unless_theirs(self, operator_id: str, chat_id: str) -> None:
+        """Release a slot held for a write that did not happen, unless the chat is
+        this operator's anyway (a request sent twice: the other one won with the
+        same slot)."""
+        current = await self.store.get(chat_id)
+        if current and current.status is ChatStatus.OPEN and current.operator_id == operator_id:
+            return
+        await self.availability.release(operator_id, chat_id)
 
     def _require_staff(self, principal: Principal) -> None:
         if not principal.is_staff:

@@ -89,6 +89,12 @@ class Router:
         entry = RoutingEntry(at=now(), decision=Decision.assigned, operator_id=operator_id)
         assigned = await self.store.assign(chat.id, operator_id, entry)
         if assigned is None:
+            current = await self.store.get(chat.id)
+            if current and current.status is ChatStatus.OPEN and current.operator_id == operator_id:
+                # The same job delivered twice at once: the other delivery won with
+                # this very slot; giving it back would free a slot in use.
+                await self.availability.confirm(operator_id, chat.id)
+                return Outcome.settled
             await self.availability.release(operator_id, chat.id)
             return Outcome.lost_race
         await self.availability.confirm(operator_id, chat.id)
