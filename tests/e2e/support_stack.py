@@ -39,6 +39,7 @@ def stack_env(
         "GOFTOGU_QUEUE_PREFIX": f"test-{uuid.uuid4().hex[:8]}.",
         "GOFTOGU_RATE_REGISTER_PER_IP": "100000/60",
         "GOFTOGU_RATE_LOGIN_PER_IP": "100000/60",
+        "GOFTOGU_RATE_LOGIN_PER_ACCOUNT": "100000/60",
         "GOFTOGU_RATE_SOCKET_EVENTS": "100000/10",
         "GOFTOGU_OUTBOX_SWEEP_SECONDS": "1",
         **extra,

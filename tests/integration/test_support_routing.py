@@ -140,7 +140,7 @@ async def test_the_sweep_offers_free_slots_to_the_oldest_waiting_tickets(
     for chat_id in chats:
         await routing.router.route(chat_id)
     for job in await routing.store.claim_jobs(100, timedelta(seconds=30)):
-        await routing.store.finish_job(job, published=True)
+        await routing.store.finish_jobs([job], published=True)
     await routing.operator()  # capacity 2
     offered = await routing.router.sweep()
     assert offered == chats[:2]

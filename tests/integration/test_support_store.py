@@ -85,13 +85,13 @@ async def pending(store: ChatStore) -> list[PendingJob]:
     """What a relay would publish now (released again at once)."""
     jobs = await store.claim_jobs(100, LEASE)
     for job in jobs:
-        await store.finish_job(job, published=False)
+        await store.finish_jobs([job], published=False)
     return jobs
 
 
 async def publish_all(store: ChatStore) -> None:
     for job in await store.claim_jobs(100, LEASE):
-        await store.finish_job(job, published=True)
+        await store.finish_jobs([job], published=True)
 
 
 async def test_a_new_conversation_owes_a_routing_job(store: ChatStore) -> None:
@@ -99,7 +99,7 @@ async def test_a_new_conversation_owes_a_routing_job(store: ChatStore) -> None:
     await store.create(chat)
     jobs = await store.claim_jobs(10, LEASE)
     assert [(job.kind, job.chat_id) for job in jobs] == [(OutboxKind.route, chat.id)]
-    await store.finish_job(jobs[0], published=True)
+    await store.finish_jobs([jobs[0]], published=True)
     assert await pending(store) == []
 
 
@@ -110,9 +110,19 @@ async def test_a_claimed_job_is_skipped_by_other_relays_until_released(
     await store.create(chat)
     [job] = await store.claim_jobs(10, LEASE)
     assert await store.claim_jobs(10, LEASE) == []
-    await store.finish_job(job, published=False)  # the broker did not confirm it
+    await store.finish_jobs([job], published=False)  # the broker did not confirm it
     [again] = await store.claim_jobs(10, LEASE)
     assert (again.chat_id, again.token) == (chat.id, job.token)
+
+
+async def test_both_jobs_of_a_conversation_are_finished_together(store: ChatStore) -> None:
+    chat = new_chat()
+    await store.create(chat)
+    await store.mark_ticket(chat.id, entry(Decision.ticketed))
+    jobs = await store.claim_jobs(10, LEASE)
+    assert {job.kind for job in jobs} == {OutboxKind.route, OutboxKind.ticket_notice}
+    await store.finish_jobs(jobs, published=True)
+    assert await pending(store) == []
 
 
 async def test_an_expired_claim_is_taken_over(store: ChatStore) -> None:
@@ -400,7 +410,7 @@ async def test_a_job_asked_for_again_survives_clearing_the_older_token(store: Ch
     await store.create(chat)
     [old] = await store.claim_jobs(10, LEASE)
     await store.request_routing(1, entry(Decision.reoffered))  # while a relay publishes
-    await store.finish_job(old, published=True)
+    await store.finish_jobs([old], published=True)
     assert [job.chat_id for job in await pending(store)] == [chat.id]
 
 

@@ -32,10 +32,8 @@ class _Batch:
     finished: set[int] = field(default_factory=set)
 
     async def _finish(self, messages: Sequence[PendingMessage], published: bool) -> None:
-        for message in messages:
-            job: PendingJob = message.key
-            await self.store.finish_job(job, published=published)
-            self.finished.add(id(message))
+        await self.store.finish_jobs([message.key for message in messages], published=published)
+        self.finished.update(id(message) for message in messages)
 
     async def mark_published(self, messages: Sequence[PendingMessage]) -> None:
         await self._finish(messages, True)
@@ -60,7 +58,7 @@ class SupportOutbox:
         for job in jobs:
             built = await self._message(job)
             if built is None:
-                await self._store.finish_job(job, published=True)  # nothing left to say
+                await self._store.finish_jobs([job], published=True)  # nothing left to say
             else:
                 queue, message_id, body = built
                 messages.append(PendingMessage(queue, message_id, body, key=job))
@@ -69,9 +67,9 @@ class SupportOutbox:
             yield batch
         finally:
             # Whatever the relay did not mark goes back for the next pass.
-            for pending in messages:
-                if id(pending) not in batch.finished:
-                    await self._store.finish_job(pending.key, published=False)
+            left = [pending.key for pending in messages if id(pending) not in batch.finished]
+            if left:
+                await self._store.finish_jobs(left, published=False)
 
     async def _message(self, job: PendingJob) -> tuple[str, str, QueueMessage] | None:
         if job.kind is OutboxKind.route:

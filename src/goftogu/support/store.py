@@ -159,9 +159,9 @@ class ChatStore(Protocol):
         first) that no other relay holds; held for ``lease`` or until finished."""
         ...
 
-    async def finish_job(self, job: PendingJob, *, published: bool) -> None:
-        """Release the claim; when ``published``, clear the entry unless it was asked
-        for again meanwhile."""
+    async def finish_jobs(self, jobs: Sequence[PendingJob], *, published: bool) -> None:
+        """Release the claims; when ``published``, clear the entries unless they were
+        asked for again meanwhile."""
         ...
 
 

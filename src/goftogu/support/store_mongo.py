@@ -22,7 +22,7 @@ import contextlib
 import random
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from enum import Enum
@@ -195,9 +195,10 @@ class MongoChatStore:
         seq, stored = found
         return Appended(chat=chat, message=stored, seq=seq, created=created)
 
-    def _writing(self, chat_id: str) -> AbstractAsyncContextManager[None]:
-        """Where updates are not atomic (FerretDB), hold the conversation's lock."""
-        return self._locks.hold(chat_id) if self._locks else contextlib.nullcontext()
+    def _writing(self, chat_id: str, *, wait: bool = True) -> AbstractAsyncContextManager[bool]:
+        """Where updates are not atomic (FerretDB), hold the conversation's lock;
+        answers False when ``wait`` is off and someone else holds it."""
+        return self._locks.hold(chat_id, wait=wait) if self._locks else _held()
 
     async def _update(
         self, condition: dict[str, Any], update: dict[str, Any]
@@ -208,8 +209,12 @@ class MongoChatStore:
             )
         return _from_document(document) if document else None
 
-    async def _update_one(self, condition: dict[str, Any], update: dict[str, Any]) -> bool:
-        async with self._writing(condition["_id"]):
+    async def _update_one(
+        self, condition: dict[str, Any], update: dict[str, Any], *, wait: bool = True
+    ) -> bool:
+        async with self._writing(condition["_id"], wait=wait) as held:
+            if not held:
+                return False
             result = await self._chats.update_one(condition, update)
         return result.modified_count == 1
 
@@ -346,9 +351,11 @@ class MongoChatStore:
         claim, claimed = _new_token(), []
         for chat_id in [document["_id"] async for document in cursor]:
             # No update with a limit in MongoDB: pick, then claim what is still free.
+            # A conversation being written now is left for the next pass.
             if await self._update_one(
                 {**claimable, "_id": chat_id},
                 {"$set": {"outbox_claimed_until": at + lease, "outbox_claim": claim}},
+                wait=False,
             ):
                 claimed.append(chat_id)
         jobs: list[PendingJob] = []
@@ -361,14 +368,29 @@ class MongoChatStore:
                     jobs.append(PendingJob(kind, document["_id"], document[field], claim))
         return jobs
 
-    async def finish_job(self, job: PendingJob, *, published: bool) -> None:
-        field = _TOKEN_FIELD[job.kind]
-        if published:
-            await self._update_one({"_id": job.chat_id, field: job.token}, {"$unset": {field: ""}})
-        await self._update_one(
-            {"_id": job.chat_id, "outbox_claim": job.claim},
-            {"$unset": {"outbox_claim": "", "outbox_claimed_until": ""}},
-        )
+    async def finish_jobs(self, jobs: Sequence[PendingJob], *, published: bool) -> None:
+        by_chat: dict[str, list[PendingJob]] = {}
+        for job in jobs:
+            by_chat.setdefault(job.chat_id, []).append(job)
+        release = {"outbox_claim": "", "outbox_claimed_until": ""}
+        for chat_id, owned in by_chat.items():
+            claim = {"_id": chat_id, "outbox_claim": owned[0].claim}
+            if not published:
+                await self._update_one(claim, {"$unset": release})
+                continue
+            tokens = {_TOKEN_FIELD[job.kind]: job.token for job in owned}
+            # One write in the usual case; field by field when one was asked again.
+            if not await self._update_one(
+                {**claim, **tokens}, {"$unset": {**release, **dict.fromkeys(tokens, "")}}
+            ):
+                for field, token in tokens.items():
+                    await self._update_one({"_id": chat_id, field: token}, {"$unset": {field: ""}})
+                await self._update_one(claim, {"$unset": release})
+
+
+@contextlib.asynccontextmanager
+async def _held() -> AsyncIterator[bool]:
+    yield True
 
 
 class _DocumentLocks:
@@ -380,15 +402,17 @@ class _DocumentLocks:
         self._locks = locks
 
     @contextlib.asynccontextmanager
-    async def hold(self, chat_id: str) -> AsyncIterator[None]:
+    async def hold(self, chat_id: str, *, wait: bool = True) -> AsyncIterator[bool]:
         owner = _new_token()
-        await self._acquire(chat_id, owner)
+        if not await self._acquire(chat_id, owner, wait):
+            yield False
+            return
         try:
-            yield
+            yield True
         finally:
             await self._locks.delete_one({"_id": chat_id, "owner": owner})
 
-    async def _acquire(self, chat_id: str, owner: str) -> None:
+    async def _acquire(self, chat_id: str, owner: str, wait: bool) -> bool:
         pause = 0.001
         deadline = time.monotonic() + LOCK_SECONDS
         while True:
@@ -397,9 +421,11 @@ class _DocumentLocks:
                 await self._locks.insert_one(
                     {"_id": chat_id, "owner": owner, "until": at + timedelta(seconds=LOCK_SECONDS)}
                 )
-                return
+                return True
             except DuplicateKeyError:
                 await self._locks.delete_one({"_id": chat_id, "until": {"$lt": at}})
+            if not wait:
+                return False
             if time.monotonic() > deadline:
                 raise TimeoutError(f"support chat {chat_id} stayed locked")
             await asyncio.sleep(pause * (1 + random.random()))

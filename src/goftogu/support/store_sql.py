@@ -10,7 +10,7 @@ filter holds, and writes the whole document back in the same transaction.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -354,23 +354,24 @@ class SqlChatStore:
                         jobs.append(PendingJob(kind, str(row.id), token, claim))
             return jobs
 
-    async def finish_job(self, job: PendingJob, *, published: bool) -> None:
-        column = _TOKEN_COLUMN[job.kind]
-        parsed = _parse(job.chat_id)
-        if parsed is None:
-            return
+    async def finish_jobs(self, jobs: Sequence[PendingJob], *, published: bool) -> None:
         async with self._db.transaction() as session:
-            if published:
+            for job in jobs:
+                parsed = _parse(job.chat_id)
+                if parsed is None:
+                    continue
+                if published:
+                    column = _TOKEN_COLUMN[job.kind]
+                    await session.execute(
+                        update(SupportChatRow)
+                        .where(SupportChatRow.id == parsed, column == job.token)
+                        .values({column.key: None})
+                    )
                 await session.execute(
                     update(SupportChatRow)
-                    .where(SupportChatRow.id == parsed, column == job.token)
-                    .values({column.key: None})
+                    .where(SupportChatRow.id == parsed, SupportChatRow.outbox_claim == job.claim)
+                    .values(outbox_claim=None, outbox_claimed_until=None)
                 )
-            await session.execute(
-                update(SupportChatRow)
-                .where(SupportChatRow.id == parsed, SupportChatRow.outbox_claim == job.claim)
-                .values(outbox_claim=None, outbox_claimed_until=None)
-            )
 
 
 def _parse(chat_id: str) -> uuid.UUID | None:
