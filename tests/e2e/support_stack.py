@@ -23,6 +23,35 @@ from tests.e2e.servers import Process, gateway_process, goftogu_process
 from tests.support.api import API, PASSWORD, SignedIn, login, unique_name
 
 
+async def fresh_postgres(label: str) -> str:
+    """A migrated PostgreSQL database of the caller's own (dropped with ``drop_postgres``):
+    the processes of one desk never see another test's conversations."""
+    from tests.conftest import _migrate, _recreate_postgres_database, service_url
+
+    name = f"goftogu_e2e_{label}_{os.getpid()}"
+    url = await _recreate_postgres_database(service_url("postgres"), name)
+    await _migrate(url)
+    return url
+
+
+async def drop_postgres(url: str) -> None:
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    connection = await asyncpg.connect(
+        host=parsed.host,
+        port=parsed.port,
+        user=parsed.username,
+        password=parsed.password,
+        database="postgres",
+    )
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
 def stack_env(
     database_url: str,
     redis_url: str,

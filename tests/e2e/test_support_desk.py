@@ -16,7 +16,9 @@ from tests.conftest import run_blocking, service_url
 from tests.e2e.clients import connect
 from tests.e2e.support_stack import (
     Desk,
+    drop_postgres,
     drop_queues,
+    fresh_postgres,
     queued_messages,
     running_desk,
     stack_env,
@@ -44,9 +46,10 @@ async def _drop_mongo(url: str, name: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def desk(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
+def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
     redis_url, broker_url = service_url("redis"), service_url("rabbitmq")
     run_blocking(_reset_redis(redis_url))
+    postgres_url = run_blocking(fresh_postgres("desk"))
     mongo_name = f"goftogu_e2e_{uuid.uuid4().hex[:8]}"
     mongo_url = service_url("mongodb").rstrip("/").rsplit("/", 1)[0] + f"/{mongo_name}"
     env = stack_env(postgres_url, redis_url, broker_url, mongo_url)
@@ -55,6 +58,7 @@ def desk(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         with running_desk(env, workdir) as running:
             yield running
     finally:
+        run_blocking(drop_postgres(postgres_url))
         run_blocking(_drop_mongo(mongo_url, mongo_name))
         run_blocking(
             drop_queues(broker_url, env["GOFTOGU_QUEUE_PREFIX"], ["support.routing", "notify"])

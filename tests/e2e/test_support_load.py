@@ -24,7 +24,14 @@ import pytest
 
 from tests.conftest import run_blocking, service_url
 from tests.e2e.clients import PyClient, connect
-from tests.e2e.support_stack import Desk, drop_queues, running_desk, stack_env
+from tests.e2e.support_stack import (
+    Desk,
+    drop_postgres,
+    drop_queues,
+    fresh_postgres,
+    running_desk,
+    stack_env,
+)
 from tests.e2e.test_support_desk import _reset_redis
 from tests.support.api import API, SignedIn, login, visitor
 from tests.support.desk import eventually
@@ -40,9 +47,10 @@ OPERATORS, CAPACITY, CHATS, WORKERS = 10, 3, 300, 4
 
 
 @pytest.fixture(scope="module")
-def busy_desk(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
+def busy_desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
     redis_url, broker_url = service_url("redis"), service_url("rabbitmq")
     run_blocking(_reset_redis(redis_url))
+    postgres_url = run_blocking(fresh_postgres("load"))
     env = stack_env(
         postgres_url,
         redis_url,
@@ -56,6 +64,7 @@ def busy_desk(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> It
         with running_desk(env, workdir, workers=WORKERS) as desk:
             yield desk
     finally:
+        run_blocking(drop_postgres(postgres_url))
         run_blocking(
             drop_queues(broker_url, env["GOFTOGU_QUEUE_PREFIX"], ["support.routing", "notify"])
         )

@@ -151,6 +151,10 @@ class RedisOperatorAvailability:
             result = await script(args=[self._p, *args])
         return result
 
+    async def _restore_if_needed(self) -> None:
+        if not await self._redis.exists(f"{self._p}ready"):
+            await self.restore(await self._seed())
+
     async def restore(self, seed: AvailabilitySeed) -> bool:
         """Fill what is missing from ``seed``; False when another process did it first."""
         payload = {
@@ -226,11 +230,11 @@ class RedisOperatorAvailability:
             await pipe.execute()
 
     async def state(self, operator_id: str) -> OperatorState:
+        await self._restore_if_needed()
         return (await self._states([operator_id]))[0]
 
     async def states(self) -> list[OperatorState]:
-        if not await self._redis.exists(f"{self._p}ready"):
-            await self.restore(await self._seed())
+        await self._restore_if_needed()
         operator_ids = sorted(_text(op) for op in await self._redis.smembers(f"{self._p}ops"))
         return await self._states(operator_ids)
 
