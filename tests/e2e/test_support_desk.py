@@ -24,7 +24,7 @@ from tests.e2e.support_stack import (
     stack_env,
 )
 from tests.support.api import API, visitor
-from tests.support.desk import start_chat
+from tests.support.desk import eventually, start_chat
 
 pytestmark = [pytest.mark.redis, pytest.mark.rabbitmq, pytest.mark.mongodb, pytest.mark.postgres]
 
@@ -141,10 +141,16 @@ async def test_with_nobody_online_the_chat_becomes_a_ticket_taken_up_when_an_ope
         document = await http.get(f"{API}/support/chats/{chat['id']}", headers=customer.headers)
         assert (document.json()["status"], document.json()["type"]) == ("PENDING", "TICKET")
 
-        notices = await queued_messages(
-            desk.env["GOFTOGU_BROKER_URL"], desk.queue_prefix + "notify"
-        )
-        notice = next(n for n in notices if n.get("chat_id") == chat["id"])
+        seen: list[dict[str, Any]] = []
+
+        async def notice_queued() -> dict[str, Any] | None:
+            seen.extend(
+                await queued_messages(desk.env["GOFTOGU_BROKER_URL"], desk.queue_prefix + "notify")
+            )
+            return next((n for n in seen if n.get("chat_id") == chat["id"]), None)
+
+        # The relay publishes the notice for the operators right after the write.
+        notice = await eventually(notice_queued, what="the ticket notice on the notify queue")
         assert notice["type"] == "support.ticket_created"
         assert notice["customer"]["email"] == "dara@example.com"
         assert notice["preview"] == "Is anyone there?"
