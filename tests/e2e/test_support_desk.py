@@ -96,6 +96,8 @@ async def test_an_online_operator_gets_the_chat_live_over_socketio(
         assert [m["body"] for m in assigned["chat"]["messages"]] == ["My order never arrived"]
         told = await widget.wait_for("support:assigned", about(chat["id"]), timeout=30)
         assert told["operator_id"] == operator.id
+        queued = await console.wait_for("support:queue", about(chat["id"]), timeout=15)
+        assert queued["change"] == "added"
 
         document = await http.get(f"{API}/support/chats/{chat['id']}", headers=customer.headers)
         assert (document.json()["status"], document.json()["type"]) == ("OPEN", "CHAT")
@@ -169,3 +171,68 @@ async def test_with_nobody_online_the_chat_becomes_a_ticket_taken_up_when_an_ope
         await widget.close()
         if console is not None:
             await console.close()
+
+
+async def test_bad_socket_input_is_answered_with_codes_and_the_socket_stays(
+    desk: Desk, http: httpx.AsyncClient
+) -> None:
+    customer, stranger = await visitor(http), await visitor(http)
+    chat = await start_chat(http, customer)
+    theirs = await start_chat(http, stranger)
+    widget = await connect("js", desk.base_url, {"token": customer.access_token})
+    try:
+        sent = [
+            await widget.emit("support:message", payload)
+            for payload in (
+                {"chat_id": chat["id"], "client_id": "a", "body": "   "},
+                {"chat_id": chat["id"], "client_id": "b", "body": "x" * 16_001},
+                {"chat_id": str(uuid.uuid4()), "client_id": "c", "body": "hello"},
+                {"chat_id": theirs["id"], "client_id": "d", "body": "let me in"},
+                {"chat_id": chat["id"]},
+            )
+        ]
+        assert [answer["error"]["code"] for answer in sent] == [
+            "validation_error",
+            "payload_too_large",
+            "not_found",
+            "not_found",
+            "validation_error",
+        ]
+        fine = await widget.emit(
+            "support:message", {"chat_id": chat["id"], "client_id": "e", "body": "still here"}
+        )
+        assert fine["ok"]
+        assert fine["data"]["message"]["seq"] == 2
+        mine = await http.get(f"{API}/support/chats/{chat['id']}", headers=customer.headers)
+        others = await http.get(f"{API}/support/chats/{theirs['id']}", headers=stranger.headers)
+        assert [m["body"] for m in mine.json()["messages"]] == ["Hello, I need help", "still here"]
+        assert len(others.json()["messages"]) == 1
+    finally:
+        await widget.close()
+
+
+async def test_a_customer_reconnecting_gets_the_messages_it_missed_once(
+    desk: Desk, http: httpx.AsyncClient
+) -> None:
+    customer = await visitor(http)
+    chat = await start_chat(http, customer)
+    for index in (2, 3):
+        posted = await http.post(
+            f"{API}/support/chats/{chat['id']}/messages",
+            json={"client_id": f"offline-{index}", "body": f"message {index}"},
+            headers=customer.headers,
+        )
+        assert posted.json()["message"]["seq"] == index
+    widget = await connect(
+        "python",
+        desk.base_url,
+        {"token": customer.access_token, "cursors": {chat["conversation"]: 1}},
+    )
+    try:
+        await widget.wait_for("support:message", lambda d: d["seq"] == 3, timeout=15)
+        replayed = [
+            e["seq"] for e in widget.events("support:message") if e["chat_id"] == chat["id"]
+        ]
+        assert replayed == [2, 3]
+    finally:
+        await widget.close()
