@@ -25,7 +25,7 @@ from goftogu.support.events import SupportEvents
 from goftogu.support.outbox import SupportOutbox
 from goftogu.support.routing import Outcome, Router
 from goftogu.support.store import ChatStore
-from tests.support.chats import STORE_BACKENDS, new_chat, open_chat_store
+from tests.support.chats import STORE_BACKENDS, new_chat, open_chat_store, operator_message
 from tests.support.recording import RecordingBroadcaster
 
 
@@ -174,4 +174,37 @@ async def test_the_outbox_publishes_routing_jobs_and_ticket_notices(routing: Rou
         "operators",
     )
     assert notice["preview"] == "Hello?"
-    assert received[NOTIFY][0].message_id == f"support.ticket_created:{chat_id}"
+    assert notice["customer_name"] == "Sara"
+    assert received[NOTIFY][0].message_id == f"ticket_created:{chat_id}"
+
+
+async def test_an_assignment_and_an_operator_reply_each_owe_the_notifier_a_job(
+    routing: Routing,
+) -> None:
+    queue = MemoryQueue()
+    relay = OutboxRelay(queue, [SupportOutbox(routing.store)])
+    operator = await routing.operator()
+    chat_id = await routing.chat()
+    await routing.router.route(chat_id)
+    reply = operator_message(operator, "We are on it", "o-1")
+    await routing.store.append_message(
+        chat_id, reply, statuses=frozenset({ChatStatus.OPEN}), operator_id=operator
+    )
+    assert await relay.run_once() == 2  # two notices; the routing job went with the assignment
+    received: list[Delivery] = []
+    both = asyncio.Event()
+
+    async def keep(delivery: Delivery) -> None:
+        received.append(delivery)
+        if len(received) == 2:
+            both.set()
+
+    consumer = await queue.consume(NOTIFY, keep)
+    await asyncio.wait_for(both.wait(), 10)
+    await consumer.stop()
+    jobs = {delivery.json()["type"]: delivery.json() for delivery in received}
+    assigned = jobs["support.chat_assigned"]
+    replied = jobs["support.operator_replied"]
+    assert (assigned["chat_id"], assigned["operator_id"]) == (chat_id, operator)
+    assert (replied["message_id"], replied["preview"]) == (reply.id, "We are on it")
+    assert replied["customer_id"] == (await routing.store.get(chat_id)).customer.id

@@ -38,11 +38,14 @@ class SupportChatRow(Entity):
             sqlite_where=text("route_token IS NOT NULL"),
             postgresql_where=text("route_token IS NOT NULL"),
         ),
-        Index(
-            "ix_support_chats_ticket_notice_token",
-            "ticket_notice_token",
-            sqlite_where=text("ticket_notice_token IS NOT NULL"),
-            postgresql_where=text("ticket_notice_token IS NOT NULL"),
+        *(
+            Index(
+                f"ix_support_chats_{token}",
+                token,
+                sqlite_where=text(f"{token} IS NOT NULL"),
+                postgresql_where=text(f"{token} IS NOT NULL"),
+            )
+            for token in ("ticket_notice_token", "assigned_notice_token", "reply_notice_token")
         ),
     )
 
@@ -53,6 +56,8 @@ class SupportChatRow(Entity):
     intake_key: Mapped[str] = mapped_column(String(200), unique=True)
     route_token: Mapped[str | None] = mapped_column(String(32))
     ticket_notice_token: Mapped[str | None] = mapped_column(String(32))
+    assigned_notice_token: Mapped[str | None] = mapped_column(String(32))
+    reply_notice_token: Mapped[str | None] = mapped_column(String(32))
     # A relay's lease on the outbox entries above while it publishes them.
     outbox_claim: Mapped[str | None] = mapped_column(String(32))
     outbox_claimed_until: Mapped[datetime | None]

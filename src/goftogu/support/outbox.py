@@ -10,14 +10,22 @@ nothing: the relay's next pass publishes what is still marked.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from goftogu.queueing import NOTIFY, SUPPORT_ROUTING, QueueMessage
 from goftogu.queueing.relay import PendingMessage
-from goftogu.support.jobs import RouteChat, TicketCreated, TicketCustomer
+from goftogu.support.documents import SenderKind, SupportChat
+from goftogu.support.jobs import (
+    ChatAssigned,
+    Notice,
+    OperatorReplied,
+    RouteChat,
+    TicketCreated,
+    TicketCustomer,
+)
 from goftogu.support.store import ChatStore, OutboxKind, PendingJob
 
 log = logging.getLogger(__name__)
@@ -75,22 +83,68 @@ class SupportOutbox:
         if job.kind is OutboxKind.route:
             # One message id per request: a re-offer is a new message, a relay
             # publishing the same request twice is the same one.
-            return (
-                SUPPORT_ROUTING,
-                f"support.route:{job.chat_id}:{job.token}",
-                RouteChat(chat_id=job.chat_id),
-            )
+            route = RouteChat(chat_id=job.chat_id)
+            return SUPPORT_ROUTING, f"support.route:{job.chat_id}:{job.token}", route
         chat = await self._store.get(job.chat_id)
         if chat is None:
             return None
-        first = chat.messages[0].body if chat.messages else ""
-        notice = TicketCreated(
-            chat_id=chat.id,
-            conversation=chat.conversation,
-            customer=TicketCustomer(
-                id=chat.customer.id, name=chat.customer.name, email=chat.customer.email
-            ),
-            preview=first[:PREVIEW_LENGTH],
-            created_at=chat.created_at,
-        )
-        return NOTIFY, f"support.ticket_created:{chat.id}", notice
+        notice = _NOTICES[job.kind](chat)
+        if notice is None:
+            return None
+        return NOTIFY, notice.job_id, notice
+
+
+def _first_words(chat: SupportChat) -> str:
+    return chat.messages[0].body[:PREVIEW_LENGTH] if chat.messages else ""
+
+
+def _ticket_created(chat: SupportChat) -> TicketCreated:
+    return TicketCreated(
+        chat_id=chat.id,
+        conversation=chat.conversation,
+        customer_id=chat.customer.id,
+        customer_name=chat.customer.name,
+        customer=TicketCustomer(
+            id=chat.customer.id, name=chat.customer.name, email=chat.customer.email
+        ),
+        preview=_first_words(chat),
+        created_at=chat.created_at,
+    )
+
+
+def _chat_assigned(chat: SupportChat) -> ChatAssigned | None:
+    if chat.operator_id is None:
+        return None
+    return ChatAssigned(
+        chat_id=chat.id,
+        conversation=chat.conversation,
+        operator_id=chat.operator_id,
+        customer_name=chat.customer.name,
+        preview=_first_words(chat),
+        assigned_at=chat.updated_at,
+    )
+
+
+def _operator_replied(chat: SupportChat) -> OperatorReplied | None:
+    """The latest operator message: replies written before the relay's pass are
+    told as one (the notifier gathers them into a digest anyway)."""
+    replies = [m for m in chat.messages if m.sender.kind is SenderKind.operator]
+    if not replies or replies[-1].sender.id is None:
+        return None
+    latest = replies[-1]
+    return OperatorReplied(
+        chat_id=chat.id,
+        conversation=chat.conversation,
+        message_id=latest.id,
+        operator_id=latest.sender.id,
+        customer_id=chat.customer.id,
+        preview=latest.body[:PREVIEW_LENGTH],
+        created_at=latest.created_at,
+    )
+
+
+_NOTICES: dict[OutboxKind, Callable[[SupportChat], Notice | None]] = {
+    OutboxKind.ticket_notice: _ticket_created,
+    OutboxKind.assigned_notice: _chat_assigned,
+    OutboxKind.reply_notice: _operator_replied,
+}

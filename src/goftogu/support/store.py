@@ -33,7 +33,9 @@ class OutboxKind(StrEnum):
     """Work a document owes the queue."""
 
     route = "route"  # publish to support.routing: find this chat an operator
-    ticket_notice = "ticket_notice"  # publish to notify: tell operators of a new ticket
+    ticket_notice = "ticket_notice"  # notify: tell operators of a new ticket
+    assigned_notice = "assigned_notice"  # notify: tell the operator it is theirs (push)
+    reply_notice = "reply_notice"  # notify: tell the customer an operator answered
 
 
 @dataclass(frozen=True)
@@ -104,15 +106,17 @@ class ChatStore(Protocol):
     ) -> Appended | None:
         """Append ``message`` where the status is one of ``statuses`` (and the
         operator is ``operator_id`` when given). A message with the same sender and
-        ``client_id`` already there is answered instead of stored twice. The first
-        operator message sets ``first_response_at``. None: the chat does not match."""
+        ``client_id`` already there is answered instead of stored twice. An operator
+        message sets ``first_response_at`` (the first time) and owes the customer a
+        notice. None: the chat does not match."""
         ...
 
     async def assign(
         self, chat_id: str, operator_id: str, entry: RoutingEntry
     ) -> SupportChat | None:
-        """``PENDING`` with no operator -> ``operator_id``, ``OPEN``. The type stays:
-        a chat stays a live chat, a ticket taken up stays a ticket."""
+        """``PENDING`` with no operator -> ``operator_id``, ``OPEN``, with a notice for
+        the operator in its outbox. The type stays: a chat stays a live chat, a
+        ticket taken up stays a ticket."""
         ...
 
     async def mark_ticket(self, chat_id: str, entry: RoutingEntry) -> SupportChat | None:
@@ -123,7 +127,7 @@ class ChatStore(Protocol):
     async def transfer(
         self, chat_id: str, from_operator_id: str, to_operator_id: str, entry: RoutingEntry
     ) -> SupportChat | None:
-        """``OPEN`` with ``from_operator_id`` -> ``to_operator_id``."""
+        """``OPEN`` with ``from_operator_id`` -> ``to_operator_id`` (who is owed a notice)."""
         ...
 
     async def close(

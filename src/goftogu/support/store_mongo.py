@@ -48,9 +48,9 @@ COLLECTION = "chats"
 LOCKS = "chat_locks"
 LOCK_SECONDS = 30.0  # a writer that died holding a lock loses it after this
 DATABASE = "goftogu"  # when the URL names none
-_TOKEN_FIELD = {OutboxKind.route: "route_token", OutboxKind.ticket_notice: "ticket_notice_token"}
+_TOKEN_FIELD = {kind: f"{kind.value}_token" for kind in OutboxKind}
 # Outbox bookkeeping kept on the document, never part of the domain model.
-_HIDDEN = ("route_token", "ticket_notice_token", "outbox_")
+_HIDDEN = (*_TOKEN_FIELD.values(), "outbox_")
 # No routing job waiting to be published (one being published may be older than
 # the reason to route again, so it does not count).
 _NOT_AWAITING_ROUTING = {
@@ -132,8 +132,8 @@ class MongoChatStore:
         await self._chats.create_index([("customer.id", ASCENDING), ("_id", ASCENDING)])
         await self._chats.create_index([("operator_id", ASCENDING), ("status", ASCENDING)])
         # FerretDB has no partial indexes; these stay small enough unfiltered.
-        await self._chats.create_index("route_token", sparse=True)
-        await self._chats.create_index("ticket_notice_token", sparse=True)
+        for field in _TOKEN_FIELD.values():
+            await self._chats.create_index(field, sparse=True)
         await self._chats.create_index("outbox_claim", sparse=True)
 
     async def create(self, chat: SupportChat) -> tuple[SupportChat, bool]:
@@ -177,6 +177,7 @@ class MongoChatStore:
         if message.sender.kind is SenderKind.operator:
             # $min sets a missing field and never moves an existing one later.
             update["$min"] = {"first_response_at": message.created_at}
+            update["$set"]["reply_notice_token"] = _new_token()
         async with self._writing(chat_id):
             document = await self._chats.find_one_and_update(
                 {**condition, "message_keys": {"$ne": message.key}},
@@ -229,6 +230,7 @@ class MongoChatStore:
                     "status": ChatStatus.OPEN.value,
                     "assigned_at": entry.at,
                     "updated_at": entry.at,
+                    "assigned_notice_token": _new_token(),
                 },
                 "$unset": {"route_token": ""},
                 "$push": {"routing": _entry(entry)},
@@ -254,7 +256,11 @@ class MongoChatStore:
         return await self._update(
             {"_id": chat_id, "status": ChatStatus.OPEN.value, "operator_id": from_operator_id},
             {
-                "$set": {"operator_id": to_operator_id, "updated_at": entry.at},
+                "$set": {
+                    "operator_id": to_operator_id,
+                    "updated_at": entry.at,
+                    "assigned_notice_token": _new_token(),
+                },
                 "$push": {"routing": _entry(entry)},
             },
         )

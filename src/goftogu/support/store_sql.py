@@ -36,6 +36,8 @@ from goftogu.support.store import Appended, ChatQuery, OutboxKind, PendingJob
 _TOKEN_COLUMN = {
     OutboxKind.route: SupportChatRow.route_token,
     OutboxKind.ticket_notice: SupportChatRow.ticket_notice_token,
+    OutboxKind.assigned_notice: SupportChatRow.assigned_notice_token,
+    OutboxKind.reply_notice: SupportChatRow.reply_notice_token,
 }
 
 
@@ -168,8 +170,10 @@ class SqlChatStore:
                 "messages": [*chat.messages, message],
                 "updated_at": message.created_at,
             }
-            if message.sender.kind is SenderKind.operator and chat.first_response_at is None:
-                changes["first_response_at"] = message.created_at
+            if message.sender.kind is SenderKind.operator:
+                row.reply_notice_token = _new_token()
+                if chat.first_response_at is None:
+                    changes["first_response_at"] = message.created_at
             chat = chat.model_copy(update=changes)
             _copy_columns(row, chat)
             return Appended(chat=chat, message=message, seq=len(chat.messages), created=True)
@@ -177,8 +181,9 @@ class SqlChatStore:
     async def assign(
         self, chat_id: str, operator_id: str, entry: RoutingEntry
     ) -> SupportChat | None:
-        def clear_route(row: SupportChatRow) -> None:
+        def owe_notice(row: SupportChatRow) -> None:
             row.route_token = None
+            row.assigned_notice_token = _new_token()
 
         return await self._change(
             chat_id,
@@ -192,7 +197,7 @@ class SqlChatStore:
                     "routing": [*chat.routing, entry],
                 }
             ),
-            columns=clear_route,
+            columns=owe_notice,
         )
 
     async def mark_ticket(self, chat_id: str, entry: RoutingEntry) -> SupportChat | None:
@@ -215,6 +220,9 @@ class SqlChatStore:
     async def transfer(
         self, chat_id: str, from_operator_id: str, to_operator_id: str, entry: RoutingEntry
     ) -> SupportChat | None:
+        def owe_notice(row: SupportChatRow) -> None:
+            row.assigned_notice_token = _new_token()
+
         return await self._change(
             chat_id,
             lambda chat: chat.status is ChatStatus.OPEN and chat.operator_id == from_operator_id,
@@ -225,6 +233,7 @@ class SqlChatStore:
                     "routing": [*chat.routing, entry],
                 }
             ),
+            columns=owe_notice,
         )
 
     async def close(

@@ -27,6 +27,8 @@ def upgrade() -> None:
         sa.Column("intake_key", sa.String(length=200), nullable=False),
         sa.Column("route_token", sa.String(length=32), nullable=True),
         sa.Column("ticket_notice_token", sa.String(length=32), nullable=True),
+        sa.Column("assigned_notice_token", sa.String(length=32), nullable=True),
+        sa.Column("reply_notice_token", sa.String(length=32), nullable=True),
         sa.Column("outbox_claim", sa.String(length=32), nullable=True),
         sa.Column("outbox_claimed_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column(
@@ -79,13 +81,14 @@ def upgrade() -> None:
             ["status", "operator_id", "id"],
             unique=False,
         )
-        batch_op.create_index(
-            "ix_support_chats_ticket_notice_token",
-            ["ticket_notice_token"],
-            unique=False,
-            sqlite_where=sa.text("ticket_notice_token IS NOT NULL"),
-            postgresql_where=sa.text("ticket_notice_token IS NOT NULL"),
-        )
+        for token in ("ticket_notice_token", "assigned_notice_token", "reply_notice_token"):
+            batch_op.create_index(
+                f"ix_support_chats_{token}",
+                [token],
+                unique=False,
+                sqlite_where=sa.text(f"{token} IS NOT NULL"),
+                postgresql_where=sa.text(f"{token} IS NOT NULL"),
+            )
 
     op.create_table(
         "support_operators",
@@ -109,11 +112,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("support_operators")
     with op.batch_alter_table("support_chats", schema=None) as batch_op:
-        batch_op.drop_index(
-            "ix_support_chats_ticket_notice_token",
-            sqlite_where=sa.text("ticket_notice_token IS NOT NULL"),
-            postgresql_where=sa.text("ticket_notice_token IS NOT NULL"),
-        )
+        for token in ("ticket_notice_token", "assigned_notice_token", "reply_notice_token"):
+            batch_op.drop_index(f"ix_support_chats_{token}")
         batch_op.drop_index(batch_op.f("ix_support_chats_status_operator_id_id"))
         batch_op.drop_index(
             "ix_support_chats_route_token",
