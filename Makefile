@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 JS := tests/e2e/js
 
-.PHONY: run test lint typecheck services-up services-down bench clean
+.PHONY: run test lint typecheck services-up services-down bench bench-deps bench-fanout bench-support bench-history bench-storm bench-idle clean
 
 run: $(VENV)/.installed ## venv, dependencies, migrations, server on http://127.0.0.1:8000
 	$(BIN)/goftogu migrate
@@ -24,6 +24,36 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy
 
+# Benchmarks (bench/README.md): each prints a table and writes JSON + PNG under
+# bench/results/<scenario>/. Options: FANOUT_ARGS, SUPPORT_ARGS, HISTORY_ARGS, STORM_ARGS, IDLE_ARGS.
+bench: bench-fanout bench-support bench-history bench-storm bench-idle ## every benchmark scenario
+
+bench-deps: $(VENV)/.bench-installed bench/node_modules/.installed services-up
+
+bench-fanout: bench-deps ## 1: room fan-out vs Node.js Socket.IO
+	$(BIN)/python -m bench.fanout $(FANOUT_ARGS)
+
+bench-support: bench-deps ## 2: support routing, MongoDB-protocol and PostgreSQL stores
+	$(BIN)/python -m bench.support $(SUPPORT_ARGS)
+
+bench-history: bench-deps ## 3: history pages (1,000,000 messages) and a 500-message support chat
+	$(BIN)/python bench/history.py $(HISTORY_ARGS)
+	$(BIN)/python -m bench.support_history
+
+bench-storm: bench-deps ## 4: reconnect storm with cursors
+	$(BIN)/python -m bench.storm $(STORM_ARGS)
+
+bench-idle: bench-deps ## 5: memory per idle connection
+	$(BIN)/python -m bench.idle $(IDLE_ARGS)
+
+$(VENV)/.bench-installed: $(VENV)/.installed pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+bench/node_modules/.installed: bench/package.json bench/package-lock.json
+	npm ci --prefix bench --no-audit --no-fund --loglevel=error
+	touch $@
+
 services-up:
 	scripts/services up
 
@@ -41,4 +71,4 @@ $(JS)/node_modules/.installed: $(JS)/package.json $(JS)/package-lock.json
 	touch $@
 
 clean:
-	rm -rf $(VENV) $(JS)/node_modules var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(JS)/node_modules bench/node_modules var .pytest_cache .mypy_cache .ruff_cache

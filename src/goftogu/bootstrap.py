@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from goftogu.broadcast import Broadcaster, NoBroadcast
@@ -19,6 +20,10 @@ from goftogu.identity.accounts import Accounts
 from goftogu.identity.auth import Authentication, AuthRules
 from goftogu.identity.passwords import PasswordHashes
 from goftogu.identity.tokens import AccessTokens, Principal
+from goftogu.notifications.notifier import Notifier
+from goftogu.notifications.ports import MuteSettings, NoMutes, OnlineUsers
+from goftogu.notifications.preferences import NotificationPreferences
+from goftogu.notifications.subscriptions import PushSubscriptions
 from goftogu.presence.users import ConnectionStore, UserPresence
 from goftogu.presence.users_memory import MemoryConnectionStore
 from goftogu.queueing import Queue, QueuePolicy, Subscription
@@ -40,6 +45,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+REDIS_POOL_SIZE = 64
+REDIS_POOL_WAIT_SECONDS = 10.0
+
 
 @dataclass
 class Container:
@@ -52,15 +60,22 @@ class Container:
     probes: list[Probe] = field(default_factory=list)
     broadcaster: Broadcaster = field(default_factory=NoBroadcast)
     rate_limiter: RateLimiter = field(default_factory=MemoryRateLimiter)
+    socket_bindings: SocketBindings = field(default_factory=SocketBindings)
+    presence: UserPresence = field(init=False)
     queue: Queue = field(default_factory=MemoryQueue)
     relay: OutboxRelay = field(init=False)
     # Queue handlers this codebase has; each process runs those of its queues
     # (goftogu.queueing.runner). Domains append theirs in their _build_* step.
     subscriptions: list[Subscription] = field(default_factory=list)
-    socket_bindings: SocketBindings = field(default_factory=SocketBindings)
-    presence: UserPresence = field(init=False)
     accounts: Accounts = field(init=False)
     auth: Authentication = field(init=False)
+    # Who has a live connection: the presence domain replaces this in-process one.
+    online_users: OnlineUsers = field(init=False)
+    # Who muted which conversation: the messaging domain replaces this.
+    mute_settings: MuteSettings = field(default_factory=NoMutes)
+    notification_preferences: NotificationPreferences = field(init=False)
+    push_subscriptions: PushSubscriptions = field(init=False)
+    notifier: Notifier = field(init=False)
     support: SupportDesk = field(init=False)
     router: Router = field(init=False)
     _exit: AsyncExitStack = field(default_factory=AsyncExitStack)
@@ -108,6 +123,7 @@ async def build_container(
         _build_queueing(container)
         _build_identity(container)
         _build_presence(container)
+        _build_notifications(container)
         await _build_support(container)
         _bind_support_sockets(container)
     except BaseException:
@@ -121,7 +137,7 @@ def _broadcaster_for(settings: Settings) -> Broadcaster:
     if settings.redis_url:
         from goftogu.realtime.broadcast import RedisBroadcaster
 
-        return RedisBroadcaster(settings.redis_url)
+        return RedisBroadcaster(settings.redis_url, settings.fanout_channel)
     return NoBroadcast()
 
 
@@ -153,9 +169,18 @@ def _connect_backends(container: Container) -> None:
         probes.append(Probe("documents", f"{container.database.kind} json column", True))
 
     if settings.redis_url:
-        from redis.asyncio import Redis
+        from redis.asyncio import BlockingConnectionPool, Redis
 
-        redis: Redis = Redis.from_url(settings.redis_url, decode_responses=True)
+        # redis-py's default pool fails a command at once when its 100 connections are
+        # busy; a burst of sockets connecting or leaving together (a reconnect storm)
+        # needs more than that. A blocking pool makes the burst wait its turn instead.
+        pool = BlockingConnectionPool.from_url(
+            settings.redis_url,
+            decode_responses=True,
+            max_connections=REDIS_POOL_SIZE,
+            timeout=REDIS_POOL_WAIT_SECONDS,
+        )
+        redis: Redis = Redis.from_pool(pool)
         container.redis = redis
         container._exit.push_async_callback(redis.aclose)
 
@@ -323,6 +348,7 @@ def _build_presence(container: Container) -> None:
         lease_seconds=container.settings.presence_lease_seconds,
     )
     container.presence = presence
+    container.online_users = presence
     bindings = container.socket_bindings
 
     async def connected(principal: Principal, sid: str) -> None:
@@ -371,3 +397,65 @@ def _bind_support_sockets(container: Container) -> None:
     bindings.event_fetchers["support"] = desk.replay_for
     bindings.on_connect.append(desk.operator_connected)
     bindings.on_disconnect.append(desk.operator_disconnected)
+
+
+def _build_notifications(container: Container) -> None:
+    """Preferences and subscriptions (used by the API), and the ``notify`` consumer
+    (run by ``goftogu notifier``, or by ``serve`` in embedded mode)."""
+    from goftogu.notifications.compose import Links
+    from goftogu.notifications.dispatch import Dispatcher
+    from goftogu.notifications.ledger import Ledger
+    from goftogu.notifications.mail import LogMailer, Mailer, SmtpMailer
+    from goftogu.notifications.planner import Planner
+    from goftogu.notifications.webpush import PushSender, VapidKeys, WebPushSender
+    from goftogu.queueing import NOTIFY
+
+    settings, database = container.settings, container.database
+    container.notification_preferences = NotificationPreferences(database)
+    container.push_subscriptions = PushSubscriptions(
+        database,
+        vapid_public_key=settings.vapid_public_key if settings.push_configured else None,
+        endpoints=settings.push_endpoint_hosts,
+    )
+    mailer: Mailer = SmtpMailer(settings.smtp_url) if settings.smtp_url else LogMailer()
+    pusher: PushSender | None = None
+    if settings.vapid_public_key and settings.vapid_private_key:
+        keys = VapidKeys.parse(
+            settings.vapid_public_key,
+            settings.vapid_private_key.get_secret_value(),
+            settings.vapid_subject,
+        )
+        pusher = WebPushSender(keys)
+    planner = Planner(
+        database,
+        presence=container.online_users,
+        mutes=container.mute_settings,
+        digest_seconds=settings.notify_digest_seconds,
+        push_enabled=pusher is not None,
+    )
+    dispatcher = Dispatcher(
+        database,
+        Ledger(database, lease_seconds=settings.notify_send_lease_seconds),
+        mailer=mailer,
+        pusher=pusher,
+        mail_from=settings.mail_from,
+        links=Links(settings.public_url),
+        default_language=settings.notify_language,
+    )
+    container.notifier = Notifier(
+        planner,
+        dispatcher,
+        database=database,
+        retention=timedelta(days=settings.notify_retention_days),
+    )
+    container.subscriptions.append(
+        Subscription(
+            NOTIFY,
+            container.notifier.handle,
+            policy=QueuePolicy(
+                max_attempts=settings.notify_max_attempts,
+                retry_base_seconds=settings.notify_retry_base_seconds,
+                retry_max_seconds=settings.notify_retry_max_seconds,
+            ),
+        )
+    )

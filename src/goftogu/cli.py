@@ -87,10 +87,17 @@ def serve(
             host=settings.host,
             port=settings.port,
             log_config=None,
+            ws_per_message_deflate=settings.ws_compression,
         )
     else:
         asgi = create_gateway(settings).asgi
-        uvicorn.run(asgi, host=settings.host, port=settings.port, log_config=None)
+        uvicorn.run(
+            asgi,
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            ws_per_message_deflate=settings.ws_compression,
+        )
 
 
 def _run_queue_process(name: str, queues: set[str]) -> None:
@@ -141,15 +148,36 @@ def worker() -> None:
 
 @app.command()
 def notifier() -> None:
-    """Run a notifier: consumes the `notify` queue (email and Web Push) and relays the
-    outbox. Run any number of them.
+    """Run a notifier: consumes the `notify` queue (email, Web Push) and
+    relays the outbox. Run any number: each notification is sent once.
 
-    Needs GOFTOGU_BROKER_URL and a migrated GOFTOGU_DATABASE_URL; GOFTOGU_SMTP_URL and the
-    GOFTOGU_VAPID_* keys for delivery. Stops cleanly on SIGTERM.
+    Settings it reads:
+    GOFTOGU_BROKER_URL (required), GOFTOGU_DATABASE_URL (migrated);
+    email: GOFTOGU_SMTP_URL (unset: emails go to the log), GOFTOGU_MAIL_FROM;
+    push: GOFTOGU_VAPID_PUBLIC_KEY, GOFTOGU_VAPID_PRIVATE_KEY,
+    GOFTOGU_VAPID_SUBJECT (unset: no push);
+    GOFTOGU_REDIS_URL (who is online), GOFTOGU_PUBLIC_URL (links),
+    GOFTOGU_NOTIFY_LANGUAGE, GOFTOGU_NOTIFY_DIGEST_SECONDS,
+    GOFTOGU_NOTIFY_MAX_ATTEMPTS, GOFTOGU_NOTIFY_RETRY_BASE_SECONDS,
+    GOFTOGU_NOTIFY_RETRY_MAX_SECONDS, GOFTOGU_NOTIFY_SEND_LEASE_SECONDS,
+    GOFTOGU_QUEUE_PREFETCH (sends at once per process).
+
+    Stops cleanly on SIGTERM: in-flight sends finish, the rest stay queued.
     """
     from goftogu.queueing import NOTIFY
 
     _run_queue_process("notifier", {NOTIFY})
+
+
+@app.command("vapid-keys")
+def vapid_keys() -> None:
+    """Print a new VAPID key pair for Web Push, as GOFTOGU_VAPID_PUBLIC_KEY and
+    GOFTOGU_VAPID_PRIVATE_KEY lines (keep the private key secret)."""
+    from goftogu.notifications.webpush import generate_vapid_keys
+
+    public, private = generate_vapid_keys()
+    typer.echo(f"GOFTOGU_VAPID_PUBLIC_KEY={public}")
+    typer.echo(f"GOFTOGU_VAPID_PRIVATE_KEY={private}")
 
 
 @app.command()

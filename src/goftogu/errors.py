@@ -146,3 +146,13 @@ class ChatClosed(Conflict):
 class CapacityReached(Conflict):
     code = "capacity_reached"
     default_message = "The operator already has as many live chats as they can take."
+
+
+class PushNotConfigured(NotFound):
+    code = "push_not_configured"
+    default_message = "Web Push is not configured on this server."
+
+
+class InvalidPushSubscription(ValidationFailed):
+    code = "invalid_push_subscription"
+    default_message = "The push subscription is not valid."

@@ -16,6 +16,7 @@ from goftogu.api.errors import install_error_handlers
 from goftogu.api.health import router as health_router
 from goftogu.api.identity import admin_router, auth_router, users_router
 from goftogu.api.middleware import RequestContextMiddleware
+from goftogu.api.notifications import push_router, settings_router
 from goftogu.api.support import router as support_router
 from goftogu.bootstrap import Container, build_container
 from goftogu.logs import configure_logging
@@ -88,7 +89,14 @@ def create_gateway(settings: Settings) -> Gateway:
     api.add_middleware(RequestContextMiddleware)
     install_error_handlers(api)
     api.include_router(health_router)
-    for router in (auth_router, users_router, admin_router, support_router):
+    for router in (
+        auth_router,
+        settings_router,
+        users_router,
+        admin_router,
+        push_router,
+        support_router,
+    ):
         api.include_router(router, prefix=API_PREFIX)
     asgi = socketio.ASGIApp(sio, other_asgi_app=api, socketio_path="socket.io")
     return Gateway(api=api, sio=sio, asgi=asgi, settings=settings)

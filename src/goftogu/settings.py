@@ -12,7 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The development secret is public on purpose: it is only good for a laptop.
@@ -61,9 +61,52 @@ class Settings(BaseSettings):
         description="smtp:// (STARTTLS when offered) or smtps://; default: mail goes to the log",
     )
     mail_from: str = "goftogu <no-reply@goftogu.localhost>"
-    vapid_public_key: str | None = None
-    vapid_private_key: SecretStr | None = None
+    vapid_public_key: str | None = Field(
+        default=None, description="base64url P-256 public key (`goftogu vapid-keys` makes a pair)"
+    )
+    vapid_private_key: SecretStr | None = Field(
+        default=None, description="base64url raw P-256 private key (or PEM); unset: push off"
+    )
     vapid_subject: str = "mailto:admin@goftogu.localhost"
+    push_endpoint_hosts: str = Field(
+        default="fcm.googleapis.com,android.googleapis.com,updates.push.services.mozilla.com,"
+        "push.apple.com,notify.windows.com",
+        description="push services a browser may subscribe with: host suffixes, comma "
+        "separated, HTTPS only; `*` allows any HTTPS host; `http://host:port` allows plain "
+        "HTTP to that one host (development)",
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="where users reach the web app; links in emails and push point here",
+    )
+    notify_language: Literal["en", "fa"] = Field(
+        default="en", description="language of notifications for users who chose none"
+    )
+    notify_digest_seconds: float = Field(
+        default=60,
+        gt=0,
+        description="messages to an offline user are gathered per conversation this long, "
+        "then sent as one email",
+    )
+    notify_max_attempts: int = Field(
+        default=15,
+        ge=1,
+        description="tries of a notification before its dead letter; with the backoff below "
+        "about an hour, so an SMTP outage of that long loses nothing",
+    )
+    notify_retry_base_seconds: float = Field(default=2.0, gt=0)
+    notify_retry_max_seconds: float = Field(default=600.0, gt=0)
+    notify_retention_days: float = Field(
+        default=30,
+        gt=0,
+        description="finished deliveries and closed digests are deleted after this long",
+    )
+    notify_send_lease_seconds: float = Field(
+        default=60,
+        gt=0,
+        description="a delivery being sent is left alone this long before another attempt "
+        "may take it over (after a crash)",
+    )
 
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET_KEY)
     access_token_ttl_seconds: int = Field(default=900, ge=30)
@@ -109,6 +152,23 @@ class Settings(BaseSettings):
         description="a live chat neither assigned nor ticketed after this is routed again",
     )
 
+    # Realtime
+    fanout_channel: str = Field(
+        default="goftogu-socketio",
+        description="Redis pub/sub channel shared by the gateways, workers and notifiers "
+        "of one deployment (channels ignore the Redis database number)",
+    )
+    ws_compression: bool = Field(
+        default=False, description="permessage-deflate on websockets (CPU for bandwidth)"
+    )
+    cors_origins: list[str] = Field(default_factory=list, description="origins allowed cross-site")
+    max_socket_packet_bytes: int = Field(default=1_000_000, ge=1024)
+    socket_ping_interval_seconds: int = Field(default=25, ge=1)
+    socket_ping_timeout_seconds: int = Field(default=20, ge=1)
+    rate_socket_events: str = "60/10"
+    typing_ttl_seconds: float = Field(default=6.0, gt=0)
+    presence_grace_seconds: float = Field(default=5.0, ge=0)
+    presence_lease_seconds: float = Field(default=60.0, gt=1)
     # Work queues and the outbox relay
     queue_prefix: str = Field(
         default="", description="put in front of every queue name (isolates deployments, tests)"
@@ -126,16 +186,6 @@ class Settings(BaseSettings):
         "recently (the in-process queue lost them when the process stopped)",
     )
 
-    # Realtime
-    cors_origins: list[str] = Field(default_factory=list, description="origins allowed cross-site")
-    max_socket_packet_bytes: int = Field(default=1_000_000, ge=1024)
-    socket_ping_interval_seconds: int = Field(default=25, ge=1)
-    socket_ping_timeout_seconds: int = Field(default=20, ge=1)
-    rate_socket_events: str = "60/10"
-    typing_ttl_seconds: float = Field(default=6.0, gt=0)
-    presence_grace_seconds: float = Field(default=5.0, ge=0)
-    presence_lease_seconds: float = Field(default=60.0, gt=1)
-
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
 
@@ -143,6 +193,23 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_means_unset(cls, value: str | None) -> str | None:
         return value or None
+
+    @field_validator("vapid_private_key")
+    @classmethod
+    def _vapid_pair(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        public = info.data.get("vapid_public_key")
+        if value is not None and public:
+            from goftogu.notifications.webpush import VapidKeys
+
+            VapidKeys.parse(public, value.get_secret_value(), "mailto:check@example.com")
+        return value
+
+    @field_validator("vapid_subject")
+    @classmethod
+    def _vapid_subject(cls, value: str) -> str:
+        if not value.startswith(("mailto:", "https:")):
+            raise ValueError("must be a mailto: or https: URL (push services contact you there)")
+        return value
 
     @field_validator(
         "rate_login_per_ip", "rate_login_per_account", "rate_register_per_ip", "rate_socket_events"
@@ -176,6 +243,10 @@ class Settings(BaseSettings):
         return self.attachments_dir or self.data_dir / "attachments"
 
     @property
+    def push_configured(self) -> bool:
+        return bool(self.vapid_public_key and self.vapid_private_key)
+
+    @property
     def is_production(self) -> bool:
         return self.env is Environment.production
 
@@ -191,6 +262,8 @@ class Settings(BaseSettings):
             )
         if self.vapid_public_key and not self.vapid_private_key:
             problems.append("GOFTOGU_VAPID_PRIVATE_KEY is missing while a public key is set")
+        if self.vapid_private_key and not self.vapid_public_key:
+            problems.append("GOFTOGU_VAPID_PUBLIC_KEY is missing while a private key is set")
         return problems
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterator
 from contextlib import ExitStack
 
@@ -39,6 +40,7 @@ def cluster(
         "GOFTOGU_RATE_REGISTER_PER_IP": "10000/60",
         "GOFTOGU_RATE_LOGIN_PER_IP": "10000/60",
         "GOFTOGU_PRESENCE_GRACE_SECONDS": "0.3",
+        "GOFTOGU_FANOUT_CHANNEL": f"goftogu-test-{os.getpid()}",
     }
     with ExitStack() as stack:
         nodes = tuple(

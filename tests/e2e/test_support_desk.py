@@ -154,7 +154,7 @@ async def test_with_nobody_online_the_chat_becomes_a_ticket_taken_up_when_an_ope
         # The relay publishes the notice for the operators right after the write.
         notice = await eventually(notice_queued, what="the ticket notice on the notify queue")
         assert notice["type"] == "support.ticket_created"
-        assert notice["customer"]["email"] == "dara@example.com"
+        assert (notice["customer_id"], notice["customer_name"]) == (customer.id, "Dara")
         assert notice["preview"] == "Is anyone there?"
 
         # S6b: it waits as a ticket until an operator takes it at the first chance.

@@ -19,6 +19,10 @@ from tests.conftest import make_settings
 from tests.e2e.servers import free_port
 from tests.support.queues import Recorder, eventually
 
+# The embedded gateway consumes its domains' queues (`notify` has the notifier):
+# jobs that must stay queued for these tests go to a queue nobody consumes.
+UNCONSUMED = "test.unconsumed"
+
 
 async def test_a_runner_hands_outbox_jobs_to_its_subscriptions_until_it_stops(
     database: Database,
@@ -44,9 +48,9 @@ async def test_the_embedded_gateway_relays_committed_jobs_into_its_queue(
 ) -> None:
     container = gateway.container
     async with container.database.transaction() as session:
-        await add_to_outbox(session, NOTIFY, {"type": "ticket"}, message_id="from-request")
+        await add_to_outbox(session, UNCONSUMED, {"type": "ticket"}, message_id="from-request")
 
-    await eventually(lambda: _depth(gateway, NOTIFY, 1))
+    await eventually(lambda: _depth(gateway, UNCONSUMED, 1))
     metrics = (await client.get("/metrics")).text
     assert 'goftogu_outbox_published_total{source="outbox"}' in metrics
 
@@ -57,13 +61,13 @@ async def test_an_embedded_gateway_that_restarts_replays_jobs_its_queue_lost(
     first = create_gateway(settings)
     async with first.api.router.lifespan_context(first.api):
         async with first.container.database.transaction() as session:
-            await add_to_outbox(session, NOTIFY, {"type": "ticket"}, message_id="lost")
-        await eventually(lambda: _depth(first, NOTIFY, 1))
+            await add_to_outbox(session, UNCONSUMED, {"type": "ticket"}, message_id="lost")
+        await eventually(lambda: _depth(first, UNCONSUMED, 1))
     # The process stopped with the message still in its in-process queue.
 
     second = create_gateway(settings)
     async with second.api.router.lifespan_context(second.api):
-        await eventually(lambda: _depth(second, NOTIFY, 1))
+        await eventually(lambda: _depth(second, UNCONSUMED, 1))
 
 
 async def _depth(gateway: Gateway, queue: str, expected: int) -> bool:

@@ -113,6 +113,11 @@ class UserPresence:
         await self._store.choose(user, status.value)
         return await self._settle(user)
 
+    async def is_online(self, user_id: uuid.UUID | str) -> bool:
+        """Whether the user has a live connection on any node (appearing offline
+        included: they are there, and should not be notified as if away)."""
+        return await self._store.count(str(user_id)) > 0
+
     async def statuses(self, user_ids: list[str]) -> dict[str, UserStatus]:
         counts = await self._store.live_counts(user_ids)
         chosen = await self._store.chosen(user_ids)

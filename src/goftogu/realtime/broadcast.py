@@ -19,7 +19,6 @@ from goftogu.broadcast import user_room
 from goftogu.realtime.delivery import CONTROL_EVENT
 
 NAMESPACE = "/"
-FANOUT_CHANNEL = "goftogu-socketio"
 
 
 def _control(op: str, user_id: str, room: str) -> dict[str, str]:
@@ -45,10 +44,8 @@ class SocketBroadcaster:
 class RedisBroadcaster:
     """For processes without sockets of their own: publish to every gateway node."""
 
-    def __init__(self, redis_url: str) -> None:
-        self._manager = socketio.AsyncRedisManager(
-            redis_url, channel=FANOUT_CHANNEL, write_only=True
-        )
+    def __init__(self, redis_url: str, channel: str) -> None:
+        self._manager = socketio.AsyncRedisManager(redis_url, channel=channel, write_only=True)
 
     async def emit(
         self, event: str, data: dict[str, Any], *, room: str, skip_sid: str | None = None

@@ -72,7 +72,6 @@ class OrderedDelivery(socketio.AsyncManager):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._streams: dict[str, dict[str, _Stream]] = {}
-        self._sending: set[asyncio.Future[Any]] = set()
         self.fetch_repair: RepairFetcher | None = None
 
     # --- the hot path ---------------------------------------------------------
@@ -137,6 +136,8 @@ class OrderedDelivery(socketio.AsyncManager):  # type: ignore[misc]
             stream.repair = asyncio.create_task(self._repair_after_hold(sid, conversation))
 
     def _release_held(self, sid: str, eio_sid: str, stream: _Stream) -> None:
+        if not stream.held:
+            return
         while stream.watermark is not None and stream.watermark + 1 in stream.held:
             event, data = stream.held.pop(stream.watermark + 1)
             self._send(eio_sid, self._encode(event, data, "/"))
@@ -154,12 +155,13 @@ class OrderedDelivery(socketio.AsyncManager):  # type: ignore[misc]
         return [eio_packet.Packet(eio_packet.MESSAGE, part) for part in parts]
 
     def _send(self, eio_sid: str, frame: list[eio_packet.Packet]) -> None:
-        # Engine.IO queues the packet on the socket; the task only awaits that queue.
-        # Tasks start in creation order, so one socket's packets keep their order.
+        """Put the packets on the socket's Engine.IO queue, in order, without a task
+        per recipient (its writer task sends them; ping timeouts are its business)."""
+        socket = self.server.eio.sockets.get(eio_sid)
+        if socket is None or socket.closed:
+            return
         for part in frame:
-            task = asyncio.ensure_future(self.server._send_eio_packet(eio_sid, part))
-            self._sending.add(task)
-            task.add_done_callback(self._sending.discard)
+            socket.queue.put_nowait(part)
 
     # --- replay and repair -----------------------------------------------------
 
@@ -247,5 +249,55 @@ class OrderedDelivery(socketio.AsyncManager):  # type: ignore[misc]
             stream.repair.cancel()
 
 
+PUBLISH_POOL_SIZE = 32
+PUBLISH_ATTEMPTS = 5
+
+
 class OrderedRedisManager(socketio.AsyncRedisManager, OrderedDelivery):  # type: ignore[misc]
-    """The Redis fan-out between nodes, with ordered delivery on each node."""
+    """The Redis fan-out between nodes, with ordered delivery on each node.
+
+    Two changes to python-socketio's manager, both measured by bench/fanout.py:
+    its client uses a blocking connection pool (the default pool fails at once when
+    busy, and the stock manager then drops the emit), and emits are published in
+    pipelined batches by one background task instead of one awaited round trip
+    each. One publisher keeps the emits of this node in order.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._outgoing: list[str] = []
+        self._publisher: asyncio.Task[None] | None = None
+
+    def _redis_connect(self) -> None:
+        from redis.asyncio import BlockingConnectionPool, Redis
+
+        pool = BlockingConnectionPool.from_url(
+            self.redis_url, max_connections=PUBLISH_POOL_SIZE, timeout=10, **self.redis_options
+        )
+        self.redis = Redis.from_pool(pool)
+        self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        self.connected = True
+
+    async def _publish(self, data: Any) -> None:
+        self._outgoing.append(self.json.dumps(data))
+        if self._publisher is None or self._publisher.done():
+            self._publisher = asyncio.create_task(self._drain())
+
+    async def _drain(self) -> None:
+        while self._outgoing:
+            batch, self._outgoing = self._outgoing, []
+            for attempt in range(PUBLISH_ATTEMPTS):
+                try:
+                    if not self.connected:
+                        self._redis_connect()
+                    async with self.redis.pipeline(transaction=False) as pipe:
+                        for message in batch:
+                            pipe.publish(self.channel, message)
+                        await pipe.execute()
+                    break
+                except Exception:
+                    log.warning("fan-out publish failed; retrying", exc_info=True)
+                    self.connected = False
+                    await asyncio.sleep(0.05 * 2**attempt)
+            else:
+                log.error("fan-out publish gave up", extra={"messages": len(batch)})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socketio
 
-from goftogu.realtime.broadcast import FANOUT_CHANNEL
 from goftogu.realtime.delivery import OrderedDelivery, OrderedRedisManager
 from goftogu.settings import Settings
 
@@ -13,7 +12,7 @@ def create_socket_server(settings: Settings) -> socketio.AsyncServer:
     """An AsyncServer whose fan-out spans every node when Redis is configured."""
     manager: OrderedDelivery
     if settings.redis_url:
-        manager = OrderedRedisManager(settings.redis_url, channel=FANOUT_CHANNEL)
+        manager = OrderedRedisManager(settings.redis_url, channel=settings.fanout_channel)
     else:
         manager = OrderedDelivery()
     return socketio.AsyncServer(

@@ -10,27 +10,24 @@ nothing: the relay's next pass publishes what is still marked.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from goftogu.notifications.jobs import ChatAssigned, OperatorReplied, TicketCreated
 from goftogu.queueing import NOTIFY, SUPPORT_ROUTING, QueueMessage
 from goftogu.queueing.relay import PendingMessage
 from goftogu.support.documents import SenderKind, SupportChat
-from goftogu.support.jobs import (
-    ChatAssigned,
-    Notice,
-    OperatorReplied,
-    RouteChat,
-    TicketCreated,
-    TicketCustomer,
-)
+from goftogu.support.jobs import RouteChat
 from goftogu.support.store import ChatStore, OutboxKind, PendingJob
 
 log = logging.getLogger(__name__)
 
-PREVIEW_LENGTH = 200
+PREVIEW_LENGTH = 300  # the notifier cuts previews to this anyway
+
+Notice = TicketCreated | ChatAssigned | OperatorReplied
 
 
 @dataclass
@@ -101,12 +98,8 @@ def _first_words(chat: SupportChat) -> str:
 def _ticket_created(chat: SupportChat) -> TicketCreated:
     return TicketCreated(
         chat_id=chat.id,
-        conversation=chat.conversation,
-        customer_id=chat.customer.id,
+        customer_id=uuid.UUID(chat.customer.id),
         customer_name=chat.customer.name,
-        customer=TicketCustomer(
-            id=chat.customer.id, name=chat.customer.name, email=chat.customer.email
-        ),
         preview=_first_words(chat),
         created_at=chat.created_at,
     )
@@ -117,8 +110,7 @@ def _chat_assigned(chat: SupportChat) -> ChatAssigned | None:
         return None
     return ChatAssigned(
         chat_id=chat.id,
-        conversation=chat.conversation,
-        operator_id=chat.operator_id,
+        operator_id=uuid.UUID(chat.operator_id),
         customer_name=chat.customer.name,
         preview=_first_words(chat),
         assigned_at=chat.updated_at,
@@ -134,11 +126,10 @@ def _operator_replied(chat: SupportChat) -> OperatorReplied | None:
     latest = replies[-1]
     return OperatorReplied(
         chat_id=chat.id,
-        conversation=chat.conversation,
         message_id=latest.id,
-        operator_id=latest.sender.id,
-        customer_id=chat.customer.id,
-        preview=latest.body[:PREVIEW_LENGTH],
+        operator_id=uuid.UUID(latest.sender.id),
+        customer_id=uuid.UUID(chat.customer.id),
+        preview=latest.body,
         created_at=latest.created_at,
     )
 

@@ -1,7 +1,7 @@
 """Queue throughput: publish with confirms, consume with acks, and the outbox relay.
 
     set -a; eval "$(scripts/services env)"; set +a
-    .venv/bin/python bench/queue.py [--messages 5000] [--rows 5000]
+    .venv/bin/python bench/queueing_throughput.py [--messages 5000] [--rows 5000]
 
 Measures, for RabbitMQ (GOFTOGU_BROKER_URL) and the in-process queue:
 - publish, one message at a time (each waits for its broker confirm);

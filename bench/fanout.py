@@ -1,0 +1,483 @@
+"""Scenario 1, room fan-out: R rooms x K clients, ~200-byte messages, at fixed
+offered rates and at saturation, against the Node.js Socket.IO peer and goftogu.
+
+    .venv/bin/python -m bench.fanout [--targets node,relay,relay-redis,goftogu]
+                                     [--loads 5000,20000,max] [--generators 1]
+
+Targets (the same generator and scenario for each, in one run):
+  node         the plain Node.js Socket.IO server of peers/node_relay.mjs
+  relay        goftogu as a pure relay (peers/goftogu_relay.py): its own Socket.IO
+               server and OrderedDelivery manager, no storage: the transport's ceiling
+  relay-redis  the same with the Redis manager (OrderedRedisManager), as a gateway
+               that has GOFTOGU_REDIS_URL set runs it
+  goftogu      a real `goftogu serve` on PostgreSQL + Redis: registered users, R
+               groups of K members, clients connected with their access tokens,
+               `message:send` with acks, receivers get `message:new` (authorised,
+               stored, seq assigned, fanned out)
+  goftogu-local  the same without Redis (in-process presence and fan-out: one node)
+
+A load is an offered rate in deliveries/s (open loop: messages are sent on a
+clock whether or not the server keeps up) or `max` (closed loop: `--window`
+messages in flight, each sent when the previous one was acked and delivered to
+every member). Every message goes to its whole room, the sender included, so a
+message is K deliveries. Latency is receive time minus the send time the sender
+wrote into the message (one clock: CLOCK_MONOTONIC of the machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import inspect
+import json
+import subprocess
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench import harness
+from bench.harness import BENCH, NODE, PYTHON, Server
+
+GENERATOR = BENCH / "load" / "fanout.mjs"
+SATURATED_CPU = 90.0  # % of one core: a process this busy limits what it can drive
+
+
+@dataclass
+class Target:
+    name: str
+    label: str
+    event: str  # the client event that sends
+    echo: bool  # the sender receives its own message
+    server: Server
+    rooms: list[dict[str, Any]]  # [{conversation, clients: [auth, ...]}]
+    notes: list[str] = field(default_factory=list)
+    cleanup: Callable[[], None] | None = None
+
+    def stop(self) -> None:
+        self.server.stop()
+        if self.cleanup is not None:
+            self.cleanup()
+
+
+def relay_rooms(rooms: int, clients_per_room: int) -> list[dict[str, Any]]:
+    conversations = [f"group:{uuid.uuid4()}" for _ in range(rooms)]
+    return [
+        {"conversation": c, "clients": [{"room": c} for _ in range(clients_per_room)]}
+        for c in conversations
+    ]
+
+
+def start_node(args: argparse.Namespace, logs: Path) -> Target:
+    port = harness.free_port()
+    server = harness.start_server(
+        "node-peer",
+        [NODE, str(BENCH / "peers" / "node_relay.mjs"), str(port)],
+        port=port,
+        log_dir=logs,
+    )
+    return Target(
+        "node",
+        "Node.js Socket.IO peer",
+        "relay",
+        True,
+        server,
+        relay_rooms(args.rooms, args.clients_per_room),
+    )
+
+
+def start_relay(args: argparse.Namespace, logs: Path, *, redis: bool = False) -> Target:
+    port = harness.free_port()
+    argv = [PYTHON, "-m", "bench.peers.goftogu_relay", str(port)]
+    if redis:
+        argv += ["--redis-url", args.redis_url]
+    name = "relay-redis" if redis else "relay"
+    server = harness.start_server(f"goftogu-{name}", argv, port=port, log_dir=logs)
+    label = "goftogu relay, Redis manager" if redis else "goftogu relay, in-process manager"
+    return Target(
+        name, label, "relay", True, server, relay_rooms(args.rooms, args.clients_per_room)
+    )
+
+
+async def start_goftogu(args: argparse.Namespace, logs: Path, *, redis: bool = True) -> Target:
+    from bench import messaging_setup
+
+    return await messaging_setup.start_target(args, logs, redis=redis)
+
+
+STARTERS: dict[str, Callable[[argparse.Namespace, Path], Target | Awaitable[Target]]] = {
+    "node": start_node,
+    "relay": start_relay,
+    "relay-redis": lambda args, logs: start_relay(args, logs, redis=True),
+    "goftogu": start_goftogu,
+    "goftogu-local": lambda args, logs: start_goftogu(args, logs, redis=False),
+}
+
+
+# --- one run ------------------------------------------------------------------------
+
+
+async def _line_of(proc: asyncio.subprocess.Process, kind: str, within: float) -> dict[str, Any]:
+    assert proc.stdout is not None
+    deadline = time.monotonic() + within
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError(f"no {kind!r} line from the generator within {within} s")
+        line = await asyncio.wait_for(proc.stdout.readline(), remaining)
+        if not line:
+            raise RuntimeError(f"the generator exited before its {kind!r} line")
+        message: dict[str, Any] = json.loads(line)
+        if message.get("type") == kind:
+            return message
+
+
+async def run_load(
+    target: Target, load: str, args: argparse.Namespace, out: Path, tag: str = ""
+) -> dict[str, Any]:
+    """One load against one target: connect, send for warm-up + measure, drain."""
+    per_message = args.clients_per_room if target.echo else args.clients_per_room - 1
+    generators = args.generators
+    parts = [target.rooms[i::generators] for i in range(generators)]
+    procs: list[asyncio.subprocess.Process] = []
+    run_id = f"{target.name}-{load}{tag}"
+    for index, rooms in enumerate(parts):
+        config = {
+            "url": target.server.url,
+            "event": target.event,
+            "echo": target.echo,
+            "rooms": rooms,
+            "worker": index,
+            "mode": "window" if load == "max" else "rate",
+            "rate": 0 if load == "max" else int(load) / per_message / generators,
+            "window": max(1, args.window // generators),
+            "payloadBytes": args.payload_bytes,
+            "maxOutstanding": args.max_outstanding // generators,
+            "connectConcurrency": 50,
+            "out": str(out / "raw" / f"{run_id}-g{index}"),
+        }
+        config_path = out / "raw" / f"{run_id}-g{index}.json"
+        config_path.write_text(json.dumps(config))
+        with (out / "logs" / f"generator-{run_id}-g{index}.log").open("wb") as err:
+            procs.append(
+                await asyncio.create_subprocess_exec(
+                    NODE,
+                    str(GENERATOR),
+                    str(config_path),
+                    cwd=BENCH,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=err,
+                )
+            )
+    try:
+        ready = [await _line_of(p, "ready", 120) for p in procs]
+        connect_errors = sum(r["connectErrors"] for r in ready)
+        if connect_errors:
+            raise RuntimeError(f"{connect_errors} clients could not connect: {ready}")
+        sampler = harness.ProcessSampler(
+            {"server": [target.server.pid], "clients": [p.pid for p in procs]}
+        )
+        for i, p in enumerate(procs):
+            sampler.groups[f"client{i}"] = [p.pid]
+        sampler.start()
+        await asyncio.sleep(1.0)
+        send_ms = int((args.warmup + args.measure) * 1000)
+        start_us = harness.monotonic_us() + 300_000
+        for p in procs:
+            assert p.stdin is not None
+            p.stdin.write(f"go {start_us} {send_ms} {int(args.drain * 1000)}\n".encode())
+            await p.stdin.drain()
+        profile = None
+        if args.profile_this_run:
+            profile = asyncio.create_task(profile_server(target, args, out, run_id, start_us))
+        done = [await _line_of(p, "done", send_ms / 1000 + args.drain + 60) for p in procs]
+        await sampler.stop()
+        if profile is not None:
+            await profile
+    finally:
+        for p in procs:
+            if p.returncode is None:
+                try:
+                    await asyncio.wait_for(p.wait(), 10)
+                except TimeoutError:
+                    p.kill()
+    return summarise(target, load, args, out, run_id, start_us, done, sampler, per_message)
+
+
+def summarise(
+    target: Target,
+    load: str,
+    args: argparse.Namespace,
+    out: Path,
+    run_id: str,
+    start_us: int,
+    done: list[dict[str, Any]],
+    sampler: harness.ProcessSampler,
+    per_message: int,
+) -> dict[str, Any]:
+    generators = len(done)
+    pairs = np.concatenate(
+        [
+            harness.load_pairs(out / "raw" / f"{run_id}-g{i}.deliveries.f64")
+            for i in range(generators)
+        ]
+    )
+    acks = np.concatenate(
+        [harness.load_pairs(out / "raw" / f"{run_id}-g{i}.acks.f64") for i in range(generators)]
+    )
+    window_start = start_us + int(args.warmup * 1e6)
+    window_end = start_us + int((args.warmup + args.measure) * 1e6)
+    sent_in_window = (pairs[:, 0] >= window_start) & (pairs[:, 0] < window_end)
+    received_in_window = (pairs[:, 1] >= window_start) & (pairs[:, 1] < window_end)
+    latencies = pairs[sent_in_window, 1] - pairs[sent_in_window, 0]
+    ack_in_window = (acks[:, 0] >= window_start) & (acks[:, 0] < window_end)
+    totals = {
+        key: sum(d[key] for d in done)
+        for key in (
+            "sent",
+            "acked",
+            "ackErrors",
+            "ackTimeouts",
+            "unacked",
+            "deliveries",
+            "duplicates",
+            "gaps",
+            "missing",
+            "skipped",
+            "foreign",
+            "disconnects",
+        )
+    }
+    client_cpu = [
+        sampler.cpu_percent(f"client{i}", window_start, window_end) for i in range(generators)
+    ]
+    server_cpu = sampler.cpu_percent("server", window_start, window_end)
+    generator_bound = any(c is not None and c >= SATURATED_CPU for c in client_cpu)
+    server_bound = server_cpu is not None and server_cpu >= SATURATED_CPU
+    row: dict[str, Any] = {
+        "target": target.name,
+        "label": target.label,
+        "load": load,
+        "offered_deliveries_per_s": None if load == "max" else int(load),
+        "deliveries_per_s": round(int(received_in_window.sum()) / args.measure, 1),
+        "messages_per_s": round(float(ack_in_window.sum()) / args.measure, 1),
+        "latency": harness.latency_summary(latencies),
+        "ack_latency": harness.latency_summary(acks[ack_in_window, 1] - acks[ack_in_window, 0]),
+        "server_cpu_percent": None if server_cpu is None else round(server_cpu, 1),
+        "client_cpu_percent": [None if c is None else round(c, 1) for c in client_cpu],
+        "generator_processes": generators,
+        "generator_bound": generator_bound,
+        "server_bound": server_bound,
+        "deliveries_per_message": per_message,
+        "totals": totals,
+        "first_ack_error": next((d["firstAckError"] for d in done if d.get("firstAckError")), None),
+        "peak_server_rss_mib": round(
+            max(s.rss_bytes["server"] for s in sampler.samples) / 2**20, 1
+        ),
+    }
+    row["_plot"] = {
+        "label": f"{target.name} @ {load}",
+        "latencies_ms": (latencies / 1000).tolist(),
+        "throughput": harness.rate_series(
+            pairs[:, 1], start_us, window_end + int(args.drain * 1e6), bin_seconds=0.5
+        ),
+        "rate_unit": "deliveries per second",
+    }
+    return row
+
+
+# --- profiling ------------------------------------------------------------------------
+
+
+async def profile_server(
+    target: Target, args: argparse.Namespace, out: Path, run_id: str, start_us: int
+) -> None:
+    """py-spy record of the server during the measured window (collapsed stacks,
+    which speedscope or flamegraph.pl draw) and a summary of where the time goes."""
+    await asyncio.sleep(max(0.0, (start_us - harness.monotonic_us()) / 1e6 + args.warmup))
+    from bench import profile
+
+    raw = out / f"profile-{run_id}.collapsed.txt"
+    await profile.record(target.server.pid, raw, seconds=max(1, int(args.measure)))
+    if raw.exists():
+        summary = profile.summarise(raw)
+        (out / f"profile-{run_id}.summary.txt").write_text(summary)
+        print(f"\npy-spy profile of {target.name} at max load ({raw}):\n{summary}")
+
+
+# --- the command ------------------------------------------------------------------------
+
+
+COLUMNS = [
+    ("target", "target"),
+    ("load", "load"),
+    ("deliveries_per_s", "deliveries/s"),
+    ("messages_per_s", "msgs/s"),
+    ("p50", "p50 ms"),
+    ("p99", "p99 ms"),
+    ("p999", "p99.9 ms"),
+    ("server_cpu", "server CPU%"),
+    ("client_cpu", "client CPU%"),
+    ("loss", "missing/dup/gap"),
+    ("errors", "ack err/lost"),
+    ("bound", "limited by"),
+]
+
+
+def printable(row: dict[str, Any]) -> dict[str, Any]:
+    totals = row["totals"]
+    bound = "generator" if row["generator_bound"] else "server" if row["server_bound"] else ""
+    if not bound and row["load"] == "max":
+        bound = "neither: window/busy machine"
+    return {
+        **row,
+        "p50": row["latency"]["p50_ms"],
+        "p99": row["latency"]["p99_ms"],
+        "p999": row["latency"]["p999_ms"],
+        "server_cpu": row["server_cpu_percent"],
+        "client_cpu": "+".join(harness.fmt(c, 0) for c in row["client_cpu_percent"]),
+        "loss": f"{totals['missing']}/{totals['duplicates']}/{totals['gaps']}",
+        "errors": totals["ackErrors"] + totals["ackTimeouts"] + totals["unacked"],
+        "bound": bound,
+    }
+
+
+def ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """goftogu / Node for every goftogu target and load run against both."""
+    node = {r["load"]: r for r in rows if r["target"] == "node"}
+    result = []
+    for row in rows:
+        base = node.get(row["load"])
+        if row["target"] == "node" or base is None:
+            continue
+
+        def ratio(a: float | None, b: float | None) -> float | None:
+            return round(a / b, 3) if a is not None and b else None
+
+        result.append(
+            {
+                "target": row["target"],
+                "load": row["load"],
+                "throughput_ratio": ratio(row["deliveries_per_s"], base["deliveries_per_s"]),
+                "p50_ratio": ratio(row["latency"]["p50_ms"], base["latency"]["p50_ms"]),
+                "p99_ratio": ratio(row["latency"]["p99_ms"], base["latency"]["p99_ms"]),
+            }
+        )
+    return result
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.fanout",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 2)[2],
+    )
+    parser.add_argument("--targets", default="node,relay,relay-redis,goftogu")
+    parser.add_argument(
+        "--loads", default="5000,20000,max", help="offered deliveries/s, or max (closed loop)"
+    )
+    parser.add_argument("--rooms", type=int, default=100)
+    parser.add_argument("--clients-per-room", type=int, default=10)
+    parser.add_argument("--payload-bytes", type=int, default=200)
+    parser.add_argument("--warmup", type=float, default=3.0, help="seconds, not measured")
+    parser.add_argument("--measure", type=float, default=10.0, help="seconds measured")
+    parser.add_argument("--drain", type=float, default=5.0, help="seconds to wait for stragglers")
+    parser.add_argument("--generators", type=int, default=1, help="Node generator processes")
+    parser.add_argument("--window", type=int, default=200, help="messages in flight at max")
+    parser.add_argument(
+        "--max-outstanding",
+        type=int,
+        default=20_000,
+        help="open loop: messages in flight before due ones are skipped",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="after the measured runs, one more max run of each goftogu "
+        "target with py-spy attached (not in the table)",
+    )
+    parser.add_argument("--redis-url", default=None, help="default: GOFTOGU_REDIS_URL")
+    parser.add_argument("--database-url", default=None, help="default: GOFTOGU_DATABASE_URL")
+    parser.add_argument("--out", default="fanout")
+    args = parser.parse_args(argv)
+    args.profile_this_run = False
+    return args
+
+
+async def main_async(args: argparse.Namespace) -> dict[str, Any]:
+    from bench import services
+
+    services.fill_defaults(args)
+    harness.ensure_node_modules()
+    out = harness.results_dir(args.out)
+    report: dict[str, Any] = {
+        "scenario": "fanout",
+        "machine": harness.machine(),
+        "parameters": {
+            k: v for k, v in vars(args).items() if k not in ("database_url", "redis_url")
+        },
+        "runs": [],
+    }
+    rows: list[dict[str, Any]] = []
+    for name in args.targets.split(","):
+        started = STARTERS[name](args, out / "logs")
+        target = await started if inspect.isawaitable(started) else started
+        report.setdefault("notes", {})[name] = target.notes
+        try:
+            for load in args.loads.split(","):
+                harness.cpu_idle_wait(target.server.pid)
+                row = await run_load(target, load, args, out)
+                rows.append(row)
+                print(harness.table([printable(row)], COLUMNS).splitlines()[-1], flush=True)
+            if args.profile and name != "node":
+                harness.cpu_idle_wait(target.server.pid)
+                args.profile_this_run = True
+                try:
+                    await run_load(target, "max", args, out, tag="-profiled")
+                finally:
+                    args.profile_this_run = False
+        finally:
+            target.stop()
+    report["runs"] = [{k: v for k, v in r.items() if k != "_plot"} for r in rows]
+    report["ratios_to_node"] = ratios(rows)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    harness.save_json(out / f"fanout-{stamp}.json", report)
+    harness.save_json(out / "fanout.json", report)
+    harness.plot_runs(
+        out / "fanout.png",
+        f"Room fan-out: {args.rooms} rooms x {args.clients_per_room} clients, "
+        f"{args.payload_bytes}-byte messages",
+        [r["_plot"] for r in rows],
+    )
+    print()
+    print(harness.table([printable(r) for r in rows], COLUMNS))
+    if report["ratios_to_node"]:
+        print()
+        print(
+            harness.table(
+                report["ratios_to_node"],
+                [
+                    ("target", "goftogu target"),
+                    ("load", "load"),
+                    ("throughput_ratio", "deliveries/s vs Node"),
+                    ("p50_ratio", "p50 vs Node"),
+                    ("p99_ratio", "p99 vs Node"),
+                ],
+            )
+        )
+    print(f"\nJSON: {out / 'fanout.json'}  plot: {out / 'fanout.png'}")
+    return report
+
+
+def main(argv: list[str] | None = None) -> None:
+    asyncio.run(main_async(parse_args(argv)))
+
+
+if __name__ == "__main__":
+    main()
