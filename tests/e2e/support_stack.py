@@ -121,6 +121,16 @@ class Desk:
         return await login(http, username)
 
 
+def client_of(desk: Desk, *, timeout: float = 30, connections: int = 20) -> httpx.AsyncClient:
+    """An HTTP client that drops idle connections before the server does (uvicorn
+    closes them after 5 s), so a request never lands on one closing under it."""
+    return httpx.AsyncClient(
+        base_url=desk.base_url,
+        timeout=timeout,
+        limits=httpx.Limits(max_connections=connections, keepalive_expiry=1),
+    )
+
+
 def create_admin(env: Mapping[str, str], workdir: Path) -> str:
     username = unique_name("admin")
     subprocess.run(

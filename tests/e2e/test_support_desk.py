@@ -16,6 +16,7 @@ from tests.conftest import run_blocking, service_url
 from tests.e2e.clients import connect
 from tests.e2e.support_stack import (
     Desk,
+    client_of,
     drop_postgres,
     drop_queues,
     fresh_postgres,
@@ -67,7 +68,7 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
 
 @pytest.fixture
 async def http(desk: Desk) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=desk.base_url, timeout=20) as client:
+    async with client_of(desk, timeout=20) as client:
         yield client
 
 

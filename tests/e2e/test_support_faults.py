@@ -21,6 +21,7 @@ from tests.conftest import service_url
 from tests.e2e.clients import connect
 from tests.e2e.support_stack import (
     Desk,
+    client_of,
     drop_postgres,
     drop_queues,
     fresh_postgres,
@@ -83,7 +84,7 @@ async def test_a_worker_killed_mid_job_leaves_it_to_another_that_assigns_it_once
     try:
         with running_desk(env, tmp_path, workers=1) as desk, ExitStack() as later:
             [first] = desk.workers
-            async with httpx.AsyncClient(base_url=desk.base_url, timeout=30) as http:
+            async with client_of(desk, timeout=30) as http:
                 operator, console = await online_operator(desk, http)
                 await wait_for_log(first, '"consuming"')
                 first.popen.send_signal(signal.SIGSTOP)  # it will take the job, then stall
@@ -144,7 +145,7 @@ async def test_conversations_started_while_the_broker_restarts_are_all_routed(
     try:
         env = stack_env(database_of_test, shared_redis, rabbit.url)
         with running_desk(env, tmp_path, workers=1) as desk:
-            async with httpx.AsyncClient(base_url=desk.base_url, timeout=60) as http:
+            async with client_of(desk, timeout=60) as http:
                 customers = [await visitor(http) for _ in range(30)]
 
                 async def intake(customer: SignedIn) -> str:
@@ -185,7 +186,7 @@ async def test_after_redis_restarts_presence_and_loads_come_back(
     )
     try:
         with running_desk(env, tmp_path, workers=1) as desk:
-            async with httpx.AsyncClient(base_url=desk.base_url, timeout=30) as http:
+            async with client_of(desk, timeout=30) as http:
                 operator, console = await online_operator(desk, http)
                 customer = await visitor(http)
                 first = await start_chat(http, customer)

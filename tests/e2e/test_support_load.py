@@ -26,6 +26,7 @@ from tests.conftest import run_blocking, service_url
 from tests.e2e.clients import PyClient, connect
 from tests.e2e.support_stack import (
     Desk,
+    client_of,
     drop_postgres,
     drop_queues,
     fresh_postgres,
@@ -100,9 +101,7 @@ def most_at_once(intervals: list[tuple[datetime, datetime]]) -> int:
 async def test_three_hundred_intakes_are_routed_once_within_capacity_and_drained(
     busy_desk: Desk,
 ) -> None:
-    async with httpx.AsyncClient(
-        base_url=busy_desk.base_url, timeout=60, limits=httpx.Limits(max_connections=50)
-    ) as http:
+    async with client_of(busy_desk, timeout=60, connections=50) as http:
         admin = await login(http, busy_desk.admin)
         operators = [await busy_desk.operator(http) for _ in range(OPERATORS)]
         by_id = {operator.id: operator for operator in operators}
