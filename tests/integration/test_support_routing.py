@@ -20,7 +20,7 @@ from goftogu.presence.operators import (
 from goftogu.queueing import NOTIFY, SUPPORT_ROUTING, Delivery
 from goftogu.queueing.memory import MemoryQueue
 from goftogu.queueing.relay import OutboxRelay
-from goftogu.support.documents import ChatStatus, ChatType, Decision
+from goftogu.support.documents import ChatStatus, ChatType, Decision, RoutingEntry, now
 from goftogu.support.events import SupportEvents
 from goftogu.support.outbox import SupportOutbox
 from goftogu.support.routing import Outcome, Router
@@ -206,3 +206,19 @@ async def test_an_assignment_and_an_operator_reply_each_owe_the_notifier_a_job(
     chat = await routing.store.get(chat_id)
     assert chat is not None
     assert replied["customer_id"] == chat.customer.id
+
+
+async def test_the_sweep_brings_presence_loads_back_to_what_the_store_says(
+    routing: Routing,
+) -> None:
+    operator = await routing.operator()
+    kept, closed = await routing.chat(), await routing.chat()
+    await routing.router.route(kept)
+    await routing.router.route(closed)
+    await routing.store.close(
+        closed, operator, RoutingEntry(at=now(), decision=Decision.closed)
+    )  # closed, but the process died before giving the slot back
+    await routing.availability.release(operator, kept)  # and a slot lost the other way
+    assert await routing.router.reconcile_loads() == 2
+    assert (await routing.availability.state(operator)).chats == {kept}
+    assert await routing.router.reconcile_loads() == 0

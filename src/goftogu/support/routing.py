@@ -131,7 +131,46 @@ class Router:
         if offered:
             self._wake_relay()
             log.info("waiting support chats offered again", extra={"chats": len(offered)})
+        await self.reconcile_loads()
         return offered
+
+    async def reconcile_loads(self) -> int:
+        """Make presence's loads agree with the store, which decides: a chat counted
+        for an operator who no longer has it open is given back, an open chat not
+        counted is counted. Each difference is read again before it is acted on
+        (an assignment or close may be between its write and its presence step).
+        Returns how many were corrected."""
+        stored = await self.store.open_chats_by_operator()
+        corrected = 0
+        for state in await self.availability.states():
+            counted, open_now = state.chats, stored.get(state.operator_id, set())
+            for chat_id in counted - open_now:
+                chat = await self.store.get(chat_id)
+                if (
+                    chat is None
+                    or chat.status is not ChatStatus.OPEN
+                    or (chat.operator_id != state.operator_id)
+                ):
+                    await self.availability.release(state.operator_id, chat_id)
+                    corrected += 1
+            for chat_id in open_now - counted:
+                chat = await self.store.get(chat_id)
+                if (
+                    chat
+                    and chat.status is ChatStatus.OPEN
+                    and chat.operator_id == state.operator_id
+                ):
+                    await self.availability.confirm(state.operator_id, chat_id)
+                    corrected += 1
+        for operator_id in stored.keys() - {
+            s.operator_id for s in await self.availability.states()
+        }:
+            for chat_id in stored[operator_id]:
+                await self.availability.confirm(operator_id, chat_id)
+                corrected += 1
+        if corrected:
+            log.warning("operator loads corrected from the store", extra={"chats": corrected})
+        return corrected
 
     async def run_sweeps(self) -> None:
         """Sweep every ``sweep_seconds`` until cancelled."""
