@@ -20,6 +20,8 @@ from goftogu.identity.accounts import Accounts
 from goftogu.identity.auth import Authentication, AuthRules
 from goftogu.identity.passwords import PasswordHashes
 from goftogu.identity.tokens import AccessTokens, Principal
+from goftogu.messaging.common import MessageStored
+from goftogu.messaging.service import Messaging, build_messaging
 from goftogu.notifications.notifier import Notifier
 from goftogu.notifications.ports import MuteSettings, NoMutes, OnlineUsers
 from goftogu.notifications.preferences import NotificationPreferences
@@ -69,6 +71,7 @@ class Container:
     subscriptions: list[Subscription] = field(default_factory=list)
     accounts: Accounts = field(init=False)
     auth: Authentication = field(init=False)
+    messaging: Messaging = field(init=False)
     # Who has a live connection: the presence domain replaces this in-process one.
     online_users: OnlineUsers = field(init=False)
     # Who muted which conversation: the messaging domain replaces this.
@@ -122,6 +125,7 @@ async def build_container(
         _connect_backends(container)
         _build_queueing(container)
         _build_identity(container)
+        _build_messaging(container)
         _build_presence(container)
         _build_notifications(container)
         await _build_support(container)
@@ -349,6 +353,7 @@ def _build_presence(container: Container) -> None:
     )
     container.presence = presence
     container.online_users = presence
+    presence.contact_sources.append(container.messaging.access.contacts_of)
     bindings = container.socket_bindings
 
     async def connected(principal: Principal, sid: str) -> None:
@@ -459,3 +464,18 @@ def _build_notifications(container: Container) -> None:
             ),
         )
     )
+
+
+def _build_messaging(container: Container) -> None:
+    from goftogu.messaging.mutes import ConversationMutes
+    from goftogu.messaging.notices import notify_recipients
+    from goftogu.realtime.bindings import bind_messaging
+
+    on_stored: list[MessageStored] = []
+    messaging = build_messaging(
+        container.database, container.broadcaster, container.settings, on_stored
+    )
+    on_stored.append(notify_recipients(messaging.access))
+    container.messaging = messaging
+    container.mute_settings = ConversationMutes(container.database)
+    bind_messaging(container.socket_bindings, messaging)

@@ -15,6 +15,13 @@ from goftogu import __version__
 from goftogu.api.errors import install_error_handlers
 from goftogu.api.health import router as health_router
 from goftogu.api.identity import admin_router, auth_router, users_router
+from goftogu.api.messaging import (
+    attachments_router,
+    chats_router,
+    conversations_router,
+    groups_router,
+    messages_router,
+)
 from goftogu.api.middleware import RequestContextMiddleware
 from goftogu.api.notifications import push_router, settings_router
 from goftogu.api.support import router as support_router
@@ -95,6 +102,11 @@ def create_gateway(settings: Settings) -> Gateway:
         users_router,
         admin_router,
         push_router,
+        chats_router,
+        conversations_router,
+        groups_router,
+        messages_router,
+        attachments_router,
         support_router,
     ):
         api.include_router(router, prefix=API_PREFIX)

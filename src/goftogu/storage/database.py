@@ -59,8 +59,11 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
-    """An engine for ``url``; SQLite files get their folder created and pragmas set."""
+def create_engine(
+    url: str, *, echo: bool = False, pool_size: int = 10, autocommit: bool = False
+) -> AsyncEngine:
+    """An engine for ``url``; SQLite files get their folder created and pragmas set.
+    ``autocommit`` (PostgreSQL): statements run outside transactions."""
     if is_sqlite(url):
         path = _sqlite_file(url)
         if path is not None:
@@ -69,7 +72,12 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Async
         _configure_sqlite(engine)
         return engine
     return create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=pool_size * 2,
+        pool_pre_ping=True,
+        **({"isolation_level": "AUTOCOMMIT"} if autocommit else {}),
     )
 
 
@@ -80,6 +88,16 @@ class Database:
         self.url = url
         self.engine = create_engine(url, echo=echo)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # PostgreSQL: reads need no transaction of their own (each statement sees
+        # the latest commits, as in READ COMMITTED). An engine of their own in
+        # autocommit saves BEGIN and ROLLBACK around each read, and around the
+        # pool's pre-ping, which asyncpg wraps in a transaction otherwise: four
+        # round trips of the seven a history page took. SQLite keeps one engine.
+        self._read_engine: AsyncEngine | None = None
+        self._reads = self.sessions
+        if self.kind == "postgresql":
+            self._read_engine = create_engine(url, echo=echo, autocommit=True)
+            self._reads = async_sessionmaker(self._read_engine, expire_on_commit=False)
 
     @property
     def kind(self) -> str:
@@ -92,9 +110,17 @@ class Database:
         async with self.sessions() as session, session.begin():
             yield session
 
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads only (nothing it writes is kept)."""
+        async with self._reads() as session:
+            yield session
+
     async def ping(self) -> None:
         async with self.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self._read_engine is not None:
+            await self._read_engine.dispose()

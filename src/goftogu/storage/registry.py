@@ -7,6 +7,7 @@ module here registers them. Add a domain's module when it gains tables.
 from __future__ import annotations
 
 import goftogu.identity.models
+import goftogu.messaging.models
 import goftogu.notifications.models
 import goftogu.queueing.outbox
 import goftogu.support.models  # noqa: F401

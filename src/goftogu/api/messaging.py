@@ -1,0 +1,417 @@
+"""REST routes of messaging: chats, groups, conversations, messages, attachments.
+
+Each route parses, calls one service function and serialises; rules live in
+``goftogu.messaging``. Conversations are named by their address
+(``single:<id>`` / ``group:<id>``) in paths.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi.responses import FileResponse
+from starlette.datastructures import UploadFile as StarletteUploadFile
+
+from goftogu.api.deps import ContainerDep, CurrentPrincipal
+from goftogu.errors import PayloadTooLarge, ValidationFailed
+from goftogu.messaging.schemas import (
+    MAX_PAGE,
+    AddMember,
+    AddReaction,
+    AttachmentPublic,
+    ChangeRole,
+    ConversationPage,
+    CreateGroup,
+    EditMessage,
+    ForwardMessage,
+    GroupDetails,
+    MarkRead,
+    MemberPublic,
+    MessagePage,
+    MessagePublic,
+    MessageVersion,
+    OpenSingleChat,
+    PinMessage,
+    PinPublic,
+    ReactionPublic,
+    ReadState,
+    ReceiptPublic,
+    SendMessage,
+    SettingsPublic,
+    SingleChatPublic,
+    TransferOwnership,
+    UpdateGroup,
+    UpdateSettings,
+)
+
+chats_router = APIRouter(prefix="/chats", tags=["messaging"])
+conversations_router = APIRouter(prefix="/conversations", tags=["messaging"])
+groups_router = APIRouter(prefix="/groups", tags=["messaging"])
+messages_router = APIRouter(prefix="/messages", tags=["messaging"])
+attachments_router = APIRouter(prefix="/attachments", tags=["messaging"])
+
+Address = Annotated[str, Path(description="a conversation address: `single:<id>` or `group:<id>`")]
+UPLOAD_CHUNK = 64 * 1024
+# Room for the multipart envelope around the file itself.
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+def _created_or_found(response: Response, created: bool) -> None:
+    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+
+
+# --- single chats and the conversation list ------------------------------------------
+
+
+@chats_router.post(
+    "/single",
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "the chat already existed", "model": SingleChatPublic}},
+)
+async def open_single_chat(
+    body: OpenSingleChat, response: Response, container: ContainerDep, principal: CurrentPrincipal
+) -> SingleChatPublic:
+    """The one single chat with that user: 201 when new, 200 when it existed."""
+    chat, created = await container.messaging.chats.open_chat(principal, body.user_id)
+    _created_or_found(response, created)
+    return chat
+
+
+@conversations_router.get("")
+async def list_conversations(
+    container: ContainerDep,
+    principal: CurrentPrincipal,
+    archived: bool | None = None,
+    cursor: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+) -> ConversationPage:
+    """The caller's single chats and groups, latest activity first."""
+    return await container.messaging.conversations.list_for(
+        principal, archived=archived, cursor=cursor, limit=limit
+    )
+
+
+@conversations_router.put("/{address}/settings")
+async def update_settings(
+    address: Address, body: UpdateSettings, container: ContainerDep, principal: CurrentPrincipal
+) -> SettingsPublic:
+    """Archive or mute the conversation for the caller."""
+    return await container.messaging.conversations.update_settings(principal, address, body)
+
+
+# --- messages of a conversation --------------------------------------------------------
+
+
+@conversations_router.get("/{address}/messages")
+async def history(
+    address: Address,
+    container: ContainerDep,
+    principal: CurrentPrincipal,
+    before_seq: Annotated[int | None, Query(ge=1)] = None,
+    after_seq: Annotated[int | None, Query(ge=0)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+) -> MessagePage:
+    """Messages by seq: newest first (below ``before_seq``); with ``after_seq`` alone,
+    oldest first above it."""
+    items, has_more = await container.messaging.messages.history(
+        principal, address, before_seq=before_seq, after_seq=after_seq, limit=limit
+    )
+    return MessagePage(items=items, has_more=has_more)
+
+
+@conversations_router.post(
+    "/{address}/messages",
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "a retry: the first message", "model": MessagePublic}},
+)
+async def send_message(
+    address: Address,
+    body: SendMessage,
+    response: Response,
+    container: ContainerDep,
+    principal: CurrentPrincipal,
+) -> MessagePublic:
+    """Send; a repeated ``client_id`` returns the first message (200)."""
+    message, created = await container.messaging.messages.send_message(principal, address, body)
+    _created_or_found(response, created)
+    return message
+
+
+@conversations_router.post("/{address}/read")
+async def mark_read(
+    address: Address, body: MarkRead, container: ContainerDep, principal: CurrentPrincipal
+) -> ReadState:
+    """Move the caller's read watermark up to ``up_to_seq``."""
+    return await container.messaging.reads.mark_read(principal, address, body.up_to_seq)
+
+
+@conversations_router.get("/{address}/read")
+async def read_state(
+    address: Address, container: ContainerDep, principal: CurrentPrincipal
+) -> ReadState:
+    return await container.messaging.reads.read_state(principal, address)
+
+
+@conversations_router.get("/{address}/pins")
+async def pins(
+    address: Address, container: ContainerDep, principal: CurrentPrincipal
+) -> list[PinPublic]:
+    return await container.messaging.pins.pins_of(principal, address)
+
+
+@conversations_router.post(
+    "/{address}/pins",
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "it was pinned already", "model": PinPublic}},
+)
+async def pin_message(
+    address: Address,
+    body: PinMessage,
+    response: Response,
+    container: ContainerDep,
+    principal: CurrentPrincipal,
+) -> PinPublic:
+    pin, created = await container.messaging.pins.pin_message(principal, address, body.message_id)
+    _created_or_found(response, created)
+    return pin
+
+
+@conversations_router.delete("/{address}/pins/{message_id}", status_code=204)
+async def unpin_message(
+    address: Address, message_id: str, container: ContainerDep, principal: CurrentPrincipal
+) -> Response:
+    await container.messaging.pins.unpin_message(principal, address, message_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# --- groups --------------------------------------------------------------------------
+
+
+@groups_router.post("", status_code=status.HTTP_201_CREATED)
+async def create_group(
+    body: CreateGroup, container: ContainerDep, principal: CurrentPrincipal
+) -> GroupDetails:
+    """A new group owned by the caller."""
+    return await container.messaging.groups.create_group(principal, body)
+
+
+@groups_router.get("/{group_id}")
+async def get_group(
+    group_id: str, container: ContainerDep, principal: CurrentPrincipal
+) -> GroupDetails:
+    return await container.messaging.groups.get_group(principal, group_id)
+
+
+@groups_router.patch("/{group_id}")
+async def update_group(
+    group_id: str, body: UpdateGroup, container: ContainerDep, principal: CurrentPrincipal
+) -> GroupDetails:
+    """Edit title, description, avatar (owner or admin)."""
+    return await container.messaging.groups.update_group(principal, group_id, body)
+
+
+@groups_router.get("/{group_id}/members")
+async def group_members(
+    group_id: str, container: ContainerDep, principal: CurrentPrincipal
+) -> list[MemberPublic]:
+    return await container.messaging.groups.members_of(principal, group_id)
+
+
+@groups_router.post("/{group_id}/members", status_code=status.HTTP_201_CREATED)
+async def add_member(
+    group_id: str, body: AddMember, container: ContainerDep, principal: CurrentPrincipal
+) -> MemberPublic:
+    """Add a user (owner or admin; only the owner adds admins)."""
+    return await container.messaging.groups.add_member(principal, group_id, body.user_id, body.role)
+
+
+@groups_router.patch("/{group_id}/members/{user_id}")
+async def change_role(
+    group_id: str,
+    user_id: uuid.UUID,
+    body: ChangeRole,
+    container: ContainerDep,
+    principal: CurrentPrincipal,
+) -> MemberPublic:
+    """Change a member's role (owner only)."""
+    return await container.messaging.groups.change_role(principal, group_id, user_id, body.role)
+
+
+@groups_router.delete("/{group_id}/members/{user_id}", status_code=204)
+async def remove_member(
+    group_id: str, user_id: uuid.UUID, container: ContainerDep, principal: CurrentPrincipal
+) -> Response:
+    """Remove a member ranked below the caller, or leave (the caller's own id)."""
+    await container.messaging.groups.remove_member(principal, group_id, user_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@groups_router.post("/{group_id}/owner")
+async def transfer_ownership(
+    group_id: str, body: TransferOwnership, container: ContainerDep, principal: CurrentPrincipal
+) -> GroupDetails:
+    """Hand the group over; the old owner stays as an admin."""
+    return await container.messaging.groups.transfer_ownership(principal, group_id, body.user_id)
+
+
+# --- single messages -------------------------------------------------------------------
+
+
+@messages_router.get("/{message_id}")
+async def get_message(
+    message_id: str, container: ContainerDep, principal: CurrentPrincipal
+) -> MessagePublic:
+    return await container.messaging.messages.get_message(principal, message_id)
+
+
+@messages_router.patch("/{message_id}")
+async def edit_message(
+    message_id: str, body: EditMessage, container: ContainerDep, principal: CurrentPrincipal
+) -> MessagePublic:
+    """Replace the content (the sender); the previous version is kept."""
+    return await container.messaging.messages.edit_message(principal, message_id, body.content)
+
+
+@messages_router.delete("/{message_id}", status_code=204)
+async def delete_message(
+    message_id: str, container: ContainerDep, principal: CurrentPrincipal
+) -> Response:
+    """Soft delete (the sender; in groups an owner or admin above the sender)."""
+    await container.messaging.messages.delete_message(principal, message_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@messages_router.get("/{message_id}/edits")
+async def message_versions(
+    message_id: str, container: ContainerDep, principal: CurrentPrincipal
+) -> list[MessageVersion]:
+    """Previous versions of an edited message, oldest first."""
+    return await container.messaging.messages.versions_of(principal, message_id)
+
+
+@messages_router.post(
+    "/{message_id}/forward",
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "a retry: the first forward", "model": MessagePublic}},
+)
+async def forward_message(
+    message_id: str,
+    body: ForwardMessage,
+    response: Response,
+    container: ContainerDep,
+    principal: CurrentPrincipal,
+) -> MessagePublic:
+    """Copy the message into another conversation of the caller."""
+    message, created = await container.messaging.messages.forward_message(
+        principal, message_id, body.to, body.client_id
+    )
+    _created_or_found(response, created)
+    return message
+
+
+@messages_router.post(
+    "/{message_id}/reactions",
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "the caller had this reaction", "model": ReactionPublic}},
+)
+async def add_reaction(
+    message_id: str,
+    body: AddReaction,
+    response: Response,
+    container: ContainerDep,
+    principal: CurrentPrincipal,
+) -> ReactionPublic:
+    reaction, created = await container.messaging.reactions.add_reaction(
+        principal, message_id, body.emoji
+    )
+    _created_or_found(response, created)
+    return reaction
+
+
+@messages_router.delete("/{message_id}/reactions/{emoji}", status_code=204)
+async def remove_reaction(
+    message_id: str, emoji: str, container: ContainerDep, principal: CurrentPrincipal
+) -> Response:
+    await container.messaging.reactions.remove_reaction(principal, message_id, emoji)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@messages_router.get("/{message_id}/reads")
+async def message_reads(
+    message_id: str, container: ContainerDep, principal: CurrentPrincipal
+) -> list[ReceiptPublic]:
+    """Who read the message, and when."""
+    return await container.messaging.reads.receipts_of(principal, message_id)
+
+
+# --- attachments ---------------------------------------------------------------------
+
+_UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            }
+        },
+    }
+}
+
+
+@attachments_router.post("", status_code=status.HTTP_201_CREATED, openapi_extra=_UPLOAD_BODY)
+async def upload_attachment(
+    request: Request, container: ContainerDep, principal: CurrentPrincipal
+) -> AttachmentPublic:
+    """Upload one file (multipart field ``file``) to send with a message next.
+    Larger than the limit: 413 ``payload_too_large``, refused before reading when
+    the request says its length."""
+    limit = container.settings.max_attachment_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit + MULTIPART_OVERHEAD:
+        raise PayloadTooLarge(f"A file may hold at most {limit} bytes.", limit=limit)
+    form = await request.form(max_files=1, max_fields=1)
+    try:
+        upload = form.get("file")
+        if not isinstance(upload, StarletteUploadFile):
+            raise ValidationFailed("Send the file in the multipart field `file`.")
+        return await container.messaging.attachments.upload(
+            principal, upload.filename, _chunks(upload), declared_size=upload.size
+        )
+    finally:
+        await form.close()
+
+
+async def _chunks(upload: StarletteUploadFile) -> AsyncIterator[bytes]:
+    while chunk := await upload.read(UPLOAD_CHUNK):
+        yield chunk
+
+
+@attachments_router.get("/{attachment_id}", response_class=FileResponse)
+async def download_attachment(
+    attachment_id: str, container: ContainerDep, principal: CurrentPrincipal
+) -> FileResponse:
+    """The file, for its uploader and members who can see its message. Images are
+    shown inline; anything else downloads."""
+    stored = await container.messaging.attachments.open_for(principal, attachment_id)
+    media_type = stored.content_type
+    if media_type == "text/plain":
+        media_type += "; charset=utf-8"
+    return FileResponse(
+        stored.path,
+        media_type=media_type,
+        filename=stored.filename,
+        content_disposition_type="inline" if stored.is_image else "attachment",
+        headers={
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "sandbox",
+            "Cache-Control": "private, max-age=3600",
+            "ETag": f'"{stored.sha256}"',
+        },
+    )

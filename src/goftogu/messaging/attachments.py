@@ -1,0 +1,196 @@
+"""Files sent with messages: uploaded first, stored on disk, served only to those
+who may see them.
+
+An upload streams to a hidden part file under ``attachments_dir`` (refused as
+soon as it passes ``max_attachment_bytes``), is renamed to a random name, then
+recorded. Its type comes from its first bytes, never from the client's word,
+so an HTML page cannot pass for an image. The uploader may always download it;
+anyone else only as a member who can see a live message carrying it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import secrets
+import unicodedata
+from collections.abc import AsyncIterable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+
+from goftogu.errors import NotAMember, NotFound, PayloadTooLarge, ValidationFailed
+from goftogu.identity.tokens import Principal
+from goftogu.ids import parse_id
+from goftogu.messaging.access import require_messaging_user
+from goftogu.messaging.addresses import ConversationRef
+from goftogu.messaging.common import MessagingContext
+from goftogu.messaging.models import Attachment, Message
+from goftogu.messaging.schemas import AttachmentPublic
+
+log = logging.getLogger(__name__)
+
+SNIFF_BYTES = 512
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"%PDF-", "application/pdf"),
+    (b"PK\x03\x04", "application/zip"),
+    (b"\x1f\x8b", "application/gzip"),
+    (b"OggS", "audio/ogg"),
+    (b"ID3", "audio/mpeg"),
+)
+
+
+def detect_content_type(head: bytes) -> str:
+    """The type of a file from its first bytes: a few images, documents and
+    archives by signature, UTF-8 text, else ``application/octet-stream``."""
+    for signature, content_type in _SIGNATURES:
+        if head.startswith(signature):
+            return content_type
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head[4:8] == b"ftyp":
+        return "video/mp4"
+    if b"\x00" not in head:
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as error:
+            # A multi-byte character cut at the sniffing boundary is still text.
+            if error.start < len(head) - 3:
+                return "application/octet-stream"
+        return "text/plain"
+    return "application/octet-stream"
+
+
+def clean_filename(name: str | None) -> str:
+    """The last path component, without control characters, at most 255 characters."""
+    base = PurePosixPath((name or "").replace("\\", "/")).name
+    base = "".join(c for c in unicodedata.normalize("NFC", base) if unicodedata.category(c) != "Cc")
+    base = base.strip().lstrip(".")
+    return base[:255] or "file"
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file the caller may download."""
+
+    path: Path
+    filename: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+
+class Attachments:
+    def __init__(self, context: MessagingContext) -> None:
+        self._db = context.database
+        self._access = context.access
+        self._dir = context.attachments_dir
+        self._max_bytes = context.max_attachment_bytes
+
+    async def upload(
+        self,
+        principal: Principal,
+        filename: str | None,
+        chunks: AsyncIterable[bytes],
+        *,
+        declared_size: int | None = None,
+    ) -> AttachmentPublic:
+        """Store an upload for a later message; ``payload_too_large`` past the limit
+        (before reading when ``declared_size`` says so), ``validation_error`` when empty."""
+        require_messaging_user(principal)
+        if declared_size is not None and declared_size > self._max_bytes:
+            raise self._too_large()
+        await asyncio.to_thread(self._dir.mkdir, parents=True, exist_ok=True)
+        storage_name = secrets.token_hex(16)
+        final = self._dir / storage_name
+        size, digest, head = await self._receive(chunks, self._dir / f".{storage_name}.part", final)
+        row = Attachment(
+            uploader_id=principal.user_id,
+            filename=clean_filename(filename),
+            content_type=detect_content_type(head),
+            size_bytes=size,
+            sha256=digest,
+            storage_name=storage_name,
+        )
+        try:
+            async with self._db.transaction() as session:
+                session.add(row)
+        except BaseException:
+            await asyncio.to_thread(final.unlink, missing_ok=True)
+            raise
+        return AttachmentPublic.model_validate(row)
+
+    async def open_for(self, principal: Principal, attachment_id: str) -> StoredFile:
+        """The file, for its uploader or a member who can see a live message carrying it.
+        ``not_found``; ``not_a_member`` for anyone else."""
+        require_messaging_user(principal)
+        parsed = parse_id(attachment_id)
+        async with self._db.reading() as session:
+            attachment = await session.get(Attachment, parsed) if parsed else None
+            if attachment is None:
+                raise NotFound("No such attachment.")
+            if attachment.uploader_id != principal.user_id:
+                message = (
+                    await session.get(Message, attachment.message_id)
+                    if attachment.message_id
+                    else None
+                )
+                if message is None:
+                    raise NotAMember("This file was not shared in a conversation of yours.")
+                ref = ConversationRef.of_columns(message.single_chat_id, message.group_id)
+                grant = await self._access.grant(session, principal, ref)
+                if not grant.sees(message.seq):
+                    raise NotAMember(conversation=ref.address)
+                if message.deleted_at is not None:
+                    raise NotFound("The message carrying this file was deleted.")
+        path = self._dir / attachment.storage_name
+        if not await asyncio.to_thread(path.is_file):
+            log.error("attachment file missing", extra={"attachment_id": str(attachment.id)})
+            raise NotFound("The file is no longer stored.")
+        return StoredFile(
+            path=path,
+            filename=attachment.filename,
+            content_type=attachment.content_type,
+            size_bytes=attachment.size_bytes,
+            sha256=attachment.sha256,
+        )
+
+    async def _receive(
+        self, chunks: AsyncIterable[bytes], partial: Path, final: Path
+    ) -> tuple[int, str, bytes]:
+        """Stream to ``partial``, then rename to ``final``: (size, sha256, first bytes)."""
+        size, digest, head = 0, hashlib.sha256(), b""
+        out: BinaryIO = await asyncio.to_thread(partial.open, "wb")
+        try:
+            async for chunk in chunks:
+                size += len(chunk)
+                if size > self._max_bytes:
+                    raise self._too_large()
+                if len(head) < SNIFF_BYTES:
+                    head += chunk[: SNIFF_BYTES - len(head)]
+                digest.update(chunk)
+                await asyncio.to_thread(out.write, chunk)
+            await asyncio.to_thread(out.close)
+            if size == 0:
+                raise ValidationFailed("The file is empty.")
+            await asyncio.to_thread(os.replace, partial, final)
+        except BaseException:
+            await asyncio.to_thread(out.close)
+            await asyncio.to_thread(partial.unlink, missing_ok=True)
+            raise
+        return size, digest.hexdigest(), head
+
+    def _too_large(self) -> PayloadTooLarge:
+        return PayloadTooLarge(
+            f"A file may hold at most {self._max_bytes} bytes.", limit=self._max_bytes
+        )

@@ -1,0 +1,161 @@
+"""The ordered change log of each conversation: seq allocation, events, replay.
+
+Every change of a conversation takes the next ``seq`` of that conversation
+inside the transaction that makes the change: ``UPDATE ... SET last_seq =
+last_seq + 1 RETURNING`` locks the conversation's row until commit, so the
+changes of one conversation are serialised, their seqs distinct and (since a
+rolled-back update gives its number back) gap-free. The same transaction
+appends the event body to ``conversation_events``; after the commit the
+service publishes it. A client that missed it reads it back with
+``events_after`` on any node.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from goftogu.broadcast import Broadcaster, user_room
+from goftogu.errors import NotFound
+from goftogu.identity.tokens import Principal
+from goftogu.messaging.access import Access
+from goftogu.messaging.addresses import ConversationRef
+from goftogu.messaging.models import ConversationEvent, Group, SingleChat
+from goftogu.messaging.schemas import (
+    ConversationEventBody,
+    ConversationJoinedEvent,
+    ConversationLeftEvent,
+)
+from goftogu.storage.database import Database
+
+log = logging.getLogger(__name__)
+
+MAX_REPLAY_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class Counters:
+    """A conversation's counters right after an allocation."""
+
+    seq: int
+    message_count: int
+
+
+def conversation_table(ref: ConversationRef) -> type[SingleChat] | type[Group]:
+    return Group if ref.is_group else SingleChat
+
+
+async def next_seq(
+    session: AsyncSession, ref: ConversationRef, *, message_at: datetime | None = None
+) -> Counters:
+    """Take the conversation's next seq, locking its row until the transaction ends.
+
+    ``message_at``: the change is a new message (counts it, moves last activity).
+    ``not_found`` when the conversation does not exist.
+    """
+    table = conversation_table(ref)
+    values: dict[str, object] = {"last_seq": table.last_seq + 1}
+    if message_at is not None:
+        values["message_count"] = table.message_count + 1
+        values["last_activity_at"] = message_at
+    row = (
+        await session.execute(
+            update(table)
+            .where(table.id == ref.id)
+            .values(**values)
+            .returning(table.last_seq, table.message_count)
+            .execution_options(synchronize_session=False)
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound("No such conversation.", conversation=ref.address)
+    return Counters(seq=row[0], message_count=row[1])
+
+
+def record_event(
+    session: AsyncSession,
+    body: ConversationEventBody,
+    *,
+    message_id: object | None = None,
+) -> ConversationEvent:
+    """Append ``body`` (already carrying its conversation and seq) to the log."""
+    event = ConversationEvent(
+        conversation=body.conversation,
+        seq=body.seq,
+        type=body.EVENT,
+        payload=body.model_dump(mode="json"),
+        message_id=message_id,
+    )
+    session.add(event)
+    return event
+
+
+async def publish(broadcaster: Broadcaster, events: Sequence[ConversationEvent]) -> None:
+    """Emit committed events to their conversation rooms.
+
+    A failed emit is logged, not raised: the change is committed and clients
+    get it back by replay, so the caller's request still succeeded.
+    """
+    for event in events:
+        try:
+            await broadcaster.emit(event.type, event.payload, room=event.conversation)
+        except Exception:
+            log.exception(
+                "event not broadcast; clients will get it by replay",
+                extra={"conversation": event.conversation, "seq": event.seq},
+            )
+
+
+async def move_user(
+    broadcaster: Broadcaster,
+    user_id: object,
+    room: str,
+    body: ConversationJoinedEvent | ConversationLeftEvent,
+) -> None:
+    """After a committed membership change: put the user's connections into the
+    conversation's room (or take them out) and tell them on ``user:<id>``."""
+    try:
+        if isinstance(body, ConversationJoinedEvent):
+            await broadcaster.join_user(str(user_id), room)
+        else:
+            await broadcaster.leave_user(str(user_id), room)
+        await broadcaster.emit(body.EVENT, body.model_dump(mode="json"), room=user_room(user_id))
+    except Exception:
+        log.exception(
+            "membership change not broadcast", extra={"conversation": room, "user": str(user_id)}
+        )
+
+
+class Events:
+    """Replay: what a client missed in a conversation after its cursor."""
+
+    def __init__(self, database: Database, access: Access) -> None:
+        self._db = database
+        self._access = access
+
+    async def events_after(
+        self, principal: Principal, address: str, after_seq: int, limit: int = MAX_REPLAY_PAGE
+    ) -> list[ConversationEvent]:
+        """The conversation's events with ``seq > after_seq`` in seq order, at most
+        ``limit`` (ask again after the last one for more). A former member gets
+        those up to their departure only. ``not_found`` / ``not_a_member``."""
+        limit = max(1, min(limit, MAX_REPLAY_PAGE))
+        async with self._db.reading() as session:
+            grant = await self._access.grant(session, principal, address)
+            statement = (
+                select(ConversationEvent)
+                .where(
+                    ConversationEvent.conversation == grant.ref.address,
+                    ConversationEvent.seq > after_seq,
+                )
+                .order_by(ConversationEvent.seq)
+                .limit(limit)
+            )
+            if grant.visible_up_to is not None:
+                statement = statement.where(ConversationEvent.seq <= grant.visible_up_to)
+            return list((await session.scalars(statement)).all())

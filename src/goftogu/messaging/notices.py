@@ -1,0 +1,42 @@
+"""What messaging tells the notifier, inside the transaction that stored a message."""
+
+from __future__ import annotations
+
+from typing import Literal, cast
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from goftogu.messaging.access import Access
+from goftogu.messaging.addresses import ConversationRef
+from goftogu.messaging.common import MessageStored
+from goftogu.messaging.models import Group, Message
+from goftogu.notifications.triggers import notify_message_created
+
+MessageKind = Literal["text", "image", "file"]
+
+
+def notify_recipients(access: Access) -> MessageStored:
+    """A hook that queues a ``messaging.message_created`` job for the other members;
+    the notifier decides who is away, muted or opted out."""
+
+    async def on_stored(session: AsyncSession, ref: ConversationRef, message: Message) -> None:
+        members = await access.members_of(session, ref)
+        title = (
+            await session.scalar(select(Group.title).where(Group.id == ref.id))
+            if ref.is_group
+            else None
+        )
+        await notify_message_created(
+            session,
+            conversation=ref.address,
+            message_id=message.id,
+            sender_id=message.sender_id,
+            content=message.content or "",
+            created_at=message.created_at,
+            recipient_ids=members,
+            conversation_title=title,
+            message_type=cast(MessageKind, message.message_type),
+        )
+
+    return on_stored

@@ -1,0 +1,109 @@
+"""Reactions (M8): an emoji per user per message, each add and removal a change with a seq."""
+
+from __future__ import annotations
+
+import unicodedata
+import uuid
+
+from sqlalchemy import select
+
+from goftogu.errors import MessageDeleted
+from goftogu.identity.tokens import Principal
+from goftogu.messaging.access import require_messaging_user
+from goftogu.messaging.common import (
+    MessagingContext,
+    Unchanged,
+    conversation_of,
+    fresh_message,
+    parse_message_id,
+)
+from goftogu.messaging.events import next_seq, publish, record_event
+from goftogu.messaging.models import Reaction
+from goftogu.messaging.schemas import ReactionAddedEvent, ReactionPublic, ReactionRemovedEvent
+
+
+class Reactions:
+    def __init__(self, context: MessagingContext) -> None:
+        self._db = context.database
+        self._access = context.access
+        self._broadcaster = context.broadcaster
+
+    async def add_reaction(
+        self, principal: Principal, message_id: str | uuid.UUID, emoji: str
+    ) -> tuple[ReactionPublic, bool]:
+        """Put ``emoji`` on a message and emit ``reaction:added``; returns (reaction,
+        created). The same emoji again by the same user changes nothing.
+        ``message_deleted`` on a deleted message."""
+        require_messaging_user(principal)
+        parsed = parse_message_id(message_id)
+        emoji = unicodedata.normalize("NFC", emoji)
+        try:
+            async with self._db.transaction() as session:
+                ref = await conversation_of(session, parsed)
+                counters = await next_seq(session, ref)
+                (await self._access.grant(session, principal, ref)).require_active()
+                message = await fresh_message(session, parsed)
+                if message.deleted_at is not None:
+                    raise MessageDeleted()
+                existing = await session.scalar(
+                    select(Reaction).where(
+                        Reaction.message_id == parsed,
+                        Reaction.user_id == principal.user_id,
+                        Reaction.emoji == emoji,
+                    )
+                )
+                if existing is not None:
+                    raise Unchanged(ReactionPublic.model_validate(existing))
+                reaction = Reaction(message_id=parsed, user_id=principal.user_id, emoji=emoji)
+                session.add(reaction)
+                await session.flush()
+                body = ReactionAddedEvent(
+                    conversation=ref.address,
+                    seq=counters.seq,
+                    message_id=parsed,
+                    user_id=principal.user_id,
+                    emoji=emoji,
+                )
+                event = record_event(session, body, message_id=parsed)
+                public = ReactionPublic.model_validate(reaction)
+        except Unchanged as unchanged:
+            same: ReactionPublic = unchanged.result
+            return same, False
+        await publish(self._broadcaster, [event])
+        return public, True
+
+    async def remove_reaction(
+        self, principal: Principal, message_id: str | uuid.UUID, emoji: str
+    ) -> bool:
+        """Take the caller's ``emoji`` off a message and emit ``reaction:removed``;
+        False (and nothing emitted) when it was not there."""
+        require_messaging_user(principal)
+        parsed = parse_message_id(message_id)
+        emoji = unicodedata.normalize("NFC", emoji)
+        try:
+            async with self._db.transaction() as session:
+                ref = await conversation_of(session, parsed)
+                counters = await next_seq(session, ref)
+                (await self._access.grant(session, principal, ref)).require_active()
+                reaction = await session.scalar(
+                    select(Reaction).where(
+                        Reaction.message_id == parsed,
+                        Reaction.user_id == principal.user_id,
+                        Reaction.emoji == emoji,
+                    )
+                )
+                if reaction is None:
+                    raise Unchanged(False)
+                await session.delete(reaction)
+                body = ReactionRemovedEvent(
+                    conversation=ref.address,
+                    seq=counters.seq,
+                    message_id=parsed,
+                    user_id=principal.user_id,
+                    emoji=emoji,
+                )
+                event = record_event(session, body, message_id=parsed)
+        except Unchanged:
+            return False
+        await publish(self._broadcaster, [event])
+        return True
