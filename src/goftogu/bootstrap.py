@@ -38,6 +38,8 @@ from goftogu.realtime.handlers import SocketBindings
 from goftogu.settings import Settings
 from goftogu.storage.database import Database
 from goftogu.storage.schema import ensure_up_to_date, upgrade_to_head
+from goftogu.support.desk import SupportDesk
+from goftogu.support.routing import Router
 
 if TYPE_CHECKING:
     from pymongo import AsyncMongoClient
@@ -77,6 +79,8 @@ class Container:
     notification_preferences: NotificationPreferences = field(init=False)
     push_subscriptions: PushSubscriptions = field(init=False)
     notifier: Notifier = field(init=False)
+    support: SupportDesk = field(init=False)
+    router: Router = field(init=False)
     _exit: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     async def aclose(self) -> None:
@@ -124,6 +128,8 @@ async def build_container(
         _build_messaging(container)
         _build_presence(container)
         _build_notifications(container)
+        await _build_support(container)
+        _bind_support_sockets(container)
     except BaseException:
         await container.aclose()
         raise
@@ -254,6 +260,84 @@ def _build_identity(container: Container) -> None:
     )
 
 
+async def _build_support(container: Container) -> None:
+    """The support desk: its chat store (MongoDB, else the relational database),
+    operator availability (Redis, else in-process), the routing consumer and the
+    document outbox."""
+    from datetime import timedelta
+
+    from goftogu.presence.operators import (
+        AvailabilitySeed,
+        MemoryOperatorAvailability,
+        OperatorAvailability,
+    )
+    from goftogu.queueing import SUPPORT_ROUTING
+    from goftogu.support.connections import LocalConnections
+    from goftogu.support.desk import SupportRules
+    from goftogu.support.events import SupportEvents
+    from goftogu.support.outbox import SupportOutbox
+    from goftogu.support.staff import StaffDirectory
+    from goftogu.support.store import ChatStore
+
+    settings = container.settings
+    store: ChatStore
+    if container.mongo is not None:
+        from goftogu.support.store_mongo import MongoChatStore
+
+        store = MongoChatStore(container.mongo)
+    else:
+        from goftogu.support.store_sql import SqlChatStore
+
+        store = SqlChatStore(container.database)
+    await store.prepare()
+    staff = StaffDirectory(container.database)
+
+    async def seed() -> AvailabilitySeed:
+        return AvailabilitySeed(
+            statuses=await staff.statuses(), open_chats=await store.open_chats_by_operator()
+        )
+
+    lease, hold = settings.operator_lease_seconds, settings.support_hold_seconds
+    availability: OperatorAvailability
+    if container.redis is not None:
+        from goftogu.presence.operators_redis import RedisOperatorAvailability
+
+        availability = RedisOperatorAvailability(
+            container.redis, seed, lease_seconds=lease, hold_seconds=hold
+        )
+    else:
+        availability = MemoryOperatorAvailability(seed, lease_seconds=lease, hold_seconds=hold)
+    events = SupportEvents(container.broadcaster)
+    connections = LocalConnections(availability, lease_seconds=settings.operator_lease_seconds)
+    container._exit.push_async_callback(connections.aclose)
+    container.support = SupportDesk(
+        store,
+        availability,
+        staff,
+        events,
+        wake_relay=container.relay.wake,
+        rules=SupportRules(settings.operator_capacity, settings.max_message_length),
+        connections=connections,
+    )
+    container.router = Router(
+        store,
+        availability,
+        events,
+        wake_relay=container.relay.wake,
+        capacity=settings.operator_capacity,
+        sweep_seconds=settings.support_sweep_seconds,
+        undecided_after=timedelta(seconds=settings.support_undecided_seconds),
+    )
+    container.relay.add_source(SupportOutbox(store))
+    container.subscriptions.append(
+        Subscription(
+            SUPPORT_ROUTING,
+            container.router.handle,
+            background=container.router.run_sweeps,
+        )
+    )
+
+
 def _build_presence(container: Container) -> None:
     store: ConnectionStore = MemoryConnectionStore()
     if container.redis is not None:
@@ -280,6 +364,44 @@ def _build_presence(container: Container) -> None:
 
     bindings.on_connect.append(connected)
     bindings.on_disconnect.append(disconnected)
+
+
+def _bind_support_sockets(container: Container) -> None:
+    """The support desk's part of the Socket.IO contract: ``support:message``,
+    ``presence:set`` (user presence, plus operator availability for staff), the
+    rooms joined on connect, replay of missed messages, operators' connections."""
+    from goftogu.identity.models import UserStatus
+    from goftogu.presence.operators import OperatorStatus
+    from goftogu.realtime.protocol import PresencePayload
+    from goftogu.support.schemas import SupportMessagePayload, posted_message
+
+    desk, presence, bindings = container.support, container.presence, container.socket_bindings
+
+    async def support_message(
+        principal: Principal, _sid: str, body: SupportMessagePayload
+    ) -> dict[str, Any]:
+        posted = await desk.send_message(principal, body.chat_id, body.client_id, body.body)
+        answer = posted_message(posted.chat, posted.message, posted.seq, posted.new_conversation)
+        return answer.model_dump(mode="json")
+
+    async def presence_set(
+        principal: Principal, _sid: str, body: PresencePayload
+    ) -> dict[str, Any]:
+        status = await presence.choose(principal.user_id, UserStatus(body.status))
+        answer: dict[str, Any] = {"status": status.value}
+        if principal.is_staff:
+            operator = await desk.set_presence(
+                principal, OperatorStatus(body.status), body.accepting
+            )
+            answer["operator"] = operator.model_dump(mode="json")
+        return answer
+
+    bindings.add("support:message", SupportMessagePayload, support_message)
+    bindings.add("presence:set", PresencePayload, presence_set)
+    bindings.room_sources.append(desk.rooms_for)
+    bindings.event_fetchers["support"] = desk.replay_for
+    bindings.on_connect.append(desk.operator_connected)
+    bindings.on_disconnect.append(desk.operator_disconnected)
 
 
 def _build_notifications(container: Container) -> None:

@@ -130,11 +130,16 @@ def _run_queue_process(name: str, queues: set[str]) -> None:
 
 @app.command()
 def worker() -> None:
-    """Run a support routing worker: consumes the `support.routing` queue and relays
-    the outbox. Run any number of them.
+    """Run a support routing worker: consumes the `support.routing` queue (assigns each
+    new conversation to an available operator, or makes it a ticket), offers free slots
+    to waiting conversations, and relays the outbox. Run any number of them.
 
-    Needs GOFTOGU_BROKER_URL and a migrated GOFTOGU_DATABASE_URL; reads the same settings as
-    serve. Stops cleanly on SIGTERM: in-flight jobs finish, the rest stay queued.
+    Needs GOFTOGU_BROKER_URL and a migrated GOFTOGU_DATABASE_URL. Reads GOFTOGU_MONGODB_URL
+    (support documents; unset: the database), GOFTOGU_REDIS_URL (operator presence and
+    the fan-out to gateways; shared with every gateway), GOFTOGU_OPERATOR_CAPACITY,
+    GOFTOGU_SUPPORT_HOLD_SECONDS, GOFTOGU_SUPPORT_SWEEP_SECONDS,
+    GOFTOGU_SUPPORT_UNDECIDED_SECONDS, GOFTOGU_QUEUE_* and GOFTOGU_OUTBOX_*. Stops
+    cleanly on SIGTERM: in-flight jobs finish, the rest stay queued.
     """
     from goftogu.queueing import SUPPORT_ROUTING
 

@@ -138,6 +138,16 @@ class ServiceUnavailable(DomainError):
     default_message = "A backend service is unavailable; try again shortly."
 
 
+class ChatClosed(Conflict):
+    code = "chat_closed"
+    default_message = "The conversation is closed."
+
+
+class CapacityReached(Conflict):
+    code = "capacity_reached"
+    default_message = "The operator already has as many live chats as they can take."
+
+
 class PushNotConfigured(NotFound):
     code = "push_not_configured"
     default_message = "Web Push is not configured on this server."

@@ -24,6 +24,7 @@ from goftogu.api.messaging import (
 )
 from goftogu.api.middleware import RequestContextMiddleware
 from goftogu.api.notifications import push_router, settings_router
+from goftogu.api.support import router as support_router
 from goftogu.bootstrap import Container, build_container
 from goftogu.logs import configure_logging
 from goftogu.queueing.runner import Runner, replay_embedded_outbox, runner_for
@@ -106,6 +107,7 @@ def create_gateway(settings: Settings) -> Gateway:
         groups_router,
         messages_router,
         attachments_router,
+        support_router,
     ):
         api.include_router(router, prefix=API_PREFIX)
     asgi = socketio.ASGIApp(sio, other_asgi_app=api, socketio_path="socket.io")

@@ -131,7 +131,26 @@ class Settings(BaseSettings):
     attachments_dir: Path | None = None
     max_message_length: int = Field(default=16_000, ge=1)
     max_attachment_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
-    operator_capacity: int = Field(default=3, ge=1)
+    operator_capacity: int = Field(default=3, ge=1, description="live support chats per operator")
+    operator_lease_seconds: float = Field(
+        default=60.0,
+        ge=1,
+        description="an operator's socket counts as connected this long after its gateway "
+        "last renewed it (renewed every third of it)",
+    )
+    support_hold_seconds: float = Field(
+        default=60.0, gt=0, description="a slot held for a chat being assigned expires after this"
+    )
+    support_sweep_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="how often workers offer free operator slots to waiting conversations",
+    )
+    support_undecided_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="a live chat neither assigned nor ticketed after this is routed again",
+    )
 
     # Realtime
     fanout_channel: str = Field(

@@ -47,6 +47,18 @@ def test_every_command_explains_itself_and_its_settings(tmp_path: Path) -> None:
         assert "GOFTOGU_" in result.stdout
 
 
+def test_the_worker_names_the_settings_routing_reads(tmp_path: Path) -> None:
+    result = run_goftogu("worker", "--help", env={"COLUMNS": "200"}, cwd=tmp_path)
+    for setting in (
+        "GOFTOGU_BROKER_URL",
+        "GOFTOGU_MONGODB_URL",
+        "GOFTOGU_REDIS_URL",
+        "GOFTOGU_OPERATOR_CAPACITY",
+        "GOFTOGU_SUPPORT_SWEEP_SECONDS",
+    ):
+        assert setting in result.stdout
+
+
 def test_create_admin_makes_an_admin_who_can_sign_in(tmp_path: Path) -> None:
     import httpx
 

@@ -110,7 +110,7 @@ Contract (what a consumer may rely on, and what it must do)
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -273,6 +273,9 @@ class Subscription:
     handler: Handler
     prefetch: int | None = None  # default: GOFTOGU_QUEUE_PREFETCH
     policy: QueuePolicy | None = None  # default: the GOFTOGU_QUEUE_* settings
+    # Runs beside the consumer for as long as it runs (periodic sweeps of the
+    # queue's domain); cancelled when the runner stops.
+    background: Callable[[], Coroutine[Any, Any, None]] | None = None
 
 
 class QueueUnavailable(ConnectionError):

@@ -49,6 +49,7 @@ class Runner:
         self.stop_timeout = stop_timeout
         self.default_prefetch = default_prefetch
         self.consumers: list[Consumer] = []
+        self.background: list[asyncio.Task[None]] = []
         self._starting: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -86,6 +87,12 @@ class Runner:
                     pause = min(pause * 2, START_RETRY_MAX_SECONDS)
                     continue
                 self.consumers.append(consumer)
+                if subscription.background is not None:
+                    self.background.append(
+                        asyncio.create_task(
+                            subscription.background(), name=f"{subscription.queue} background"
+                        )
+                    )
                 log.info("consuming", extra={"queue": subscription.queue})
                 break
 
@@ -99,6 +106,10 @@ class Runner:
             return_exceptions=True,
         )
         self.consumers.clear()
+        for task in self.background:
+            task.cancel()
+        await asyncio.gather(*self.background, return_exceptions=True)
+        self.background.clear()
         if self.relay is not None:
             await self.relay.stop()
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import goftogu.identity.models
 import goftogu.messaging.models
 import goftogu.notifications.models
-import goftogu.queueing.outbox  # noqa: F401
+import goftogu.queueing.outbox
+import goftogu.support.models  # noqa: F401
 from goftogu.storage.models import Base
 
 metadata = Base.metadata

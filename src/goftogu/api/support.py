@@ -1,0 +1,133 @@
+"""REST routes of the support desk: /support/chats and /support/presence."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from goftogu.api.deps import ContainerDep, CurrentPrincipal
+from goftogu.support.desk import Posted
+from goftogu.support.documents import ChatStatus, ChatType, now
+from goftogu.support.schemas import (
+    OperatorPresence,
+    PostedMessage,
+    PostMessageRequest,
+    PresenceRequest,
+    StartChatRequest,
+    SupportChatPage,
+    SupportChatPublic,
+    SupportChatSummary,
+    TransferRequest,
+    posted_message,
+)
+
+router = APIRouter(prefix="/support", tags=["support"])
+
+
+def _posted(posted: Posted) -> PostedMessage:
+    return posted_message(posted.chat, posted.message, posted.seq, posted.new_conversation)
+
+
+@router.post("/chats", status_code=status.HTTP_201_CREATED)
+async def start_chat(
+    body: StartChatRequest,
+    container: ContainerDep,
+    principal: CurrentPrincipal,
+    response: Response,
+) -> SupportChatPublic:
+    """A customer's first message opens a conversation (201, ``PENDING``); a retry
+    with the same ``client_id`` answers the same conversation (200)."""
+    chat, created = await container.support.start_chat(principal, body.client_id, body.body)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    view = await container.support.get_chat_for(principal, chat.id)
+    return SupportChatPublic.of(view.chat, view.queue_position)
+
+
+@router.get("/chats")
+async def list_chats(
+    container: ContainerDep,
+    principal: CurrentPrincipal,
+    status_: Annotated[ChatStatus | None, Query(alias="status")] = None,
+    type_: Annotated[ChatType | None, Query(alias="type")] = None,
+    mine: bool = False,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> SupportChatPage:
+    """Operators: the queue (``status=PENDING``, oldest first) and history (newest
+    first; ``mine=true`` for their own). Customers: their own conversations."""
+    chats, has_more = await container.support.list_chats_for(
+        principal, status=status_, type=type_, mine=mine, after=cursor, limit=limit
+    )
+    at = now()
+    return SupportChatPage(
+        items=[SupportChatSummary.of(chat, at) for chat in chats],
+        has_more=has_more,
+        next_cursor=chats[-1].id if has_more and chats else None,
+    )
+
+
+@router.get("/chats/{chat_id}")
+async def get_chat(
+    chat_id: str, container: ContainerDep, principal: CurrentPrincipal
+) -> SupportChatPublic:
+    """The whole conversation in one read, and its place in the queue while it waits."""
+    view = await container.support.get_chat_for(principal, chat_id)
+    return SupportChatPublic.of(view.chat, view.queue_position)
+
+
+@router.post("/chats/{chat_id}/messages", status_code=status.HTTP_201_CREATED)
+async def post_message(
+    chat_id: str,
+    body: PostMessageRequest,
+    container: ContainerDep,
+    principal: CurrentPrincipal,
+    response: Response,
+) -> PostedMessage:
+    """The customer or the assigned operator writes (201; 200 for a retry). A
+    customer writing to a closed conversation opens a new one linked to it."""
+    posted = await container.support.send_message(principal, chat_id, body.client_id, body.body)
+    if not posted.created:
+        response.status_code = status.HTTP_200_OK
+    return _posted(posted)
+
+
+@router.post("/chats/{chat_id}/claim")
+async def claim_chat(
+    chat_id: str, container: ContainerDep, principal: CurrentPrincipal
+) -> SupportChatPublic:
+    """An operator takes a waiting chat or ticket (409 ``conflict`` when someone was
+    faster, ``capacity_reached`` when they are full)."""
+    return SupportChatPublic.of(await container.support.claim_chat(principal, chat_id))
+
+
+@router.post("/chats/{chat_id}/transfer")
+async def transfer_chat(
+    chat_id: str, body: TransferRequest, container: ContainerDep, principal: CurrentPrincipal
+) -> SupportChatPublic:
+    """The assigned operator (or an admin) hands the conversation to another operator."""
+    chat = await container.support.transfer_chat(principal, chat_id, body.operator_id)
+    return SupportChatPublic.of(chat)
+
+
+@router.post("/chats/{chat_id}/close")
+async def close_chat(
+    chat_id: str, container: ContainerDep, principal: CurrentPrincipal
+) -> SupportChatPublic:
+    """``CLOSED``: by the assigned operator, an admin, or the customer."""
+    return SupportChatPublic.of(await container.support.close_chat(principal, chat_id))
+
+
+@router.put("/presence")
+async def set_presence(
+    body: PresenceRequest, container: ContainerDep, principal: CurrentPrincipal
+) -> OperatorPresence:
+    """An operator's availability: offered chats while online, accepting and connected."""
+    return await container.support.set_presence(principal, body.status, body.accepting)
+
+
+@router.get("/presence")
+async def get_presence(container: ContainerDep, principal: CurrentPrincipal) -> OperatorPresence:
+    """The caller's availability and load."""
+    return await container.support.presence_of(principal)

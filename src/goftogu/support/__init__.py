@@ -1,0 +1,1 @@
+"""The support desk (document 000): chat documents, intake, routing, tickets, operators."""

@@ -1,0 +1,455 @@
+"""The support desk's use cases for customers and operators (S3, S6, S7).
+
+REST routes and Socket.IO handlers call these and nothing else: they parse
+input, call one method, serialise the answer. Every method authorises its
+caller, changes one document with a conditional update, and only then tells
+clients (``SupportEvents``) and the queue (the document outbox, relayed).
+
+Who may do what:
+
+- customers start conversations, read and write their own (a message to a
+  closed one opens a new conversation linked to it), and may close their own;
+- operators and admins read every conversation (the queue), claim a waiting
+  one, and set their availability;
+- only the assigned operator writes in an open conversation; the assigned
+  operator or an admin transfers or closes it.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from goftogu.errors import (
+    CapacityReached,
+    ChatClosed,
+    Conflict,
+    NotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    ValidationFailed,
+)
+from goftogu.identity.models import Role
+from goftogu.identity.tokens import Principal
+from goftogu.ids import new_id
+from goftogu.presence.operators import OperatorAvailability, OperatorState, OperatorStatus
+from goftogu.support.connections import LocalConnections
+from goftogu.support.documents import (
+    ChatStatus,
+    ChatType,
+    Decision,
+    Message,
+    RoutingEntry,
+    Sender,
+    SenderKind,
+    SupportChat,
+    now,
+)
+from goftogu.support.events import OPERATORS_ROOM, SupportEvents, operator_room
+from goftogu.support.schemas import MessagePublic, OperatorPresence, SupportMessageEvent
+from goftogu.support.staff import StaffDirectory
+from goftogu.support.store import OPEN_STATUSES, ChatQuery, ChatStore
+
+log = logging.getLogger(__name__)
+
+MAX_CLIENT_ID_LENGTH = 64
+MAX_PAGE = 100
+ROOMS_PER_STATUS = 200
+
+
+@dataclass(frozen=True)
+class SupportRules:
+    capacity: int = 3
+    max_message_length: int = 16_000
+
+
+@dataclass(frozen=True)
+class ChatView:
+    chat: SupportChat
+    queue_position: int | None
+
+
+@dataclass(frozen=True)
+class Posted:
+    chat: SupportChat
+    message: Message
+    seq: int
+    created: bool
+    new_conversation: bool = False
+
+
+class SupportDesk:
+    def __init__(
+        self,
+        store: ChatStore,
+        availability: OperatorAvailability,
+        staff: StaffDirectory,
+        events: SupportEvents,
+        *,
+        wake_relay: Callable[[], None],
+        rules: SupportRules,
+        connections: LocalConnections | None = None,
+    ) -> None:
+        self.store = store
+        self.availability = availability
+        self.staff = staff
+        self.events = events
+        self.rules = rules
+        self._wake_relay = wake_relay
+        self.connections = connections or LocalConnections(availability)
+
+    # --- customers -------------------------------------------------------------------
+
+    async def start_chat(
+        self, principal: Principal, client_id: str, body: str
+    ) -> tuple[SupportChat, bool]:
+        """A customer's first message opens a ``PENDING`` conversation holding it and
+        owing a routing job (S3, S4). A retry answers the first one and ``False``."""
+        if principal.role is not Role.customer:
+            raise NotAllowed("Support conversations are started by customers.")
+        message = self._new_message(principal, SenderKind.customer, client_id, body)
+        return await self._open_conversation(message, None)
+
+    async def _open_conversation(
+        self, message: Message, previous_chat_id: str | None
+    ) -> tuple[SupportChat, bool]:
+        assert message.sender.id is not None
+        customer = await self.staff.customer(uuid.UUID(message.sender.id))
+        at = message.created_at
+        chat = SupportChat(
+            id=str(new_id()),
+            customer=customer,
+            messages=[message],
+            created_at=at,
+            updated_at=at,
+            routing=[RoutingEntry(at=at, decision=Decision.queued)],
+            previous_chat_id=previous_chat_id,
+            intake_key=message.key,
+        )
+        # The customer's sockets join the room first, so that they cannot miss what
+        # the routing worker says once the job it gets after this write is done.
+        await self.events.customer_joins(chat)
+        stored, created = await self.store.create(chat)
+        if created:
+            self._wake_relay()
+            log.info("support chat opened", extra={"chat_id": stored.id})
+            await self.events.queue(stored, "added")
+        return stored, created
+
+    async def get_chat_for(self, principal: Principal, chat_id: str) -> ChatView:
+        """The whole conversation, and its place in the queue while it waits."""
+        chat = await self._readable(principal, chat_id)
+        position = await self.store.count_waiting_before(chat) + 1 if chat.is_waiting else None
+        return ChatView(chat, position)
+
+    async def list_chats_for(
+        self,
+        principal: Principal,
+        *,
+        status: ChatStatus | None = None,
+        type: ChatType | None = None,
+        mine: bool = False,
+        after: str | None = None,
+        limit: int = 50,
+    ) -> tuple[list[SupportChat], bool]:
+        """Customers: their own conversations. Operators: every conversation, or
+        theirs (``mine``); the waiting ones (``status=PENDING``) oldest first, as a
+        queue, anything else newest first. Returns (page, has_more)."""
+        limit = max(1, min(limit, MAX_PAGE))
+        me = str(principal.user_id)
+        query = ChatQuery(
+            status=status,
+            type=type,
+            customer_id=None if principal.is_staff else me,
+            operator_id=me if principal.is_staff and mine else None,
+            after=after,
+            oldest_first=status is ChatStatus.PENDING,
+            limit=limit + 1,
+        )
+        chats = await self.store.find(query)
+        return chats[:limit], len(chats) > limit
+
+    async def send_message(
+        self, principal: Principal, chat_id: str, client_id: str, body: str
+    ) -> Posted:
+        """The customer or the assigned operator writes. The customer may write while
+        the conversation waits; after it closed, their message opens a new one
+        linked to it. A retry (same sender and ``client_id``) answers the first."""
+        chat = await self._readable(principal, chat_id)
+        if chat.customer.id == str(principal.user_id):
+            message = self._new_message(principal, SenderKind.customer, client_id, body)
+            posted = await self._customer_writes(chat, message)
+        else:
+            message = self._new_message(principal, SenderKind.operator, client_id, body)
+            posted = await self._operator_writes(chat, message)
+        if posted.created and not posted.new_conversation:
+            await self.events.message(posted.chat, posted.message, posted.seq)
+        return posted
+
+    async def _customer_writes(self, chat: SupportChat, message: Message) -> Posted:
+        appended = await self.store.append_message(chat.id, message, statuses=OPEN_STATUSES)
+        if appended is not None:
+            return Posted(appended.chat, appended.message, appended.seq, appended.created)
+        # Closed (perhaps just now): a retry of a message it holds is answered...
+        closed = await self.store.get(chat.id) or chat
+        if found := closed.message(message.key):
+            return Posted(closed, found[1], found[0], created=False)
+        # ...anything else starts a new conversation that links back to it.
+        opened, created = await self._open_conversation(message, chat.id)
+        first = opened.messages[0]
+        return Posted(opened, first, 1, created, new_conversation=True)
+
+    async def _operator_writes(self, chat: SupportChat, message: Message) -> Posted:
+        me = message.sender.id
+        if chat.operator_id != me:
+            raise NotAllowed("Only the operator assigned to this conversation writes in it.")
+        appended = await self.store.append_message(
+            chat.id, message, statuses=frozenset({ChatStatus.OPEN}), operator_id=me
+        )
+        if appended is None:
+            current = await self.store.get(chat.id)
+            if current is not None and (found := current.message(message.key)):
+                return Posted(current, found[1], found[0], created=False)
+            if current is None or current.status is ChatStatus.CLOSED:
+                raise ChatClosed()
+            raise NotAllowed("Only the operator assigned to this conversation writes in it.")
+        return Posted(appended.chat, appended.message, appended.seq, appended.created)
+
+    async def replay_for(
+        self, principal: Principal, conversation: str, after_seq: int, limit: int
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """The ``support:message`` events of a conversation after ``after_seq``, for a
+        socket that missed them (reconnect replay, gap repair)."""
+        chat = await self._readable(principal, conversation.removeprefix("support:"))
+        events = []
+        for index, message in enumerate(chat.messages[after_seq : after_seq + limit]):
+            seq = after_seq + index + 1
+            payload = SupportMessageEvent(
+                chat_id=chat.id,
+                conversation=chat.conversation,
+                seq=seq,
+                message=MessagePublic.of(message, seq),
+            )
+            events.append(("support:message", payload.model_dump(mode="json")))
+        return events
+
+    # --- operators -------------------------------------------------------------------
+
+    async def claim_chat(self, principal: Principal, chat_id: str) -> SupportChat:
+        """An operator takes a waiting chat or ticket (within their capacity)."""
+        self._require_staff(principal)
+        chat = await self._readable(principal, chat_id)
+        me = str(principal.user_id)
+        if not chat.is_waiting:
+            raise Conflict("This conversation is no longer waiting.", status=chat.status.value)
+        if not await self.availability.reserve_operator(me, chat.id, self.rules.capacity):
+            raise CapacityReached(capacity=self.rules.capacity)
+        entry = RoutingEntry(at=now(), decision=Decision.claimed, operator_id=me, by=_operator(me))
+        assigned = await self.store.assign(chat.id, me, entry)
+        if assigned is None:
+            await self._give_back_unless_theirs(me, chat.id)
+            raise Conflict("Someone else took this conversation first.")
+        await self.availability.confirm(me, chat.id)
+        log.info("support chat claimed", extra={"chat_id": chat.id, "operator_id": me})
+        await self.events.assigned(assigned)
+        await self.events.queue(assigned, "removed")
+        return assigned
+
+    async def transfer_chat(
+        self, principal: Principal, chat_id: str, operator_id: str
+    ) -> SupportChat:
+        """Hand an open conversation to another operator (within their capacity)."""
+        self._require_staff(principal)
+        chat = await self._readable(principal, chat_id)
+        me = str(principal.user_id)
+        if chat.status is ChatStatus.CLOSED:
+            raise ChatClosed()
+        if chat.status is not ChatStatus.OPEN or chat.operator_id is None:
+            raise Conflict("Only a conversation an operator has taken can be transferred.")
+        if chat.operator_id != me and principal.role is not Role.admin:
+            raise NotAllowed("Only the assigned operator or an admin transfers a conversation.")
+        if await self.staff.role_of(operator_id) not in (Role.operator, Role.admin):
+            raise NotFound("No such operator.", operator_id=operator_id)
+        if operator_id == chat.operator_id:
+            raise ValidationFailed("The conversation is already theirs.", field="operator_id")
+        if not await self.availability.reserve_operator(operator_id, chat.id, self.rules.capacity):
+            raise CapacityReached(capacity=self.rules.capacity)
+        previous = chat.operator_id
+        entry = RoutingEntry(
+            at=now(),
+            decision=Decision.transferred,
+            operator_id=operator_id,
+            reason=f"from {previous}",
+            by=_operator(me),
+        )
+        moved = await self.store.transfer(chat.id, previous, operator_id, entry)
+        if moved is None:
+            await self._give_back_unless_theirs(operator_id, chat.id)
+            raise Conflict("The conversation changed meanwhile; reload it.")
+        await self.availability.confirm(operator_id, chat.id)
+        await self.availability.release(previous, chat.id)
+        log.info("support chat transferred", extra={"chat_id": chat.id, "to": operator_id})
+        await self.events.assigned(moved, previous_operator_id=previous)
+        await self.reoffer(1)  # the previous operator has a free slot
+        return moved
+
+    async def close_chat(self, principal: Principal, chat_id: str) -> SupportChat:
+        """``CLOSED`` (S7), by the assigned operator, an admin or the customer; the
+        document stays as the archive, and the operator's slot is free again."""
+        chat = await self._readable(principal, chat_id)
+        me = str(principal.user_id)
+        if chat.status is ChatStatus.CLOSED:
+            raise ChatClosed()
+        is_customer = chat.customer.id == me
+        if not is_customer and principal.role is not Role.admin and chat.operator_id != me:
+            raise NotAllowed("Only the operator assigned to this conversation closes it.")
+        by = Sender(kind=SenderKind.customer if is_customer else SenderKind.operator, id=me)
+        entry = RoutingEntry(
+            at=now(), decision=Decision.closed, operator_id=chat.operator_id, by=by
+        )
+        closed = await self.store.close(chat.id, chat.operator_id, entry)
+        if closed is None:
+            raise Conflict("The conversation changed meanwhile; reload it.")
+        log.info("support chat closed", extra={"chat_id": chat.id})
+        await self.events.closed(closed, by)
+        if chat.operator_id:
+            await self.availability.release(chat.operator_id, chat.id)
+            await self.reoffer(1)
+        else:
+            await self.events.queue(closed, "removed")
+        return closed
+
+    # --- availability ----------------------------------------------------------------
+
+    async def set_presence(
+        self, principal: Principal, status: OperatorStatus, accepting: bool | None = None
+    ) -> OperatorPresence:
+        """An operator's availability (``accepting`` None: as before, true at first).
+        Becoming available offers them the oldest waiting conversations."""
+        self._require_staff(principal)
+        me = str(principal.user_id)
+        if accepting is None:
+            chosen = await self.staff.chosen(principal.user_id)
+            accepting = chosen[1] if chosen else True
+        await self.staff.save_status(principal.user_id, status, accepting)
+        before = await self.availability.state(me)
+        state = await self.availability.set_status(me, status, accepting)
+        await self._offer_new_slots(before.free_slots(self.rules.capacity), state)
+        log.info("operator presence", extra={"operator_id": me, "status": status.value})
+        return self._presence(state)
+
+    async def presence_of(self, principal: Principal) -> OperatorPresence:
+        self._require_staff(principal)
+        return self._presence(await self.availability.state(str(principal.user_id)))
+
+    async def operator_connected(self, principal: Principal, connection_id: str) -> None:
+        """The realtime layer: a socket of this user connected (operators only count)."""
+        if not principal.is_staff:
+            return
+        me = str(principal.user_id)
+        before = await self.availability.state(me)
+        self.connections.opened(me, connection_id)
+        state = await self.availability.connection_opened(me, connection_id)
+        await self._offer_new_slots(before.free_slots(self.rules.capacity), state)
+
+    async def operator_disconnected(self, principal: Principal, connection_id: str) -> None:
+        if not principal.is_staff:
+            return
+        self.connections.closed(connection_id)
+        await self.availability.connection_closed(str(principal.user_id), connection_id)
+
+    async def rooms_for(self, principal: Principal) -> list[str]:
+        """The rooms a socket of ``principal`` joins on connect: a customer's
+        conversations not closed; an operator's own room, the queue room and the
+        conversations assigned to them."""
+        me = str(principal.user_id)
+        if principal.is_staff:
+            mine = await self.store.find(
+                ChatQuery(status=ChatStatus.OPEN, operator_id=me, limit=ROOMS_PER_STATUS)
+            )
+            return [operator_room(me), OPERATORS_ROOM, *(chat.conversation for chat in mine)]
+        rooms: list[str] = []
+        for status in (ChatStatus.PENDING, ChatStatus.OPEN):
+            chats = await self.store.find(
+                ChatQuery(status=status, customer_id=me, limit=ROOMS_PER_STATUS)
+            )
+            rooms.extend(chat.conversation for chat in chats)
+        return rooms
+
+    async def reoffer(self, slots: int) -> list[str]:
+        """Offer the ``slots`` oldest waiting conversations to routing again."""
+        if slots <= 0:
+            return []
+        entry = RoutingEntry(at=now(), decision=Decision.reoffered, reason="a slot is free")
+        offered = await self.store.request_routing(slots, entry)
+        if offered:
+            self._wake_relay()
+        return offered
+
+    async def _offer_new_slots(self, free_before: int, state: OperatorState) -> None:
+        free_now = state.free_slots(self.rules.capacity)
+        if free_now > free_before:
+            await self.reoffer(free_now - free_before)
+
+    def _presence(self, state: OperatorState) -> OperatorPresence:
+        return OperatorPresence(
+            operator_id=state.operator_id,
+            status=state.status,
+            accepting=state.accepting,
+            connected=state.connections > 0,
+            load=state.load,
+            capacity=self.rules.capacity,
+        )
+
+    # --- helpers ---------------------------------------------------------------------
+
+    async def _readable(self, principal: Principal, chat_id: str) -> SupportChat:
+        """The conversation if the caller may read it. Another customer's answers
+        ``not_found``, like a conversation that does not exist."""
+        chat = await self.store.get(chat_id) if isinstance(chat_id, str) else None
+        if chat is None or not (principal.is_staff or chat.customer.id == str(principal.user_id)):
+            raise NotFound("No such support conversation.")
+        return chat
+
+    async def _give_back_unless_theirs(self, operator_id: str, chat_id: str) -> None:
+        """Release a slot held for a write that did not happen, unless the chat is
+        this operator's anyway (a request sent twice: the other one won with the
+        same slot)."""
+        current = await self.store.get(chat_id)
+        if current and current.status is ChatStatus.OPEN and current.operator_id == operator_id:
+            return
+        await self.availability.release(operator_id, chat_id)
+
+    def _require_staff(self, principal: Principal) -> None:
+        if not principal.is_staff:
+            raise NotAllowed("Only operators and admins do this.")
+
+    def _new_message(
+        self, principal: Principal, kind: SenderKind, client_id: str, body: str
+    ) -> Message:
+        if not isinstance(client_id, str) or not 1 <= len(client_id) <= MAX_CLIENT_ID_LENGTH:
+            raise ValidationFailed(
+                f"client_id must be 1 to {MAX_CLIENT_ID_LENGTH} characters.", field="client_id"
+            )
+        if not isinstance(body, str) or not body.strip():
+            raise ValidationFailed("The message is empty.", field="body")
+        if len(body) > self.rules.max_message_length:
+            raise PayloadTooLarge(
+                f"A message holds at most {self.rules.max_message_length} characters.",
+                limit=self.rules.max_message_length,
+                length=len(body),
+            )
+        return Message(
+            id=str(new_id()),
+            client_id=client_id,
+            sender=Sender(kind=kind, id=str(principal.user_id)),
+            body=body,
+            created_at=now(),
+        )
+
+
+def _operator(operator_id: str) -> Sender:
+    return Sender(kind=SenderKind.operator, id=operator_id)

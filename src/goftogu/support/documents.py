@@ -1,0 +1,139 @@
+"""The support conversation document (S1, S2): one document per conversation,
+its messages embedded, its lifecycle in ``status`` and ``type``.
+
+These models are the domain shape both stores read and write; the wire shapes
+in ``schemas.py`` are built from them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ChatStatus(StrEnum):
+    PENDING = "PENDING"  # waiting for an operator
+    OPEN = "OPEN"  # being handled by an operator
+    CLOSED = "CLOSED"  # resolved, archived in the same document
+
+
+class ChatType(StrEnum):
+    CHAT = "CHAT"  # live, synchronous
+    TICKET = "TICKET"  # asynchronous: nobody could take it live
+
+
+class SenderKind(StrEnum):
+    customer = "customer"
+    operator = "operator"
+    system = "system"
+
+
+class Decision(StrEnum):
+    """What the routing log records."""
+
+    queued = "queued"
+    assigned = "assigned"
+    ticketed = "ticketed"
+    claimed = "claimed"
+    transferred = "transferred"
+    reoffered = "reoffered"
+    closed = "closed"
+
+
+def now() -> datetime:
+    """The current UTC time at millisecond precision: what BSON dates keep, so a
+    document reads back the same from MongoDB and from the relational store."""
+    moment = datetime.now(UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+class _Document(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class Sender(_Document):
+    kind: SenderKind
+    id: str | None = None
+
+
+class Customer(_Document):
+    id: str
+    name: str | None = None
+    email: str | None = None
+
+
+class Message(_Document):
+    id: str
+    client_id: str
+    sender: Sender
+    body: str
+    created_at: datetime
+
+    @property
+    def key(self) -> str:
+        """What makes a message unique in its conversation: a retry by the same
+        sender with the same ``client_id`` is the same message."""
+        return message_key(self.sender.id, self.client_id)
+
+
+def message_key(sender_id: str | None, client_id: str) -> str:
+    return f"{sender_id or '-'}:{client_id}"
+
+
+class RoutingEntry(_Document):
+    at: datetime
+    decision: Decision
+    operator_id: str | None = None
+    reason: str | None = None
+    by: Sender | None = None
+
+
+class SupportChat(_Document):
+    """One support conversation, whole: read in one go (S1)."""
+
+    id: str
+    customer: Customer
+    operator_id: str | None = None
+    status: ChatStatus = ChatStatus.PENDING
+    type: ChatType = ChatType.CHAT
+    messages: list[Message] = Field(default_factory=list)
+    created_at: datetime
+    updated_at: datetime
+    assigned_at: datetime | None = None
+    first_response_at: datetime | None = None
+    closed_at: datetime | None = None
+    routing: list[RoutingEntry] = Field(default_factory=list)
+    previous_chat_id: str | None = None
+    # The customer's client_id of the first message, scoped to the customer: a
+    # retried intake finds the conversation it already created.
+    intake_key: str
+
+    @property
+    def conversation(self) -> str:
+        return conversation_of(self.id)
+
+    @property
+    def is_waiting(self) -> bool:
+        """Waiting for an operator: routing may still assign it."""
+        return self.status is ChatStatus.PENDING and self.operator_id is None
+
+    def message(self, key: str) -> tuple[int, Message] | None:
+        """The message with ``key`` and its 1-based position (its ``seq``)."""
+        for index, message in enumerate(self.messages):
+            if message.key == key:
+                return index + 1, message
+        return None
+
+
+def first_id_at(moment: datetime) -> str:
+    """The smallest UUIDv7 of ``moment``'s millisecond: ids below it were made before."""
+    millis = int(moment.timestamp() * 1000)
+    return str(uuid.UUID(int=(millis << 80) | (0x7 << 76) | (0b10 << 62)))
+
+
+def conversation_of(chat_id: str) -> str:
+    """The conversation address of a support chat: also its Socket.IO room."""
+    return f"support:{chat_id}"

@@ -1,0 +1,78 @@
+"""Tables of the support desk in the relational database.
+
+``support_chats`` is the embedded home of the ``chats`` collection: the whole
+document in a JSON column, with copies of the fields that queries and
+conditional updates filter on. ``support_operators`` keeps each operator's
+chosen availability, so presence can be rebuilt after Redis loses it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from goftogu.storage.models import Base, Entity, utcnow
+
+DOCUMENT = JSON().with_variant(JSONB(), "postgresql")
+
+
+class SupportChatRow(Entity):
+    """One support conversation: ``document`` is the source of truth."""
+
+    __tablename__ = "support_chats"
+    __table_args__ = (
+        CheckConstraint("status IN ('PENDING', 'OPEN', 'CLOSED')", name="status"),
+        CheckConstraint("type IN ('CHAT', 'TICKET')", name="type"),
+        CheckConstraint("status <> 'OPEN' OR operator_id IS NOT NULL", name="open_has_operator"),
+        Index(None, "status", "operator_id", "id"),
+        Index(None, "customer_id", "id"),
+        Index(None, "operator_id", "status"),
+        Index(
+            "ix_support_chats_route_token",
+            "route_token",
+            sqlite_where=text("route_token IS NOT NULL"),
+            postgresql_where=text("route_token IS NOT NULL"),
+        ),
+        *(
+            Index(
+                f"ix_support_chats_{token}",
+                token,
+                sqlite_where=text(f"{token} IS NOT NULL"),
+                postgresql_where=text(f"{token} IS NOT NULL"),
+            )
+            for token in ("ticket_notice_token", "assigned_notice_token", "reply_notice_token")
+        ),
+    )
+
+    customer_id: Mapped[uuid.UUID]
+    operator_id: Mapped[uuid.UUID | None]
+    status: Mapped[str] = mapped_column(String(8))
+    type: Mapped[str] = mapped_column(String(8))
+    intake_key: Mapped[str] = mapped_column(String(200), unique=True)
+    route_token: Mapped[str | None] = mapped_column(String(32))
+    ticket_notice_token: Mapped[str | None] = mapped_column(String(32))
+    assigned_notice_token: Mapped[str | None] = mapped_column(String(32))
+    reply_notice_token: Mapped[str | None] = mapped_column(String(32))
+    # A relay's lease on the outbox entries above while it publishes them.
+    outbox_claim: Mapped[str | None] = mapped_column(String(32))
+    outbox_claimed_until: Mapped[datetime | None]
+    document: Mapped[dict[str, Any]] = mapped_column(DOCUMENT)
+
+
+class SupportOperator(Base):
+    """An operator's chosen availability: ``status`` and whether they take new chats."""
+
+    __tablename__ = "support_operators"
+    __table_args__ = (CheckConstraint("status IN ('online', 'away', 'offline')", name="status"),)
+
+    operator_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[str] = mapped_column(String(8))
+    accepting: Mapped[bool]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,0 +1,182 @@
+"""The routing worker's job (S5, S6): find a waiting conversation an operator.
+
+``Router.handle`` consumes ``support.routing`` (``goftogu worker``, or
+``goftogu serve`` in embedded mode). It is idempotent and safe with any number
+of workers: the document decides (only a ``PENDING`` conversation without an
+operator is assigned, by a conditional update), presence holds the slot
+atomically before, and a loser of the race gives its slot back. The message is
+acknowledged after the store write, so a worker killed mid-job leaves it to be
+delivered again; the redelivery finds the conversation assigned and only
+makes sure the operator's slot is counted.
+
+``Router.run_sweeps`` runs beside the consumer: whenever operators have free
+slots it offers them the oldest waiting conversations (tickets included), and
+it routes again live chats whose first job was lost, so nothing waits forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from enum import StrEnum
+
+from goftogu.presence.operators import OperatorAvailability, free_slots
+from goftogu.queueing import Delivery
+from goftogu.support.documents import ChatStatus, Decision, RoutingEntry, now
+from goftogu.support.events import SupportEvents
+from goftogu.support.jobs import RouteChat
+from goftogu.support.store import ChatStore
+
+log = logging.getLogger(__name__)
+
+SWEEP_BATCH = 500
+
+
+class Outcome(StrEnum):
+    assigned = "assigned"
+    ticketed = "ticketed"
+    still_waiting = "still_waiting"  # already a ticket, nobody free yet
+    settled = "settled"  # already assigned or closed: nothing to do
+    lost_race = "lost_race"
+    missing = "missing"
+
+
+class Router:
+    def __init__(
+        self,
+        store: ChatStore,
+        availability: OperatorAvailability,
+        events: SupportEvents,
+        *,
+        wake_relay: Callable[[], None],
+        capacity: int,
+        sweep_seconds: float = 30.0,
+        undecided_after: timedelta = timedelta(seconds=60),
+    ) -> None:
+        self.store = store
+        self.availability = availability
+        self.events = events
+        self._wake_relay = wake_relay
+        self.capacity = capacity
+        self.sweep_seconds = sweep_seconds
+        self.undecided_after = undecided_after
+
+    async def handle(self, delivery: Delivery) -> None:
+        """The ``support.routing`` handler: a malformed message is dead-lettered by
+        the runner (pydantic's error is permanent), anything else is retried."""
+        job: RouteChat = delivery.parse(RouteChat)
+        outcome = await self.route(job.chat_id)
+        log.info(
+            "support chat routed",
+            extra={"chat_id": job.chat_id, "outcome": outcome.value, "attempt": delivery.attempt},
+        )
+
+    async def route(self, chat_id: str) -> Outcome:
+        """Assign ``chat_id`` to an available operator, or make it a ticket."""
+        chat = await self.store.get(chat_id)
+        if chat is None:
+            return Outcome.missing
+        if not chat.is_waiting:
+            if chat.status is ChatStatus.OPEN and chat.operator_id:
+                # A worker may have died between the write and counting the slot.
+                await self.availability.confirm(chat.operator_id, chat.id)
+            return Outcome.settled
+        operator_id = await self.availability.reserve(chat.id, self.capacity)
+        if operator_id is None:
+            return await self._no_operator(chat.id)
+        entry = RoutingEntry(at=now(), decision=Decision.assigned, operator_id=operator_id)
+        assigned = await self.store.assign(chat.id, operator_id, entry)
+        if assigned is None:
+            current = await self.store.get(chat.id)
+            if current and current.status is ChatStatus.OPEN and current.operator_id == operator_id:
+                # The same job delivered twice at once: the other delivery won with
+                # this very slot; giving it back would free a slot in use.
+                await self.availability.confirm(operator_id, chat.id)
+                return Outcome.settled
+            await self.availability.release(operator_id, chat.id)
+            return Outcome.lost_race
+        await self.availability.confirm(operator_id, chat.id)
+        await self.events.assigned(assigned)
+        await self.events.queue(assigned, "removed")
+        return Outcome.assigned
+
+    async def _no_operator(self, chat_id: str) -> Outcome:
+        """S6b: the chat becomes a ticket, still ``PENDING``; the customer is told and
+        a notice for the operators leaves through the outbox."""
+        entry = RoutingEntry(at=now(), decision=Decision.ticketed, reason="no operator available")
+        ticket = await self.store.mark_ticket(chat_id, entry)
+        if ticket is None:
+            return Outcome.still_waiting
+        self._wake_relay()
+        position = await self.store.count_waiting_before(ticket) + 1
+        await self.events.ticket(ticket, position)
+        await self.events.queue(ticket, "updated")
+        return Outcome.ticketed
+
+    async def sweep(self) -> list[str]:
+        """Offer free slots to the oldest waiting conversations, and route again live
+        chats left undecided too long. Returns the conversations offered."""
+        slots = await free_slots(self.availability, self.capacity)
+        at = now()
+        offered = await self.store.request_routing(
+            slots, RoutingEntry(at=at, decision=Decision.reoffered, reason="a slot is free")
+        )
+        offered += await self.store.request_routing(
+            SWEEP_BATCH,
+            RoutingEntry(at=at, decision=Decision.reoffered, reason="undecided"),
+            undecided_before=at - self.undecided_after,
+        )
+        if offered:
+            self._wake_relay()
+            log.info("waiting support chats offered again", extra={"chats": len(offered)})
+        await self.reconcile_loads()
+        return offered
+
+    async def reconcile_loads(self) -> int:
+        """Make presence's loads agree with the store, which decides: a chat counted
+        for an operator who no longer has it open is given back, an open chat not
+        counted is counted. Each difference is read again before it is acted on
+        (an assignment or close may be between its write and its presence step).
+        Returns how many were corrected."""
+        stored = await self.store.open_chats_by_operator()
+        corrected = 0
+        for state in await self.availability.states():
+            counted, open_now = state.chats, stored.get(state.operator_id, set())
+            for chat_id in counted - open_now:
+                chat = await self.store.get(chat_id)
+                if (
+                    chat is None
+                    or chat.status is not ChatStatus.OPEN
+                    or (chat.operator_id != state.operator_id)
+                ):
+                    await self.availability.release(state.operator_id, chat_id)
+                    corrected += 1
+            for chat_id in open_now - counted:
+                chat = await self.store.get(chat_id)
+                if (
+                    chat
+                    and chat.status is ChatStatus.OPEN
+                    and chat.operator_id == state.operator_id
+                ):
+                    await self.availability.confirm(state.operator_id, chat_id)
+                    corrected += 1
+        for operator_id in stored.keys() - {
+            s.operator_id for s in await self.availability.states()
+        }:
+            for chat_id in stored[operator_id]:
+                await self.availability.confirm(operator_id, chat_id)
+                corrected += 1
+        if corrected:
+            log.warning("operator loads corrected from the store", extra={"chats": corrected})
+        return corrected
+
+    async def run_sweeps(self) -> None:
+        """Sweep every ``sweep_seconds`` until cancelled."""
+        while True:
+            await asyncio.sleep(self.sweep_seconds)
+            try:
+                await self.sweep()
+            except Exception:
+                log.warning("support routing sweep failed", exc_info=True)

@@ -1,0 +1,235 @@
+"""Wire shapes of the support desk: REST requests and answers, Socket.IO events.
+
+Message bodies are not limited here: the service checks them (an empty body is
+``validation_error``, an oversized one ``payload_too_large``) so that REST and
+Socket.IO answer the same codes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from goftogu.presence.operators import OperatorStatus
+from goftogu.support.documents import (
+    ChatStatus,
+    ChatType,
+    Customer,
+    Message,
+    RoutingEntry,
+    Sender,
+    SupportChat,
+)
+
+ClientId = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        description="chosen by the client, unique per sender: a retry with the same "
+        "client_id returns the first message instead of storing it twice",
+    ),
+]
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StartChatRequest(Request):
+    client_id: ClientId
+    body: str
+
+
+class PostMessageRequest(Request):
+    client_id: ClientId
+    body: str
+
+
+class SupportMessagePayload(Request):
+    """The ``support:message`` socket event."""
+
+    chat_id: Annotated[str, Field(max_length=64)]
+    client_id: ClientId
+    body: str
+
+
+class TransferRequest(Request):
+    operator_id: str
+
+
+class PresenceRequest(Request):
+    status: OperatorStatus
+    accepting: bool | None = Field(
+        default=None, description="take new chats; default: unchanged (true the first time)"
+    )
+
+
+class MessagePublic(BaseModel):
+    id: str
+    client_id: str
+    sender: Sender
+    body: str
+    created_at: datetime
+    seq: int = Field(description="position in the conversation, from 1")
+
+    @classmethod
+    def of(cls, message: Message, seq: int) -> MessagePublic:
+        return cls(**message.model_dump(), seq=seq)
+
+
+class SupportChatPublic(BaseModel):
+    """The whole conversation (S1), with where it stands in the queue."""
+
+    id: str
+    conversation: str
+    customer: Customer
+    operator_id: str | None
+    status: ChatStatus
+    type: ChatType
+    messages: list[MessagePublic]
+    created_at: datetime
+    updated_at: datetime
+    assigned_at: datetime | None
+    first_response_at: datetime | None
+    closed_at: datetime | None
+    routing: list[RoutingEntry]
+    previous_chat_id: str | None
+    queue_position: int | None = Field(
+        default=None, description="1 = next to be taken; only while waiting for an operator"
+    )
+
+    @classmethod
+    def of(cls, chat: SupportChat, queue_position: int | None = None) -> SupportChatPublic:
+        return cls(
+            **chat.model_dump(exclude={"messages", "intake_key"}),
+            conversation=chat.conversation,
+            messages=[MessagePublic.of(m, index + 1) for index, m in enumerate(chat.messages)],
+            queue_position=queue_position,
+        )
+
+
+class SupportChatSummary(BaseModel):
+    """A line of a queue or history list."""
+
+    id: str
+    conversation: str
+    customer: Customer
+    operator_id: str | None
+    status: ChatStatus
+    type: ChatType
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    message_count: int
+    last_message: MessagePublic | None
+    waiting_seconds: float | None = Field(
+        description="how long it has waited for an operator (waiting conversations only)"
+    )
+
+    @classmethod
+    def of(cls, chat: SupportChat, at: datetime) -> SupportChatSummary:
+        last = chat.messages[-1] if chat.messages else None
+        return cls(
+            id=chat.id,
+            conversation=chat.conversation,
+            customer=chat.customer,
+            operator_id=chat.operator_id,
+            status=chat.status,
+            type=chat.type,
+            created_at=chat.created_at,
+            updated_at=chat.updated_at,
+            closed_at=chat.closed_at,
+            message_count=len(chat.messages),
+            last_message=MessagePublic.of(last, len(chat.messages)) if last else None,
+            waiting_seconds=(at - chat.created_at).total_seconds() if chat.is_waiting else None,
+        )
+
+
+class SupportChatPage(BaseModel):
+    items: list[SupportChatSummary]
+    has_more: bool
+    next_cursor: str | None = None
+
+
+class PostedMessage(BaseModel):
+    """A stored message and the conversation it went to: a customer writing to a
+    closed conversation opens a new one linked to it (``previous_chat_id``)."""
+
+    chat_id: str
+    conversation: str
+    status: ChatStatus
+    message: MessagePublic
+    new_conversation: bool = False
+    previous_chat_id: str | None = None
+
+
+def posted_message(
+    chat: SupportChat, message: Message, seq: int, new_conversation: bool
+) -> PostedMessage:
+    return PostedMessage(
+        chat_id=chat.id,
+        conversation=chat.conversation,
+        status=chat.status,
+        message=MessagePublic.of(message, seq),
+        new_conversation=new_conversation,
+        previous_chat_id=chat.previous_chat_id if new_conversation else None,
+    )
+
+
+class OperatorPresence(BaseModel):
+    operator_id: str
+    status: OperatorStatus
+    accepting: bool
+    connected: bool
+    load: int
+    capacity: int
+
+
+# --- Socket.IO server events (room in the docstring) ------------------------------
+
+
+class SupportEvent(BaseModel):
+    chat_id: str
+    conversation: str
+
+
+class SupportAssigned(SupportEvent):
+    """``support:assigned`` to ``operator:<id>`` and ``support:<chat_id>``."""
+
+    operator_id: str
+    previous_operator_id: str | None = None
+    chat: SupportChatPublic
+
+
+class SupportMessageEvent(SupportEvent):
+    """``support:message`` to ``support:<chat_id>``."""
+
+    seq: int
+    message: MessagePublic
+
+
+class SupportTicket(SupportEvent):
+    """``support:ticket`` to ``support:<chat_id>``: nobody could take it live; it
+    waits as a ticket and an operator will answer at the first chance."""
+
+    status: ChatStatus
+    type: ChatType
+    queue_position: int | None = None
+
+
+class SupportClosed(SupportEvent):
+    """``support:closed`` to ``support:<chat_id>``."""
+
+    closed_at: datetime
+    closed_by: Sender
+
+
+class SupportQueue(SupportEvent):
+    """``support:queue`` to ``operators``: the list of waiting conversations changed."""
+
+    change: Literal["added", "updated", "removed"]
+    status: ChatStatus
+    type: ChatType

@@ -1,0 +1,173 @@
+"""The port to the ``chats`` collection: one implementation per backend.
+
+``MongoChatStore`` (production, S1) and ``SqlChatStore`` (the embedded
+default: a JSON column in the relational database) keep the same contract,
+checked by one test suite against both. Every state change is a conditional
+update on one document, so many workers and gateways may race safely: the
+method answers ``None`` when the document no longer matches and changes
+nothing.
+
+The outbox lives in the document itself: a write that must lead to a queue
+message (route this chat, tell operators about a ticket) sets a token on the
+same document in the same write, and the relay publishes then clears it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Protocol
+
+from goftogu.support.documents import (
+    ChatStatus,
+    ChatType,
+    Message,
+    RoutingEntry,
+    SupportChat,
+)
+
+
+class OutboxKind(StrEnum):
+    """Work a document owes the queue."""
+
+    route = "route"  # publish to support.routing: find this chat an operator
+    ticket_notice = "ticket_notice"  # notify: tell operators of a new ticket
+    assigned_notice = "assigned_notice"  # notify: tell the operator it is theirs (push)
+    reply_notice = "reply_notice"  # notify: tell the customer an operator answered
+
+
+@dataclass(frozen=True)
+class PendingJob:
+    """One outbox entry, claimed by one relay: ``token`` changes whenever the job is
+    asked for again, so clearing an older token never drops a newer request;
+    ``claim`` is the relay's lease on the document."""
+
+    kind: OutboxKind
+    chat_id: str
+    token: str
+    claim: str
+
+
+@dataclass(frozen=True)
+class ChatQuery:
+    """Filters for listing conversations; pages by id (UUIDv7, so by creation)."""
+
+    status: ChatStatus | None = None
+    type: ChatType | None = None
+    customer_id: str | None = None
+    operator_id: str | None = None
+    unassigned: bool = False
+    after: str | None = None  # the last id of the previous page
+    oldest_first: bool = False
+    limit: int = 50
+
+
+@dataclass(frozen=True)
+class Appended:
+    """The outcome of appending a message: the document after the write, the
+    message with its 1-based position (``seq``), and whether it is new (False: a
+    retry, answered with the message stored the first time)."""
+
+    chat: SupportChat
+    message: Message
+    seq: int
+    created: bool
+
+
+OPEN_STATUSES = frozenset({ChatStatus.PENDING, ChatStatus.OPEN})
+
+
+class ChatStore(Protocol):
+    async def prepare(self) -> None:
+        """Create indexes (idempotent; called once per process)."""
+        ...
+
+    async def create(self, chat: SupportChat) -> tuple[SupportChat, bool]:
+        """Insert a new conversation with a routing job in its outbox, in one write.
+        When the customer already created one with the same ``intake_key`` (a
+        retried request) answers that one and ``False``."""
+        ...
+
+    async def get(self, chat_id: str) -> SupportChat | None:
+        """The whole conversation, messages included, in one read."""
+        ...
+
+    async def get_by_intake_key(self, intake_key: str) -> SupportChat | None: ...
+
+    async def append_message(
+        self,
+        chat_id: str,
+        message: Message,
+        *,
+        statuses: frozenset[ChatStatus],
+        operator_id: str | None = None,
+    ) -> Appended | None:
+        """Append ``message`` where the status is one of ``statuses`` (and the
+        operator is ``operator_id`` when given). A message with the same sender and
+        ``client_id`` already there is answered instead of stored twice. An operator
+        message sets ``first_response_at`` (the first time) and owes the customer a
+        notice. None: the chat does not match."""
+        ...
+
+    async def assign(
+        self, chat_id: str, operator_id: str, entry: RoutingEntry
+    ) -> SupportChat | None:
+        """``PENDING`` with no operator -> ``operator_id``, ``OPEN``, with a notice for
+        the operator in its outbox. The type stays: a chat stays a live chat, a
+        ticket taken up stays a ticket."""
+        ...
+
+    async def mark_ticket(self, chat_id: str, entry: RoutingEntry) -> SupportChat | None:
+        """A waiting ``CHAT`` -> ``TICKET`` (still ``PENDING``), with a notice for
+        operators in its outbox."""
+        ...
+
+    async def transfer(
+        self, chat_id: str, from_operator_id: str, to_operator_id: str, entry: RoutingEntry
+    ) -> SupportChat | None:
+        """``OPEN`` with ``from_operator_id`` -> ``to_operator_id`` (who is owed a notice)."""
+        ...
+
+    async def close(
+        self, chat_id: str, operator_id: str | None, entry: RoutingEntry
+    ) -> SupportChat | None:
+        """``PENDING`` or ``OPEN`` with exactly ``operator_id`` (None: unassigned) ->
+        ``CLOSED``; the document stays, archived (S7)."""
+        ...
+
+    async def find(self, query: ChatQuery) -> list[SupportChat]:
+        """Up to ``query.limit`` conversations matching ``query``, in id order."""
+        ...
+
+    async def count_waiting_before(self, chat: SupportChat) -> int:
+        """How many waiting conversations are older than ``chat``."""
+        ...
+
+    async def request_routing(
+        self, limit: int, entry: RoutingEntry, *, undecided_before: datetime | None = None
+    ) -> list[str]:
+        """Offer the ``limit`` oldest waiting conversations to routing again (those
+        not already awaiting it); answers their ids. ``undecided_before``: only live
+        chats never ticketed that were created before then (their first routing job
+        was lost)."""
+        ...
+
+    async def open_chats_by_operator(self) -> dict[str, set[str]]:
+        """The ``OPEN`` conversations of each operator: what their load is made of."""
+        ...
+
+    async def claim_jobs(self, limit: int, lease: timedelta) -> list[PendingJob]:
+        """Outbox entries not yet published, of up to ``limit`` conversations (oldest
+        first) that no other relay holds; held for ``lease`` or until finished."""
+        ...
+
+    async def finish_jobs(self, jobs: Sequence[PendingJob], *, published: bool) -> None:
+        """Release the claims; when ``published``, clear the entries unless they were
+        asked for again meanwhile."""
+        ...
+
+
+def ids_in(chats: Sequence[SupportChat]) -> list[str]:
+    return [chat.id for chat in chats]

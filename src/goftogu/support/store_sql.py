@@ -1,0 +1,395 @@
+"""The ``chats`` collection in the relational database (the embedded default).
+
+Each conversation is one row: the document in a JSON column plus indexed
+copies of the fields queries filter on. A conditional update reads the row
+under a write lock (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's
+``BEGIN IMMEDIATE`` serialises writers), checks the same condition the MongoDB
+filter holds, and writes the whole document back in the same transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from goftogu.storage.database import Database
+from goftogu.storage.errors import is_unique_violation
+from goftogu.support.documents import (
+    ChatStatus,
+    ChatType,
+    Message,
+    RoutingEntry,
+    SenderKind,
+    SupportChat,
+    first_id_at,
+    now,
+)
+from goftogu.support.models import SupportChatRow
+from goftogu.support.store import Appended, ChatQuery, OutboxKind, PendingJob
+
+_TOKEN_COLUMN = {
+    OutboxKind.route: SupportChatRow.route_token,
+    OutboxKind.ticket_notice: SupportChatRow.ticket_notice_token,
+    OutboxKind.assigned_notice: SupportChatRow.assigned_notice_token,
+    OutboxKind.reply_notice: SupportChatRow.reply_notice_token,
+}
+
+
+def _document(chat: SupportChat) -> dict[str, Any]:
+    document: dict[str, Any] = chat.model_dump(mode="json")
+    return document
+
+
+def _chat(row: SupportChatRow) -> SupportChat:
+    return SupportChat.model_validate(row.document)
+
+
+def _copy_columns(row: SupportChatRow, chat: SupportChat) -> None:
+    row.operator_id = uuid.UUID(chat.operator_id) if chat.operator_id else None
+    row.status = chat.status.value
+    row.type = chat.type.value
+    row.updated_at = chat.updated_at
+    row.document = _document(chat)
+
+
+def _new_token() -> str:
+    return uuid.uuid4().hex
+
+
+def _waiting(statement: Select[Any]) -> Select[Any]:
+    return statement.where(
+        SupportChatRow.status == ChatStatus.PENDING.value, SupportChatRow.operator_id.is_(None)
+    )
+
+
+class SqlChatStore:
+    """Support conversations as JSON documents in SQLite or PostgreSQL."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def prepare(self) -> None:
+        return None  # the migrations made the table and its indexes
+
+    async def create(self, chat: SupportChat) -> tuple[SupportChat, bool]:
+        row = SupportChatRow(
+            id=uuid.UUID(chat.id),
+            customer_id=uuid.UUID(chat.customer.id),
+            intake_key=chat.intake_key,
+            created_at=chat.created_at,
+            route_token=_new_token(),
+        )
+        _copy_columns(row, chat)
+        try:
+            async with self._db.transaction() as session:
+                session.add(row)
+        except IntegrityError as error:
+            if not is_unique_violation(
+                error,
+                constraint="uq_support_chats_intake_key",
+                columns="support_chats.intake_key",
+            ):
+                raise
+            existing = await self.get_by_intake_key(chat.intake_key)
+            if existing is None:
+                raise
+            return existing, False
+        return chat, True
+
+    async def get(self, chat_id: str) -> SupportChat | None:
+        parsed = _parse(chat_id)
+        if parsed is None:
+            return None
+        async with self._db.sessions() as session:
+            row = await session.get(SupportChatRow, parsed)
+            return _chat(row) if row else None
+
+    async def get_by_intake_key(self, intake_key: str) -> SupportChat | None:
+        async with self._db.sessions() as session:
+            row = await session.scalar(
+                select(SupportChatRow).where(SupportChatRow.intake_key == intake_key)
+            )
+            return _chat(row) if row else None
+
+    async def _locked(self, session: AsyncSession, chat_id: str) -> SupportChatRow | None:
+        parsed = _parse(chat_id)
+        if parsed is None:
+            return None
+        row: SupportChatRow | None = await session.scalar(
+            select(SupportChatRow).where(SupportChatRow.id == parsed).with_for_update()
+        )
+        return row
+
+    async def _change(
+        self,
+        chat_id: str,
+        condition: Callable[[SupportChat], bool],
+        change: Callable[[SupportChat], SupportChat],
+        *,
+        columns: Callable[[SupportChatRow], None] | None = None,
+    ) -> SupportChat | None:
+        async with self._db.transaction() as session:
+            row = await self._locked(session, chat_id)
+            if row is None:
+                return None
+            chat = _chat(row)
+            if not condition(chat):
+                return None
+            changed = change(chat)
+            _copy_columns(row, changed)
+            if columns is not None:
+                columns(row)
+            return changed
+
+    async def append_message(
+        self,
+        chat_id: str,
+        message: Message,
+        *,
+        statuses: frozenset[ChatStatus],
+        operator_id: str | None = None,
+    ) -> Appended | None:
+        async with self._db.transaction() as session:
+            row = await self._locked(session, chat_id)
+            if row is None:
+                return None
+            chat = _chat(row)
+            if chat.status not in statuses or (
+                operator_id is not None and chat.operator_id != operator_id
+            ):
+                return None
+            if found := chat.message(message.key):
+                return Appended(chat=chat, message=found[1], seq=found[0], created=False)
+            changes: dict[str, Any] = {
+                "messages": [*chat.messages, message],
+                "updated_at": message.created_at,
+            }
+            if message.sender.kind is SenderKind.operator:
+                row.reply_notice_token = _new_token()
+                if chat.first_response_at is None:
+                    changes["first_response_at"] = message.created_at
+            chat = chat.model_copy(update=changes)
+            _copy_columns(row, chat)
+            return Appended(chat=chat, message=message, seq=len(chat.messages), created=True)
+
+    async def assign(
+        self, chat_id: str, operator_id: str, entry: RoutingEntry
+    ) -> SupportChat | None:
+        def owe_notice(row: SupportChatRow) -> None:
+            row.route_token = None
+            row.assigned_notice_token = _new_token()
+
+        return await self._change(
+            chat_id,
+            lambda chat: chat.is_waiting,
+            lambda chat: chat.model_copy(
+                update={
+                    "operator_id": operator_id,
+                    "status": ChatStatus.OPEN,
+                    "assigned_at": entry.at,
+                    "updated_at": entry.at,
+                    "routing": [*chat.routing, entry],
+                }
+            ),
+            columns=owe_notice,
+        )
+
+    async def mark_ticket(self, chat_id: str, entry: RoutingEntry) -> SupportChat | None:
+        def owe_notice(row: SupportChatRow) -> None:
+            row.ticket_notice_token = _new_token()
+
+        return await self._change(
+            chat_id,
+            lambda chat: chat.is_waiting and chat.type is ChatType.CHAT,
+            lambda chat: chat.model_copy(
+                update={
+                    "type": ChatType.TICKET,
+                    "updated_at": entry.at,
+                    "routing": [*chat.routing, entry],
+                }
+            ),
+            columns=owe_notice,
+        )
+
+    async def transfer(
+        self, chat_id: str, from_operator_id: str, to_operator_id: str, entry: RoutingEntry
+    ) -> SupportChat | None:
+        def owe_notice(row: SupportChatRow) -> None:
+            row.assigned_notice_token = _new_token()
+
+        return await self._change(
+            chat_id,
+            lambda chat: chat.status is ChatStatus.OPEN and chat.operator_id == from_operator_id,
+            lambda chat: chat.model_copy(
+                update={
+                    "operator_id": to_operator_id,
+                    "updated_at": entry.at,
+                    "routing": [*chat.routing, entry],
+                }
+            ),
+            columns=owe_notice,
+        )
+
+    async def close(
+        self, chat_id: str, operator_id: str | None, entry: RoutingEntry
+    ) -> SupportChat | None:
+        def clear_route(row: SupportChatRow) -> None:
+            row.route_token = None
+
+        return await self._change(
+            chat_id,
+            lambda chat: chat.status is not ChatStatus.CLOSED and chat.operator_id == operator_id,
+            lambda chat: chat.model_copy(
+                update={
+                    "status": ChatStatus.CLOSED,
+                    "closed_at": entry.at,
+                    "updated_at": entry.at,
+                    "routing": [*chat.routing, entry],
+                }
+            ),
+            columns=clear_route,
+        )
+
+    async def find(self, query: ChatQuery) -> list[SupportChat]:
+        statement = select(SupportChatRow)
+        if query.status is not None:
+            statement = statement.where(SupportChatRow.status == query.status.value)
+        if query.type is not None:
+            statement = statement.where(SupportChatRow.type == query.type.value)
+        if query.customer_id is not None:
+            statement = statement.where(
+                SupportChatRow.customer_id == _parse_or_nil(query.customer_id)
+            )
+        if query.operator_id is not None:
+            statement = statement.where(
+                SupportChatRow.operator_id == _parse_or_nil(query.operator_id)
+            )
+        elif query.unassigned:
+            statement = statement.where(SupportChatRow.operator_id.is_(None))
+        if query.after is not None:
+            after = _parse_or_nil(query.after)
+            statement = statement.where(
+                SupportChatRow.id > after if query.oldest_first else SupportChatRow.id < after
+            )
+        order = SupportChatRow.id.asc() if query.oldest_first else SupportChatRow.id.desc()
+        statement = statement.order_by(order).limit(query.limit)
+        async with self._db.sessions() as session:
+            return [_chat(row) for row in (await session.scalars(statement)).all()]
+
+    async def count_waiting_before(self, chat: SupportChat) -> int:
+        statement = _waiting(select(func.count()).select_from(SupportChatRow)).where(
+            SupportChatRow.id < uuid.UUID(chat.id)
+        )
+        async with self._db.sessions() as session:
+            return int(await session.scalar(statement) or 0)
+
+    async def request_routing(
+        self, limit: int, entry: RoutingEntry, *, undecided_before: datetime | None = None
+    ) -> list[str]:
+        if limit <= 0:
+            return []
+        statement = _waiting(select(SupportChatRow))
+        if undecided_before is not None:
+            statement = statement.where(
+                SupportChatRow.type == ChatType.CHAT.value,
+                SupportChatRow.id < uuid.UUID(first_id_at(undecided_before)),
+            )
+        async with self._db.transaction() as session:
+            rows = (
+                await session.scalars(
+                    statement
+                    # no routing job waiting to be published (one being published
+                    # may be older than the reason to route again)
+                    .where(
+                        or_(
+                            SupportChatRow.route_token.is_(None),
+                            SupportChatRow.outbox_claim.is_not(None),
+                        )
+                    )
+                    .order_by(SupportChatRow.id)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            token = _new_token()
+            for row in rows:
+                chat = _chat(row)
+                row.document = _document(
+                    chat.model_copy(update={"routing": [*chat.routing, entry]})
+                )
+                row.route_token = token
+            return [str(row.id) for row in rows]
+
+    async def open_chats_by_operator(self) -> dict[str, set[str]]:
+        statement = select(SupportChatRow.id, SupportChatRow.operator_id).where(
+            SupportChatRow.status == ChatStatus.OPEN.value
+        )
+        loads: dict[str, set[str]] = {}
+        async with self._db.sessions() as session:
+            for chat_id, operator_id in (await session.execute(statement)).all():
+                loads.setdefault(str(operator_id), set()).add(str(chat_id))
+        return loads
+
+    async def claim_jobs(self, limit: int, lease: timedelta) -> list[PendingJob]:
+        at, claim = now(), _new_token()
+        pending = or_(*(column.is_not(None) for column in _TOKEN_COLUMN.values()))
+        free = or_(
+            SupportChatRow.outbox_claimed_until.is_(None),
+            SupportChatRow.outbox_claimed_until < at,
+        )
+        async with self._db.transaction() as session:
+            rows = (
+                await session.scalars(
+                    select(SupportChatRow)
+                    .where(pending, free)
+                    .order_by(SupportChatRow.id)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            jobs: list[PendingJob] = []
+            for row in rows:
+                row.outbox_claimed_until = at + lease
+                row.outbox_claim = claim
+                for kind, column in _TOKEN_COLUMN.items():
+                    token = getattr(row, column.key)
+                    if token is not None:
+                        jobs.append(PendingJob(kind, str(row.id), token, claim))
+            return jobs
+
+    async def finish_jobs(self, jobs: Sequence[PendingJob], *, published: bool) -> None:
+        async with self._db.transaction() as session:
+            for job in jobs:
+                parsed = _parse(job.chat_id)
+                if parsed is None:
+                    continue
+                if published:
+                    column = _TOKEN_COLUMN[job.kind]
+                    await session.execute(
+                        update(SupportChatRow)
+                        .where(SupportChatRow.id == parsed, column == job.token)
+                        .values({column.key: None})
+                    )
+                await session.execute(
+                    update(SupportChatRow)
+                    .where(SupportChatRow.id == parsed, SupportChatRow.outbox_claim == job.claim)
+                    .values(outbox_claim=None, outbox_claimed_until=None)
+                )
+
+
+def _parse(chat_id: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(chat_id)
+    except (ValueError, TypeError):
+        return None
+
+
+def _parse_or_nil(value: str) -> uuid.UUID:
+    """A filter on a malformed id matches nothing rather than failing."""
+    return _parse(value) or uuid.UUID(int=0)
