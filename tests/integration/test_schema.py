@@ -1,6 +1,7 @@
 """One Alembic history that runs on SQLite and on PostgreSQL."""
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -59,3 +60,22 @@ async def test_sqlite_enforces_foreign_keys(tmp_path: Path) -> None:
             assert result.scalar_one() == 1
     finally:
         await db.close()
+
+
+def test_the_migration_history_is_one_line() -> None:
+    assert "+" not in head_revision()
+
+
+async def test_the_migrated_schema_matches_the_models(database: Database) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from goftogu.storage.registry import metadata
+
+    def differences(connection: Any) -> list[Any]:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, metadata))
+
+    async with database.engine.connect() as connection:
+        found = await connection.run_sync(differences)
+    assert found == []

@@ -7,7 +7,7 @@ active owner), composite foreign keys keeping replies and pins in their own
 conversation, and the unique (conversation, seq) of every change.
 
 Revision ID: 0003
-Revises: 0006
+Revises: 0002
 Create Date: 2026-11-23 15:14:20.913045
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0003"
-down_revision: str | None = "0006"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
