@@ -28,6 +28,11 @@ from goftogu.storage.database import Database
 _SINGLE_GRANT = select(SingleChat.user1_id, SingleChat.user2_id).where(
     SingleChat.id == bindparam("chat")
 )
+_GROUP_AUDIENCE = (
+    select(GroupMember.user_id, Group.title)
+    .join(Group, Group.id == GroupMember.group_id)
+    .where(GroupMember.group_id == bindparam("group"), GroupMember.left_at.is_(None))
+)
 # The active membership if any, else the latest departure.
 _GROUP_GRANT = (
     select(GroupMember.id, GroupMember.role, GroupMember.left_seq)
@@ -143,17 +148,16 @@ class Access:
         contacts.discard(str(user))
         return contacts
 
-    async def members_of(self, session: AsyncSession, ref: ConversationRef) -> list[uuid.UUID]:
-        """Who is in the conversation now (single chats: both users)."""
+    async def audience_of(
+        self, session: AsyncSession, ref: ConversationRef
+    ) -> tuple[list[uuid.UUID], str | None]:
+        """Who is in the conversation now (single chats: both users), and a group's
+        title, in one query."""
         if ref.is_group:
-            rows = await session.scalars(
-                select(GroupMember.user_id).where(
-                    GroupMember.group_id == ref.id, GroupMember.left_at.is_(None)
-                )
-            )
-            return list(rows.all())
+            rows = (await session.execute(_GROUP_AUDIENCE, {"group": ref.id})).all()
+            return [user_id for user_id, _title in rows], (rows[0][1] if rows else None)
         pair = (await session.execute(_SINGLE_GRANT, {"chat": ref.id})).one_or_none()
-        return list(pair) if pair is not None else []
+        return (list(pair) if pair is not None else []), None
 
     async def _single_grant(
         self, session: AsyncSession, user_id: uuid.UUID, ref: ConversationRef

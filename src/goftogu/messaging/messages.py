@@ -21,6 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from goftogu.errors import (
     Conflict,
+    DomainError,
     MessageDeleted,
     NotAllowed,
     NotAMember,
@@ -146,21 +147,27 @@ class Messages:
     ) -> tuple[MessagePublic, bool]:
         require_messaging_user(principal)
         check_length(draft.content, self._max_length)
-        earlier = await self._sent_before(principal.user_id, draft.client_id)
-        if earlier is not None:
-            return _same_conversation(earlier, ref), False
+        # Insert first: a retry (same client_id) is rare, so it pays for itself by
+        # failing on the unique constraint; the first send reads nothing extra.
         try:
             async with self._db.transaction() as session:
                 public, event = await self._store(session, principal, ref, draft)
         except IntegrityError as error:
-            # Two sends with one client_id raced past the check above: the loser
-            # finds the winner's message.
+            # A retry, or two sends with one client_id racing: the first one wins and
+            # the others answer with its message.
             if not is_unique_violation(
                 error,
                 constraint="uq_messages_sender_id_client_id",
                 columns="messages.sender_id, messages.client_id",
             ):
                 raise
+            earlier = await self._sent_before(principal.user_id, draft.client_id)
+            if earlier is None:
+                raise
+            return _same_conversation(earlier, ref), False
+        except DomainError:
+            # A retry can also trip over what the first send changed (its files are
+            # attached, its parent deleted since): it still answers the first message.
             earlier = await self._sent_before(principal.user_id, draft.client_id)
             if earlier is None:
                 raise

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Literal, cast
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from goftogu.messaging.access import Access
 from goftogu.messaging.addresses import ConversationRef
 from goftogu.messaging.common import MessageStored
-from goftogu.messaging.models import Group, Message
+from goftogu.messaging.models import Message
 from goftogu.notifications.triggers import notify_message_created
 
 MessageKind = Literal["text", "image", "file"]
@@ -21,12 +20,7 @@ def notify_recipients(access: Access) -> MessageStored:
     the notifier decides who is away, muted or opted out."""
 
     async def on_stored(session: AsyncSession, ref: ConversationRef, message: Message) -> None:
-        members = await access.members_of(session, ref)
-        title = (
-            await session.scalar(select(Group.title).where(Group.id == ref.id))
-            if ref.is_group
-            else None
-        )
+        members, title = await access.audience_of(session, ref)
         await notify_message_created(
             session,
             conversation=ref.address,
