@@ -277,7 +277,7 @@ async def test_a_session_of_another_user_cannot_be_revoked(client: httpx.AsyncCl
 async def test_rate_limited_logins_are_answered_429_and_recover(
     database_url: str, tmp_path: Path
 ) -> None:
-    settings = make_settings(database_url, tmp_path, rate_login_per_account="3/1")
+    settings = make_settings(database_url, tmp_path, rate_login_per_account="3/3")
     gateway = create_gateway(settings)
     async with gateway.api.router.lifespan_context(gateway.api):
         transport = httpx.ASGITransport(app=gateway.asgi)

@@ -142,7 +142,12 @@ class UserPresence:
     async def _offline_after_grace(self, user: str) -> None:
         await asyncio.sleep(self._grace)
         self._pending_offline.pop(user, None)
-        await self._settle(user)
+        try:
+            await self._settle(user)
+        except Exception:
+            # Redis or the database overloaded or away: the lease runs out and the
+            # periodic maintenance announces the user offline then.
+            log.warning("offline announcement deferred", extra={"user_id": user}, exc_info=True)
 
     async def _settle(self, user: str) -> UserStatus:
         """Compute the effective status; persist and announce it if it changed."""

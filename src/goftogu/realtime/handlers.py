@@ -20,7 +20,7 @@ import socketio
 from pydantic import BaseModel, ValidationError
 
 from goftogu.broadcast import user_room
-from goftogu.errors import DomainError, NotAMember, TokenExpired
+from goftogu.errors import DomainError, NotAMember, ServiceUnavailable, TokenExpired
 from goftogu.identity.models import UserStatus
 from goftogu.identity.tokens import Principal
 from goftogu.logs import request_id_var, user_id_var
@@ -124,11 +124,19 @@ class RealtimeGateway:
         except DomainError as error:
             SOCKET_EVENTS.labels("connect", error.code).inc()
             raise socketio.exceptions.ConnectionRefusedError(error.code, error.to_dict()) from error
-        self._principals[sid] = principal
         user_id_var.set(str(principal.user_id))
         rooms = [user_room(principal.user_id)]
-        for source in self.bindings.room_sources:
-            rooms.extend(await source(principal))
+        try:
+            for source in self.bindings.room_sources:
+                rooms.extend(await source(principal))
+        except Exception as error:
+            log.exception("rooms of a connecting user could not be read")
+            unavailable = ServiceUnavailable("Try again in a moment.")
+            SOCKET_EVENTS.labels("connect", unavailable.code).inc()
+            raise socketio.exceptions.ConnectionRefusedError(
+                unavailable.code, unavailable.to_dict()
+            ) from error
+        self._principals[sid] = principal
         cursors = {a: s for a, s in connect_cursors(auth).items() if a in rooms}
         for address, seq in cursors.items():
             # The watermark is set before the room is joined: live events that
@@ -139,7 +147,12 @@ class RealtimeGateway:
         SOCKET_CONNECTIONS.inc()
         SOCKET_EVENTS.labels("connect", "ok").inc()
         for hook in self.bindings.on_connect:
-            await hook(principal, sid)
+            try:
+                await hook(principal, sid)
+            except Exception:
+                # Presence or availability could not be recorded: the connection still
+                # works, and the node's lease renewal records it on its next round.
+                log.exception("connect hook failed", extra={"sid": sid})
         if cursors:
             self.sio.start_background_task(self._replay_all, sid, cursors)
 
