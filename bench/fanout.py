@@ -201,11 +201,7 @@ async def run_load(
             await profile
     finally:
         for p in procs:
-            if p.returncode is None:
-                try:
-                    await asyncio.wait_for(p.wait(), 10)
-                except TimeoutError:
-                    p.kill()
+            await harness.stop_generator(p)
     return summarise(target, load, args, out, run_id, start_us, done, sampler, per_message)
 
 

@@ -34,6 +34,18 @@ def monotonic_us() -> int:
     return time.monotonic_ns() // 1000
 
 
+async def stop_generator(proc: asyncio.subprocess.Process, grace: float = 10.0) -> None:
+    """Let a load generator exit by itself, and kill it if it does not: a run
+    that failed half way never leaves one behind."""
+    if proc.returncode is not None:
+        return
+    try:
+        await asyncio.wait_for(proc.wait(), grace)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

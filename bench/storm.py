@@ -37,6 +37,7 @@ async def run(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     env = gateway.goftogu_env(args, redis=not args.no_redis)
     gateway.migrate(env, logs)
     server = gateway.start_gateway("storm-serve", env, logs)
+    proc: asyncio.subprocess.Process | None = None
     try:
         started = time.monotonic()
         rooms = await messaging_setup.prepare(
@@ -85,8 +86,9 @@ async def run(args: argparse.Namespace, out: Path) -> dict[str, Any]:
         total = args.steady + args.down + args.after + args.drain + 120
         done = json.loads(await asyncio.wait_for(proc.stdout.readline(), total))
         await sampler.stop()
-        await asyncio.wait_for(proc.wait(), 30)
     finally:
+        if proc is not None:
+            await harness.stop_generator(proc, 30)
         server.stop()
     return summarise(args, out, done, sampler, setup_seconds)
 

@@ -109,6 +109,7 @@ async def run_store(store: str, args: argparse.Namespace, out: Path) -> dict[str
     )
     server = gateway.start_gateway(f"support-{store}-serve", env, logs)
     workers = []
+    proc: asyncio.subprocess.Process | None = None
     try:
         for i in range(args.workers):
             with (logs / f"support-{store}-worker{i}.log").open("wb") as log:
@@ -162,8 +163,9 @@ async def run_store(store: str, args: argparse.Namespace, out: Path) -> dict[str
             await asyncio.wait_for(proc.stdout.readline(), args.seconds + args.drain + 120)
         )
         await sampler.stop()
-        await asyncio.wait_for(proc.wait(), 30)
     finally:
+        if proc is not None:
+            await harness.stop_generator(proc, 30)
         for worker in workers:
             worker.terminate()
         for worker in workers:

@@ -39,13 +39,29 @@ function connect(auth, onEvent) {
   return new Promise((resolve) => {
     const started = nowUs();
     const socket = io(config.url, { transports: ["websocket"], reconnection: false, auth, timeout: 60000, forceNew: true });
-    socket.on("message:new", onEvent);
-    socket.once("connect", () => { connects.push(started, nowUs()); resolve(socket); });
-    socket.once("connect_error", (err) => {
+    let settled = false;
+    const fail = (reason) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
       stats.connectErrors += 1;
-      stats.firstConnectError ??= String(err?.message ?? err);
+      stats.firstConnectError ??= reason;
+      socket.close();
       resolve(null);
+    };
+    // The client waits forever for a namespace CONNECT the server never sends
+    // (a transport closed mid-handshake): bound it, and count it as a failure.
+    const deadline = setTimeout(() => fail("no answer to connect within 60 s"), 60000);
+    socket.on("message:new", onEvent);
+    socket.once("connect", () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
+      connects.push(started, nowUs());
+      resolve(socket);
     });
+    socket.once("connect_error", (err) => fail(String(err?.message ?? err)));
+    socket.once("disconnect", (reason) => fail(`closed before connecting: ${reason}`));
   });
 }
 
