@@ -368,6 +368,25 @@ async def test_listing_filters_by_customer_and_type_newest_first(store: ChatStor
     assert [c.id for c in tickets] == [mine[0].id]
 
 
+async def test_ids_of_a_customers_live_conversations_are_found_without_the_documents(
+    store: ChatStore,
+) -> None:
+    customer = str(new_id())
+    waiting, taken, closed = by_id([new_chat(customer, client_id=f"m{i}") for i in range(3)])
+    for chat in [waiting, taken, closed, new_chat()]:
+        await store.create(chat)
+    operator_id = str(new_id())
+    for chat in (taken, closed):
+        await store.assign(chat.id, operator_id, entry(Decision.assigned, operator_id))
+    await store.close(closed.id, operator_id, entry(Decision.closed))
+
+    live = ChatQuery(statuses=OPEN_STATUSES, customer_id=customer)
+
+    assert await store.find_ids(live) == [taken.id, waiting.id]
+    assert [c.id for c in await store.find(live)] == [taken.id, waiting.id]
+    assert await store.find_ids(ChatQuery(customer_id=customer, limit=1)) == [closed.id]
+
+
 async def test_queue_position_counts_older_waiting_conversations(store: ChatStore) -> None:
     chats = by_id([new_chat(client_id=f"c{i}") for i in range(4)])
     for chat in chats:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import and_, bindparam, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from goftogu.errors import NotAllowed, NotAMember, NotFound
@@ -32,6 +32,15 @@ _GROUP_AUDIENCE = (
     select(GroupMember.user_id, Group.title)
     .join(Group, Group.id == GroupMember.group_id)
     .where(GroupMember.group_id == bindparam("group"), GroupMember.left_at.is_(None))
+)
+# Read at every connect (M9), so one round trip: single chats, then active groups.
+_ROOMS = union_all(
+    select(SingleChat.id, literal(False)).where(
+        or_(SingleChat.user1_id == bindparam("user"), SingleChat.user2_id == bindparam("user"))
+    ),
+    select(GroupMember.group_id, literal(True)).where(
+        GroupMember.user_id == bindparam("user"), GroupMember.left_at.is_(None)
+    ),
 )
 # The active membership if any, else the latest departure.
 _GROUP_GRANT = (
@@ -113,17 +122,11 @@ class Access:
     async def rooms_of(self, user_id: uuid.UUID) -> list[str]:
         """Addresses of the user's single chats and *active* group memberships:
         the rooms a connection joins (M9)."""
-        singles = select(SingleChat.id).where(
-            or_(SingleChat.user1_id == user_id, SingleChat.user2_id == user_id)
-        )
-        groups = select(GroupMember.group_id).where(
-            GroupMember.user_id == user_id, GroupMember.left_at.is_(None)
-        )
         async with self._db.reading() as session:
-            single_ids = (await session.scalars(singles)).all()
-            group_ids = (await session.scalars(groups)).all()
-        return [ConversationRef.single(i).address for i in single_ids] + [
-            ConversationRef.group(i).address for i in group_ids
+            rows = (await session.execute(_ROOMS, {"user": user_id})).all()
+        return [
+            (ConversationRef.group(i) if is_group else ConversationRef.single(i)).address
+            for i, is_group in rows
         ]
 
     async def contacts_of(self, user_id: uuid.UUID | str) -> set[str]:

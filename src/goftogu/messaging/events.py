@@ -16,15 +16,16 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from goftogu.broadcast import Broadcaster, user_room
 from goftogu.errors import NotFound
 from goftogu.identity.tokens import Principal
 from goftogu.messaging.access import Access
-from goftogu.messaging.addresses import ConversationRef
+from goftogu.messaging.addresses import ConversationRef, parse_address
 from goftogu.messaging.models import ConversationEvent, Group, SingleChat
 from goftogu.messaging.schemas import (
     ConversationEventBody,
@@ -36,6 +37,16 @@ from goftogu.storage.database import Database
 log = logging.getLogger(__name__)
 
 MAX_REPLAY_PAGE = 1000
+
+_ROOM_EVENTS = (
+    select(ConversationEvent.type, ConversationEvent.payload)
+    .where(
+        ConversationEvent.conversation == bindparam("conversation"),
+        ConversationEvent.seq > bindparam("after"),
+    )
+    .order_by(ConversationEvent.seq)
+    .limit(bindparam("limit"))
+)
 
 
 @dataclass(frozen=True)
@@ -137,6 +148,21 @@ class Events:
     def __init__(self, database: Database, access: Access) -> None:
         self._db = database
         self._access = access
+
+    async def events_in_room(
+        self, address: str, after_seq: int, limit: int = MAX_REPLAY_PAGE
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """``events_after`` for a connection that is in the conversation's room, as
+        (type, payload) pairs: no membership check, because joining the room was
+        the check (M9) and a departure takes the connection out of it. One
+        statement, so replays of many sockets can share it."""
+        ref = parse_address(address)
+        limit = max(1, min(limit, MAX_REPLAY_PAGE))
+        async with self._db.reading() as session:
+            rows = await session.execute(
+                _ROOM_EVENTS, {"conversation": ref.address, "after": after_seq, "limit": limit}
+            )
+            return [(kind, payload) for kind, payload in rows.all()]
 
     async def events_after(
         self, principal: Principal, address: str, after_seq: int, limit: int = MAX_REPLAY_PAGE

@@ -65,3 +65,5 @@ def bind_messaging(bindings: SocketBindings, messaging: Messaging) -> None:
     bindings.room_sources.append(rooms)
     bindings.event_fetchers["single"] = replay
     bindings.event_fetchers["group"] = replay
+    bindings.room_readers["single"] = messaging.events.events_in_room
+    bindings.room_readers["group"] = messaging.events.events_in_room

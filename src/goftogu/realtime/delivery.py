@@ -32,9 +32,12 @@ from socketio import packet
 
 log = logging.getLogger(__name__)
 
-# Fetches the events of ``conversation`` after ``after_seq`` that ``sid`` may see, in
-# seq order, as (event name, payload) pairs.
-RepairFetcher = Callable[[str, str, int], Awaitable[list[tuple[str, dict[str, Any]]]]]
+RepairPage = tuple[list[tuple[str, dict[str, Any]]], bool]
+"""(event name, payload) pairs in seq order, and whether more may follow them."""
+
+# Fetches a page of the events of ``conversation`` after ``after_seq`` that ``sid``
+# may see.
+RepairFetcher = Callable[[str, str, int], Awaitable[RepairPage]]
 
 HOLD_SECONDS = 0.25  # how long an out-of-order event waits for the missing ones
 
@@ -203,17 +206,21 @@ class OrderedDelivery(socketio.AsyncManager):  # type: ignore[misc]
         while True:
             after = stream.watermark or 0
             try:
-                events = await self.fetch_repair(sid, conversation, after)
+                events, more = await self.fetch_repair(sid, conversation, after)
             except Exception:
                 log.exception(
                     "replay fetch failed", extra={"sid": sid, "conversation": conversation}
                 )
                 return
+            if self._streams.get(sid, {}).get(conversation) is not stream:
+                return  # the socket left while the page was read
             for event, data in events:
                 target = sequenced(data)
                 if target is not None:
                     self._offer(sid, eio_sid, conversation, target[1], event, data)
-            if not events or (stream.watermark or 0) <= after:
+            if not more or (events and (stream.watermark or 0) <= after):
+                # Everything up to the read is delivered (what is newer comes live), or
+                # the page could not be delivered (the socket is gone).
                 return
 
     # --- membership moves ------------------------------------------------------------

@@ -27,7 +27,7 @@ from goftogu.logs import request_id_var, user_id_var
 from goftogu.metrics import SOCKET_CONNECTIONS, SOCKET_EVENTS
 from goftogu.ratelimit import RateRule
 from goftogu.ratelimit.memory import MemoryRateLimiter
-from goftogu.realtime.delivery import OrderedDelivery
+from goftogu.realtime.delivery import OrderedDelivery, RepairPage
 from goftogu.realtime.protocol import (
     ConversationPayload,
     PresencePayload,
@@ -39,6 +39,7 @@ from goftogu.realtime.protocol import (
     invalid_payload,
     ok,
 )
+from goftogu.realtime.replay import RoomEventReader, SharedReads
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,9 @@ class SocketBindings:
     room_sources: list[RoomSource] = field(default_factory=list)
     # address prefix ("single", "group", "support") -> fetch of events after a seq
     event_fetchers: dict[str, EventFetcher] = field(default_factory=dict)
+    # address prefix -> the same, for a socket in the conversation's room (where being
+    # in the room is the authorisation, so sockets can share the read)
+    room_readers: dict[str, RoomEventReader] = field(default_factory=dict)
     on_connect: list[ConnectionHook] = field(default_factory=list)
     on_disconnect: list[ConnectionHook] = field(default_factory=list)
 
@@ -75,6 +79,7 @@ class SocketBindings:
 
 
 REPLAY_PAGE = 500
+SHARED_READS = 8  # replay reads at a time, so a reconnect storm queues (and shares) them
 
 
 class RealtimeGateway:
@@ -91,6 +96,10 @@ class RealtimeGateway:
         self._verify: Callable[[str | None], Principal] = deps["verify_token"]
         self._presence = deps.get("presence")
         self.delivery.fetch_repair = self._fetch_for_socket
+        self._shared_reads = {
+            kind: SharedReads(read, page=REPLAY_PAGE, concurrency=SHARED_READS)
+            for kind, read in bindings.room_readers.items()
+        }
         self._register()
 
     @property
@@ -255,14 +264,20 @@ class RealtimeGateway:
         for address, seq in cursors.items():
             await self.delivery.replay(sid, address, seq)
 
-    async def _fetch_for_socket(
-        self, sid: str, conversation: str, after_seq: int
-    ) -> list[tuple[str, dict[str, Any]]]:
+    async def _fetch_for_socket(self, sid: str, conversation: str, after_seq: int) -> RepairPage:
         principal = self._principals.get(sid)
-        fetch = self.bindings.event_fetchers.get(conversation.split(":", 1)[0])
+        kind = conversation.split(":", 1)[0]
+        shared = self._shared_reads.get(kind)
+        if principal is not None and shared is not None and self.in_room(sid, conversation):
+            page = await shared.events_after(conversation, after_seq)
+            if self.in_room(sid, conversation):
+                return page
+            # Removed while the page was read: what a former member may see instead.
+        fetch = self.bindings.event_fetchers.get(kind)
         if principal is None or fetch is None:
-            return []
-        return await fetch(principal, conversation, after_seq, REPLAY_PAGE)
+            return [], False
+        events = await fetch(principal, conversation, after_seq, REPLAY_PAGE)
+        return events, len(events) >= REPLAY_PAGE
 
 
 class Typing:

@@ -46,6 +46,7 @@ from goftogu.support.documents import (
     Sender,
     SenderKind,
     SupportChat,
+    conversation_of,
     now,
 )
 from goftogu.support.events import OPERATORS_ROOM, SupportEvents, operator_room
@@ -57,7 +58,7 @@ log = logging.getLogger(__name__)
 
 MAX_CLIENT_ID_LENGTH = 64
 MAX_PAGE = 100
-ROOMS_PER_STATUS = 200
+ROOMS_LIMIT = 200
 
 
 @dataclass(frozen=True)
@@ -367,17 +368,14 @@ class SupportDesk:
         conversations assigned to them."""
         me = str(principal.user_id)
         if principal.is_staff:
-            mine = await self.store.find(
-                ChatQuery(status=ChatStatus.OPEN, operator_id=me, limit=ROOMS_PER_STATUS)
+            mine = await self.store.find_ids(
+                ChatQuery(status=ChatStatus.OPEN, operator_id=me, limit=ROOMS_LIMIT)
             )
-            return [operator_room(me), OPERATORS_ROOM, *(chat.conversation for chat in mine)]
-        rooms: list[str] = []
-        for status in (ChatStatus.PENDING, ChatStatus.OPEN):
-            chats = await self.store.find(
-                ChatQuery(status=status, customer_id=me, limit=ROOMS_PER_STATUS)
-            )
-            rooms.extend(chat.conversation for chat in chats)
-        return rooms
+            return [operator_room(me), OPERATORS_ROOM, *map(conversation_of, mine)]
+        waiting_or_open = await self.store.find_ids(
+            ChatQuery(statuses=OPEN_STATUSES, customer_id=me, limit=ROOMS_LIMIT)
+        )
+        return list(map(conversation_of, waiting_or_open))
 
     async def reoffer(self, slots: int) -> list[str]:
         """Offer the ``slots`` oldest waiting conversations to routing again."""

@@ -55,6 +55,7 @@ class ChatQuery:
     """Filters for listing conversations; pages by id (UUIDv7, so by creation)."""
 
     status: ChatStatus | None = None
+    statuses: frozenset[ChatStatus] = frozenset()  # any of these (none: any status)
     type: ChatType | None = None
     customer_id: str | None = None
     operator_id: str | None = None
@@ -139,6 +140,11 @@ class ChatStore(Protocol):
 
     async def find(self, query: ChatQuery) -> list[SupportChat]:
         """Up to ``query.limit`` conversations matching ``query``, in id order."""
+        ...
+
+    async def find_ids(self, query: ChatQuery) -> list[str]:
+        """The ids :meth:`find` would answer, without reading the documents (a
+        connecting socket needs its rooms, not the conversations)."""
         ...
 
     async def count_waiting_before(self, chat: SupportChat) -> int:

@@ -30,6 +30,7 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.cursor import AsyncCursor
 from pymongo.errors import DuplicateKeyError
 
 from goftogu.support.documents import (
@@ -286,9 +287,23 @@ class MongoChatStore:
         )
 
     async def find(self, query: ChatQuery) -> list[SupportChat]:
+        cursor = self._matching(query)
+        return [_from_document(document) async for document in cursor]
+
+    async def find_ids(self, query: ChatQuery) -> list[str]:
+        cursor = self._matching(query, projection={"_id": 1})
+        return [document["_id"] async for document in cursor]
+
+    def _matching(
+        self, query: ChatQuery, projection: dict[str, int] | None = None
+    ) -> AsyncCursor[dict[str, Any]]:
         condition: dict[str, Any] = {}
         if query.status is not None:
             condition["status"] = query.status.value
+        if query.statuses:
+            condition.setdefault("$and", []).append(
+                {"status": {"$in": sorted(s.value for s in query.statuses)}}
+            )
         if query.type is not None:
             condition["type"] = query.type.value
         if query.customer_id is not None:
@@ -300,8 +315,7 @@ class MongoChatStore:
         if query.after is not None:
             condition["_id"] = {"$gt" if query.oldest_first else "$lt": query.after}
         order = ASCENDING if query.oldest_first else DESCENDING
-        cursor = self._chats.find(condition).sort("_id", order).limit(query.limit)
-        return [_from_document(document) async for document in cursor]
+        return self._chats.find(condition, projection).sort("_id", order).limit(query.limit)
 
     async def count_waiting_before(self, chat: SupportChat) -> int:
         return await self._chats.count_documents({**_WAITING, "_id": {"$lt": chat.id}})

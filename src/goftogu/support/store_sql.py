@@ -257,30 +257,14 @@ class SqlChatStore:
         )
 
     async def find(self, query: ChatQuery) -> list[SupportChat]:
-        statement = select(SupportChatRow)
-        if query.status is not None:
-            statement = statement.where(SupportChatRow.status == query.status.value)
-        if query.type is not None:
-            statement = statement.where(SupportChatRow.type == query.type.value)
-        if query.customer_id is not None:
-            statement = statement.where(
-                SupportChatRow.customer_id == _parse_or_nil(query.customer_id)
-            )
-        if query.operator_id is not None:
-            statement = statement.where(
-                SupportChatRow.operator_id == _parse_or_nil(query.operator_id)
-            )
-        elif query.unassigned:
-            statement = statement.where(SupportChatRow.operator_id.is_(None))
-        if query.after is not None:
-            after = _parse_or_nil(query.after)
-            statement = statement.where(
-                SupportChatRow.id > after if query.oldest_first else SupportChatRow.id < after
-            )
-        order = SupportChatRow.id.asc() if query.oldest_first else SupportChatRow.id.desc()
-        statement = statement.order_by(order).limit(query.limit)
         async with self._db.sessions() as session:
-            return [_chat(row) for row in (await session.scalars(statement)).all()]
+            rows = await session.scalars(_matching(select(SupportChatRow), query))
+            return [_chat(row) for row in rows.all()]
+
+    async def find_ids(self, query: ChatQuery) -> list[str]:
+        async with self._db.sessions() as session:
+            ids = await session.scalars(_matching(select(SupportChatRow.id), query))
+            return [str(i) for i in ids.all()]
 
     async def count_waiting_before(self, chat: SupportChat) -> int:
         statement = _waiting(select(func.count()).select_from(SupportChatRow)).where(
@@ -381,6 +365,29 @@ class SqlChatStore:
                     .where(SupportChatRow.id == parsed, SupportChatRow.outbox_claim == job.claim)
                     .values(outbox_claim=None, outbox_claimed_until=None)
                 )
+
+
+def _matching(statement: Select[Any], query: ChatQuery) -> Select[Any]:
+    """``statement`` narrowed, ordered and limited as ``query`` says."""
+    if query.status is not None:
+        statement = statement.where(SupportChatRow.status == query.status.value)
+    if query.statuses:
+        statement = statement.where(SupportChatRow.status.in_([s.value for s in query.statuses]))
+    if query.type is not None:
+        statement = statement.where(SupportChatRow.type == query.type.value)
+    if query.customer_id is not None:
+        statement = statement.where(SupportChatRow.customer_id == _parse_or_nil(query.customer_id))
+    if query.operator_id is not None:
+        statement = statement.where(SupportChatRow.operator_id == _parse_or_nil(query.operator_id))
+    elif query.unassigned:
+        statement = statement.where(SupportChatRow.operator_id.is_(None))
+    if query.after is not None:
+        after = _parse_or_nil(query.after)
+        statement = statement.where(
+            SupportChatRow.id > after if query.oldest_first else SupportChatRow.id < after
+        )
+    order = SupportChatRow.id.asc() if query.oldest_first else SupportChatRow.id.desc()
+    return statement.order_by(order).limit(query.limit)
 
 
 def _parse(chat_id: str) -> uuid.UUID | None:

@@ -287,3 +287,19 @@ async def test_group_paths_answer_not_found_for_unknown_or_malformed_ids(
         response = await client.get(f"{API}/groups/{group}", headers=user.headers)
         assert response.status_code == 404
         assert error_code(response) == "not_found"
+
+
+async def test_a_connection_joins_the_users_single_chats_and_active_groups_only(
+    messaging: Messaging, new_user: NewUser
+) -> None:
+    me, friend, stranger = await new_user(), await new_user(), await new_user()
+    chat, _ = await messaging.chats.open_chat(friend, me.user_id)
+    kept = await make_group(messaging, friend, me)
+    left = await make_group(messaging, friend, me)
+    await messaging.groups.remove_member(friend, left, me.user_id)
+    await messaging.chats.open_chat(friend, stranger.user_id)
+    await make_group(messaging, friend, stranger)
+
+    rooms = await messaging.access.rooms_of(me.user_id)
+
+    assert sorted(rooms) == sorted([f"single:{chat.id}", f"group:{kept}"])

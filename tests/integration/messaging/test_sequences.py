@@ -102,6 +102,8 @@ async def test_what_is_broadcast_is_exactly_what_replay_serves(
     live = [(e.event, e.data) for e in broadcasts.events(room=address)]
     replayed = [(e.type, e.payload) for e in await messaging.events.events_after(b, address, 0)]
     assert live == replayed
+    assert await messaging.events.events_in_room(address, 0) == replayed  # sockets in the room
+    assert await messaging.events.events_in_room(address, 1, limit=1) == replayed[1:2]
     assert [event for event, _ in live] == ["message:new", "reaction:added", "message:read"]
 
 
