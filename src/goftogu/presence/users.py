@@ -31,6 +31,8 @@ from goftogu.storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
+OFFLINE_ANNOUNCEMENTS_AT_ONCE = 4
+
 ContactSource = Callable[[str], Awaitable[Iterable[str]]]
 """The ids of the users who share a conversation with a user."""
 
@@ -89,6 +91,9 @@ class UserPresence:
         self.contact_sources: list[ContactSource] = []
         self._local: dict[str, str] = {}  # sid -> user id, this node's connections
         self._pending_offline: dict[str, asyncio.Task[None]] = {}
+        # Offline announcements due at once (a node's connections dropped together)
+        # take turns; a user who reconnects before their turn cancels theirs.
+        self._offline_turns = asyncio.Semaphore(OFFLINE_ANNOUNCEMENTS_AT_ONCE)
 
     async def connected(self, user_id: uuid.UUID | str, sid: str) -> None:
         user = str(user_id)
@@ -141,9 +146,10 @@ class UserPresence:
 
     async def _offline_after_grace(self, user: str) -> None:
         await asyncio.sleep(self._grace)
-        self._pending_offline.pop(user, None)
         try:
-            await self._settle(user)
+            async with self._offline_turns:
+                self._pending_offline.pop(user, None)
+                await self._settle(user)
         except Exception:
             # Redis or the database overloaded or away: the lease runs out and the
             # periodic maintenance announces the user offline then.

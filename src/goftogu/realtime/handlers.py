@@ -80,6 +80,10 @@ class SocketBindings:
 
 REPLAY_PAGE = 500
 SHARED_READS = 8  # replay reads at a time, so a reconnect storm queues (and shares) them
+# Connections set up at a time (rooms read, presence recorded). In a reconnect storm
+# the others wait their turn idle, instead of a thousand handlers crowding the event
+# loop and the database pool until all of them time out together.
+CONNECTS_AT_ONCE = 16
 
 
 class RealtimeGateway:
@@ -96,6 +100,7 @@ class RealtimeGateway:
         self._verify: Callable[[str | None], Principal] = deps["verify_token"]
         self._presence = deps.get("presence")
         self.delivery.fetch_repair = self._fetch_for_socket
+        self._admission = asyncio.Semaphore(CONNECTS_AT_ONCE)
         self._shared_reads = {
             kind: SharedReads(read, page=REPLAY_PAGE, concurrency=SHARED_READS)
             for kind, read in bindings.room_readers.items()
@@ -134,6 +139,32 @@ class RealtimeGateway:
             SOCKET_EVENTS.labels("connect", error.code).inc()
             raise socketio.exceptions.ConnectionRefusedError(error.code, error.to_dict()) from error
         user_id_var.set(str(principal.user_id))
+        async with self._admission:
+            if not self._transport_open(sid):
+                raise socketio.exceptions.ConnectionRefusedError("gone")  # nothing set up
+            cursors = await self._set_up(sid, principal, auth)
+        for hook in self.bindings.on_connect:
+            try:
+                await hook(principal, sid)
+            except Exception:
+                # Presence or availability could not be recorded: the connection still
+                # works, and the node's lease renewal records it on its next round.
+                log.exception("connect hook failed", extra={"sid": sid})
+        if not self._transport_open(sid):
+            # Closed while it was being set up, before Socket.IO counted it as
+            # connected (so no disconnect event comes): undo what was recorded.
+            await self._disconnect(sid)
+            raise socketio.exceptions.ConnectionRefusedError("gone")
+        if cursors:
+            self.sio.start_background_task(self._replay_all, sid, cursors)
+
+    def _transport_open(self, sid: str) -> bool:
+        eio_sid = self.sio.manager.eio_sid_from_sid(sid, NAMESPACE)
+        socket = self.sio.eio.sockets.get(eio_sid) if eio_sid is not None else None
+        return socket is not None and not socket.closed
+
+    async def _set_up(self, sid: str, principal: Principal, auth: Any) -> dict[str, int]:
+        """Join the socket to its rooms; returns the cursors to replay from."""
         rooms = [user_room(principal.user_id)]
         try:
             for source in self.bindings.room_sources:
@@ -155,15 +186,7 @@ class RealtimeGateway:
             await self.sio.enter_room(sid, room, namespace=NAMESPACE)
         SOCKET_CONNECTIONS.inc()
         SOCKET_EVENTS.labels("connect", "ok").inc()
-        for hook in self.bindings.on_connect:
-            try:
-                await hook(principal, sid)
-            except Exception:
-                # Presence or availability could not be recorded: the connection still
-                # works, and the node's lease renewal records it on its next round.
-                log.exception("connect hook failed", extra={"sid": sid})
-        if cursors:
-            self.sio.start_background_task(self._replay_all, sid, cursors)
+        return cursors
 
     async def _disconnect(self, sid: str, *_reason: Any) -> None:
         principal = self._principals.pop(sid, None)
