@@ -71,7 +71,10 @@ def create_gateway(settings: Settings) -> Gateway:
             event_rule=RateRule.parse("socket-events", settings.rate_socket_events),
         )
         stop = asyncio.Event()
-        maintenance = asyncio.create_task(container.presence.run_maintenance(stop))
+        maintenance = asyncio.gather(
+            container.presence.run_maintenance(stop),
+            app.state.realtime.run_expiry_sweep(stop, settings.socket_expiry_sweep_seconds),
+        )
         runner: Runner | None = None
         try:
             runner = await _start_queue_work(container)

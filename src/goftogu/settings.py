@@ -167,6 +167,9 @@ class Settings(BaseSettings):
     socket_ping_timeout_seconds: int = Field(default=20, ge=1)
     rate_socket_events: str = "60/10"
     typing_ttl_seconds: float = Field(default=6.0, gt=0)
+    socket_expiry_sweep_seconds: float = Field(
+        default=30.0, gt=0, description="how often sockets whose access token expired are closed"
+    )
     presence_grace_seconds: float = Field(default=5.0, ge=0)
     presence_lease_seconds: float = Field(default=60.0, gt=1)
     # Work queues and the outbox relay

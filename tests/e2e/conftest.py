@@ -24,6 +24,7 @@ def embedded_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proce
         "GOFTOGU_RATE_LOGIN_PER_IP": "10000/60",
         "GOFTOGU_PRESENCE_GRACE_SECONDS": "0.5",
         "GOFTOGU_TYPING_TTL_SECONDS": "1",
+        "GOFTOGU_SOCKET_EXPIRY_SWEEP_SECONDS": "0.5",
     }
     with gateway_process(env=env, cwd=workdir) as process:
         yield process

@@ -43,6 +43,42 @@ async def test_an_expired_token_is_refused_as_expired(
     assert refused.value.data["code"] == "token_expired"
 
 
+def short_lived_token(user: SignedIn, seconds: int) -> str:
+    principal = Principal(uuid.UUID(user.id), Role.customer, uuid.uuid4())
+    return AccessTokens(E2E_SECRET, seconds).issue(principal)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_a_silent_socket_is_closed_when_its_token_expires(
+    embedded_gateway: Process, alice: SignedIn, kind: str
+) -> None:
+    client = await connect(kind, embedded_gateway.base_url, {"token": short_lived_token(alice, 2)})
+    try:
+        await client.wait_for("presence", lambda d: d["user_id"] == alice.id)
+        assert client.events("disconnect") == []
+        await client.wait_for("disconnect", timeout=6)
+    finally:
+        await client.close()
+
+
+async def test_auth_refresh_keeps_a_socket_open_past_its_first_tokens_expiry(
+    embedded_gateway: Process, alice: SignedIn
+) -> None:
+    url = embedded_gateway.base_url
+    refreshed = await connect("python", url, {"token": short_lived_token(alice, 2)})
+    left_alone = await connect("python", url, {"token": short_lived_token(alice, 2)})
+    try:
+        answer = await refreshed.emit("auth:refresh", {"token": alice.access_token})
+        assert answer["ok"], answer
+        await left_alone.wait_for("disconnect", timeout=6)
+        await asyncio.sleep(1.0)  # more sweeps
+        assert refreshed.events("disconnect") == []
+        assert (await refreshed.emit("sync", {"cursors": {}}))["ok"]
+    finally:
+        await refreshed.close()
+        await left_alone.close()
+
+
 @pytest.mark.parametrize("kind", KINDS)
 async def test_a_valid_token_connects_and_the_user_is_announced_online(
     embedded_gateway: Process, alice: SignedIn, kind: str

@@ -12,7 +12,7 @@ import pytest
 import socketio
 import uvicorn
 
-from goftogu.realtime.delivery import OrderedDelivery
+from goftogu.realtime.delivery import OrderedDelivery, RepairPage
 from tests.e2e.clients import PyClient
 from tests.e2e.servers import free_port
 
@@ -37,8 +37,8 @@ class Harness:
             if cursor is not None:
                 self.sio.start_background_task(self.manager.replay, sid, ROOM, cursor)
 
-    async def fetch(self, _sid: str, _room: str, after: int) -> list[tuple[str, dict[str, Any]]]:
-        return [(e, d) for e, d in self.log if d["seq"] > after]
+    async def fetch(self, _sid: str, _room: str, after: int) -> RepairPage:
+        return [(e, d) for e, d in self.log if d["seq"] > after], False  # all of it: no more
 
     def record(self, seq: int) -> tuple[str, dict[str, Any]]:
         event = ("message:new", {"conversation": ROOM, "seq": seq, "content": f"m{seq}"})

@@ -151,3 +151,32 @@ async def test_a_chosen_away_status_is_announced_and_offline_means_invisible(
     statuses = [a["status"] for a in broadcaster.to(f"user:{user.id}")]
     assert statuses == ["online", "away", "offline"]
     assert (await presence.statuses([str(user.id)]))[str(user.id)] == UserStatus.offline
+
+
+async def test_offline_announcements_due_together_take_turns_and_a_reconnect_cancels_its_own(
+    database: Database, broadcaster: RecordingBroadcaster
+) -> None:
+    presence = UserPresence(
+        MemoryConnectionStore(), database, broadcaster, grace_seconds=0.05, lease_seconds=30
+    )
+
+    async def slow_contacts(_user_id: str) -> list[str]:
+        await asyncio.sleep(0.3)  # an overloaded database: each announcement takes a while
+        return []
+
+    presence.contact_sources.append(slow_contacts)
+    users = [await make_user(database) for _ in range(6)]
+    for n, user in enumerate(users):
+        await presence.connected(user.id, f"sid-{n}")
+    for n in range(len(users)):
+        await presence.disconnected(f"sid-{n}")
+    await asyncio.sleep(0.2)  # the grace is over: four announce, the others wait their turn
+    late = users[-1]
+    await presence.connected(late.id, "sid-back")
+    await asyncio.sleep(1.0)
+
+    def announced(user: User) -> list[str]:
+        return [a["status"] for a in broadcaster.to(f"user:{user.id}")]
+
+    assert [announced(u) for u in users[:-1]] == [["online", "offline"]] * 5
+    assert announced(late) == ["online"]  # never seen offline

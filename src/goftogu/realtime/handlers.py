@@ -10,6 +10,7 @@ rooms a user belongs to through ``SocketBindings``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -157,6 +158,29 @@ class RealtimeGateway:
             raise socketio.exceptions.ConnectionRefusedError("gone")
         if cursors:
             self.sio.start_background_task(self._replay_all, sid, cursors)
+
+    async def close_expired(self) -> int:
+        """Close the sockets whose access token expired (they receive nothing more
+        on an expired token, even silent ones); returns how many. The client
+        reconnects with a fresh token and its cursors, and loses nothing."""
+        now = datetime.now(UTC)
+        expired = [
+            sid
+            for sid, principal in self._principals.items()
+            if principal.expires_at is not None and principal.expires_at <= now
+        ]
+        for sid in expired:
+            await self.sio.disconnect(sid, namespace=NAMESPACE)
+        return len(expired)
+
+    async def run_expiry_sweep(self, stop: asyncio.Event, period: float) -> None:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), period)
+            try:
+                await self.close_expired()
+            except Exception:
+                log.exception("closing sockets with expired tokens failed; retrying")
 
     def _transport_open(self, sid: str) -> bool:
         eio_sid = self.sio.manager.eio_sid_from_sid(sid, NAMESPACE)
