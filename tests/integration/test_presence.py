@@ -180,3 +180,18 @@ async def test_offline_announcements_due_together_take_turns_and_a_reconnect_can
 
     assert [announced(u) for u in users[:-1]] == [["online", "offline"]] * 5
     assert announced(late) == ["online"]  # never seen offline
+
+
+async def test_the_users_with_a_live_connection_are_online_even_when_appearing_offline(
+    presence: UserPresence, database: Database
+) -> None:
+    here, invisible, gone = [await make_user(database) for _ in range(3)]
+    await presence.connected(here.id, "sid-here")
+    await presence.connected(invisible.id, "sid-invisible")
+    await presence.choose(invisible.id, UserStatus.offline)
+    await presence.connected(gone.id, "sid-gone")
+    await presence.disconnected("sid-gone")
+
+    online = await presence.online_among([here.id, invisible.id, gone.id])
+
+    assert online == {here.id, invisible.id}

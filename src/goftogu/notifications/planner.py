@@ -336,12 +336,11 @@ class Planner:
         """Those of ``user_ids`` with no live connection who did not mute ``conversation``."""
         if not user_ids:
             return []
-        muted = await self.mutes.muted_among(conversation, user_ids, utcnow())
-        return [
-            user_id
-            for user_id in sorted(user_ids - muted)
-            if not await self.presence.is_online(user_id)
-        ]
+        candidates = user_ids - await self.mutes.muted_among(conversation, user_ids, utcnow())
+        if not candidates:
+            return []
+        online = await self.presence.online_among(candidates)
+        return sorted(candidates - online)
 
     async def _recipients(
         self, session: AsyncSession, user_ids: Collection[uuid.UUID]

@@ -1,6 +1,6 @@
 """What the notifier needs from other domains, as small ports.
 
-- ``OnlineUsers``: whether a user has a live connection right now, on any
+- ``OnlineUsers``: which users have a live connection right now, on any
   node. ``goftogu.presence.users.UserPresence`` implements it (Redis, or
   in-process for the embedded default).
 - ``MuteSettings``: who muted a conversation. The messaging domain
@@ -17,8 +17,9 @@ from typing import Protocol
 
 
 class OnlineUsers(Protocol):
-    async def is_online(self, user_id: uuid.UUID) -> bool:
-        """Whether ``user_id`` has at least one live connection (on any node)."""
+    async def online_among(self, user_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+        """Those of ``user_ids`` with at least one live connection (on any node),
+        asked in one round trip."""
         ...
 
 

@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from datetime import datetime
 from typing import Protocol
 
@@ -118,10 +118,13 @@ class UserPresence:
         await self._store.choose(user, status.value)
         return await self._settle(user)
 
-    async def is_online(self, user_id: uuid.UUID | str) -> bool:
-        """Whether the user has a live connection on any node (appearing offline
-        included: they are there, and should not be notified as if away)."""
-        return await self._store.count(str(user_id)) > 0
+    async def online_among(self, user_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+        """Those of ``user_ids`` with a live connection on any node (appearing offline
+        included: they are there, and should not be notified as if away); one
+        round trip to the store."""
+        ids = list(user_ids)
+        counts = await self._store.live_counts([str(u) for u in ids])
+        return {u for u in ids if counts.get(str(u), 0) > 0}
 
     async def statuses(self, user_ids: list[str]) -> dict[str, UserStatus]:
         counts = await self._store.live_counts(user_ids)
