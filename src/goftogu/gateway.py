@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 import socketio
 from fastapi import FastAPI
@@ -74,6 +75,9 @@ def create_gateway(settings: Settings) -> Gateway:
         maintenance = asyncio.gather(
             container.presence.run_maintenance(stop),
             app.state.realtime.run_expiry_sweep(stop, settings.socket_expiry_sweep_seconds),
+            container.messaging.attachments.run_cleanup(
+                stop, timedelta(hours=settings.unsent_upload_hours)
+            ),
         )
         runner: Runner | None = None
         try:

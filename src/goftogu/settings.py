@@ -131,6 +131,9 @@ class Settings(BaseSettings):
     attachments_dir: Path | None = None
     max_message_length: int = Field(default=16_000, ge=1)
     max_attachment_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+    unsent_upload_hours: float = Field(
+        default=24.0, gt=0, description="an upload not sent in a message by then is deleted"
+    )
     operator_capacity: int = Field(default=3, ge=1, description="live support chats per operator")
     operator_lease_seconds: float = Field(
         default=60.0,

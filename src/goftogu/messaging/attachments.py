@@ -11,6 +11,7 @@ anyone else only as a member who can see a live message carrying it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import os
@@ -18,8 +19,11 @@ import secrets
 import unicodedata
 from collections.abc import AsyncIterable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
+
+from sqlalchemy import delete, select
 
 from goftogu.errors import NotAMember, NotFound, PayloadTooLarge, ValidationFailed
 from goftogu.identity.tokens import Principal
@@ -29,8 +33,11 @@ from goftogu.messaging.addresses import ConversationRef
 from goftogu.messaging.common import MessagingContext
 from goftogu.messaging.models import Attachment, Message
 from goftogu.messaging.schemas import AttachmentPublic
+from goftogu.storage.models import utcnow
 
 log = logging.getLogger(__name__)
+
+DISCARD_BATCH = 500
 
 SNIFF_BYTES = 512
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
@@ -189,6 +196,62 @@ class Attachments:
             await asyncio.to_thread(partial.unlink, missing_ok=True)
             raise
         return size, digest.hexdigest(), head
+
+    async def discard_unsent(self, older_than: timedelta) -> int:
+        """Delete the uploads not sent within ``older_than`` (rows and files, and
+        partial files of interrupted uploads); returns how many uploads went.
+
+        A send racing with it either ties the file to its message first (the
+        delete skips it) or finds it gone (``conflict``, nothing stored)."""
+        cutoff = utcnow() - older_than
+        discarded = 0
+        while True:
+            async with self._db.transaction() as session:
+                batch = (
+                    select(Attachment.id)
+                    .where(Attachment.message_id.is_(None), Attachment.created_at < cutoff)
+                    .limit(DISCARD_BATCH)
+                )
+                gone = list(
+                    await session.scalars(
+                        delete(Attachment)
+                        .where(Attachment.id.in_(batch), Attachment.message_id.is_(None))
+                        .returning(Attachment.storage_name)
+                    )
+                )
+                kept = set(
+                    await session.scalars(
+                        select(Attachment.storage_name).where(Attachment.storage_name.in_(gone))
+                    )
+                )
+            for name in set(gone) - kept:  # kept: another row shares the bytes
+                await asyncio.to_thread((self._dir / name).unlink, missing_ok=True)
+            discarded += len(gone)
+            if len(gone) < DISCARD_BATCH:
+                break
+        await asyncio.to_thread(self._discard_partial_files, cutoff.timestamp())
+        if discarded:
+            log.info("unsent uploads discarded", extra={"count": discarded})
+        return discarded
+
+    async def run_cleanup(self, stop: asyncio.Event, older_than: timedelta) -> None:
+        """Discard unsent uploads now and then (every hour, or sooner for a short age)."""
+        period = min(3600.0, max(1.0, older_than.total_seconds() / 4))
+        while not stop.is_set():
+            try:
+                await self.discard_unsent(older_than)
+            except Exception:
+                log.exception("discarding unsent uploads failed; retrying")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), period)
+
+    def _discard_partial_files(self, before: float) -> None:
+        if not self._dir.is_dir():
+            return
+        for partial in self._dir.glob(".*.part"):
+            with contextlib.suppress(FileNotFoundError):
+                if partial.stat().st_mtime < before:
+                    partial.unlink()
 
     def _too_large(self) -> PayloadTooLarge:
         return PayloadTooLarge(

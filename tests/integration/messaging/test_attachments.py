@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import update
 
 from goftogu.gateway import Gateway, create_gateway
+from goftogu.messaging.models import Attachment
+from goftogu.storage.models import utcnow
 from tests.conftest import make_settings
 from tests.support.api import API, SignedIn, sign_up
 from tests.support.messaging import error_code, history, open_chat
@@ -169,3 +175,33 @@ async def test_a_file_over_the_limit_is_refused_and_leaves_nothing_behind(
         assert huge.status_code == 413
         assert (await upload(client, a, PNG)).status_code == 201
     assert len(list((tmp_path / "attachments").iterdir())) == 1
+
+
+async def test_uploads_never_sent_are_discarded_after_a_day_and_sent_ones_kept(
+    gateway: Gateway, client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    a, b = await sign_up(client), await sign_up(client)
+    chat = await open_chat(client, a, b)
+    sent, forgotten, fresh = [await uploaded(client, a, PNG, f"{n}.png") for n in range(3)]
+    assert (await send_files(client, a, chat, [sent])).status_code == 201
+    async with gateway.container.database.transaction() as session:
+        await session.execute(
+            update(Attachment)
+            .where(Attachment.id.in_([uuid.UUID(sent), uuid.UUID(forgotten)]))
+            .values(created_at=utcnow() - timedelta(hours=25))
+        )
+    files = tmp_path / "attachments"
+    interrupted = files / ".0123abcd.part"
+    interrupted.write_bytes(b"half an upload")
+    os.utime(interrupted, (time.time() - 90_000, time.time() - 90_000))
+
+    discarded = await gateway.container.messaging.attachments.discard_unsent(timedelta(hours=24))
+
+    assert discarded == 1
+    assert len(list(files.iterdir())) == 2  # the sent one and the fresh one
+    gone = await client.get(f"{API}/attachments/{forgotten}", headers=a.headers)
+    assert gone.status_code == 404
+    assert error_code(await send_files(client, a, chat, [forgotten])) == "not_found"
+    for kept in (sent, fresh):
+        assert (await client.get(f"{API}/attachments/{kept}", headers=a.headers)).status_code == 200
+    assert await gateway.container.messaging.attachments.discard_unsent(timedelta(hours=24)) == 0
