@@ -14,7 +14,7 @@ from goftogu.gateway import Gateway, create_gateway
 from goftogu.identity.models import Role
 from goftogu.identity.tokens import AccessTokens, Principal
 from tests.conftest import make_settings
-from tests.support.api import API, PASSWORD, login, register, sign_up, unique_name
+from tests.support.api import API, PASSWORD, login, register, sign_up, unique_name, visitor
 
 
 async def test_registering_returns_the_user_without_any_password_material(
@@ -296,6 +296,69 @@ async def test_rate_limited_logins_are_answered_429_and_recover(
             assert int(limited.headers["Retry-After"]) >= 1
             await asyncio.sleep(1.1)
             assert (await login(http, "rostam")).username == "rostam"
+
+
+async def test_changing_the_password_signs_every_other_device_out(
+    client: httpx.AsyncClient,
+) -> None:
+    laptop = await sign_up(client)
+    phone = await login(client, laptop.username)
+    new = "a brand new passphrase for 2027"
+
+    changed = await client.post(
+        f"{API}/auth/password",
+        headers=laptop.headers,
+        json={"current_password": PASSWORD, "new_password": new},
+    )
+
+    assert changed.status_code == 204
+    stale = await client.post(f"{API}/auth/refresh", json={"refresh_token": phone.refresh_token})
+    assert stale.json()["error"]["code"] == "token_invalid"
+    kept = await client.post(f"{API}/auth/refresh", json={"refresh_token": laptop.refresh_token})
+    assert kept.status_code == 200
+    old_way = await client.post(
+        f"{API}/auth/login", json={"login": laptop.username, "password": PASSWORD}
+    )
+    assert old_way.json()["error"]["code"] == "invalid_credentials"
+    assert (await login(client, laptop.username, new)).id == laptop.id
+
+
+async def test_a_password_change_needs_the_current_one_and_a_strong_new_one(
+    client: httpx.AsyncClient,
+) -> None:
+    user = await sign_up(client)
+    other_device = await login(client, user.username)
+
+    async def change(current: str, new: str) -> httpx.Response:
+        return await client.post(
+            f"{API}/auth/password",
+            headers=user.headers,
+            json={"current_password": current, "new_password": new},
+        )
+
+    wrong = await change("not my password at all", "a brand new passphrase")
+    weak = await change(PASSWORD, "password")
+    assert (wrong.status_code, wrong.json()["error"]["code"]) == (401, "invalid_credentials")
+    assert (weak.status_code, weak.json()["error"]["code"]) == (422, "weak_password")
+    nobody = await client.post(
+        f"{API}/auth/password", json={"current_password": PASSWORD, "new_password": "x" * 20}
+    )
+    assert nobody.json()["error"]["code"] == "unauthenticated"
+    assert (await login(client, user.username)).id == user.id  # nothing changed
+    refreshed = await client.post(
+        f"{API}/auth/refresh", json={"refresh_token": other_device.refresh_token}
+    )
+    assert refreshed.status_code == 200
+
+
+async def test_visitors_have_no_password_to_change(client: httpx.AsyncClient) -> None:
+    anonymous = await visitor(client)
+    refused = await client.post(
+        f"{API}/auth/password",
+        headers=anonymous.headers,
+        json={"current_password": "anything", "new_password": "a brand new passphrase"},
+    )
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "not_allowed")
 
 
 async def test_password_material_never_reaches_a_response_or_a_log_line(

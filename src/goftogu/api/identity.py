@@ -11,6 +11,7 @@ from goftogu.identity.accounts import NewAccount
 from goftogu.identity.auth import IssuedTokens
 from goftogu.identity.schemas import (
     AdminCreateUserRequest,
+    ChangePasswordRequest,
     LoginRequest,
     RefreshRequest,
     RegisterRequest,
@@ -65,6 +66,19 @@ async def logout(
     body: RefreshRequest, container: ContainerDep, principal: CurrentPrincipal
 ) -> Response:
     await container.auth.logout(principal, body.refresh_token)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@auth_router.post("/password", status_code=status.HTTP_204_NO_CONTENT)
+async def change_password(
+    body: ChangePasswordRequest, container: ContainerDep, principal: CurrentPrincipal
+) -> Response:
+    """Change the caller's password; every other device is signed out."""
+    await container.auth.change_password(
+        principal,
+        body.current_password.get_secret_value(),
+        body.new_password.get_secret_value(),
+    )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

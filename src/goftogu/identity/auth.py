@@ -1,4 +1,5 @@
-"""Signing in and staying signed in: login, refresh rotation, logout, sessions."""
+"""Signing in and staying signed in: login, refresh rotation, logout, sessions,
+and changing the password."""
 
 from __future__ import annotations
 
@@ -11,10 +12,16 @@ from enum import Enum
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from goftogu.errors import InvalidCredentials, NotFound, TokenExpired, TokenInvalid
+from goftogu.errors import (
+    InvalidCredentials,
+    NotAllowed,
+    NotFound,
+    TokenExpired,
+    TokenInvalid,
+)
 from goftogu.identity.accounts import identifier_key
 from goftogu.identity.models import AuthSession, RefreshToken, Role, User
-from goftogu.identity.passwords import PasswordHashes
+from goftogu.identity.passwords import PasswordHashes, check_strength
 from goftogu.identity.tokens import AccessTokens, Principal, hash_refresh_token, new_refresh_token
 from goftogu.ids import parse_id
 from goftogu.ratelimit import RateLimiter, RateRule, enforce
@@ -172,6 +179,42 @@ class Authentication:
                 raise NotFound("No such session.")
             if auth_session.revoked_at is None:
                 _revoke(auth_session, "revoked_by_user")
+
+    async def change_password(self, principal: Principal, current: str, new: str) -> int:
+        """Replace the caller's password after checking the current one, and sign every
+        other device out (their refresh tokens stop working at once; their access
+        tokens die by expiry). Returns how many sessions were revoked.
+
+        ``invalid_credentials`` for a wrong current password (rate-limited like a
+        login, so a stolen access token cannot guess it), ``weak_password``,
+        ``not_allowed`` for visitors (they have no password)."""
+        if principal.is_visitor:
+            raise NotAllowed("Visitors of the support widget have no password.")
+        await enforce(self._limiter, self._rules.login_per_account, str(principal.user_id))
+        async with self._db.sessions() as session:
+            user = await session.get(User, principal.user_id)
+        if user is None or not await self._hashes.verify(user.password_hash, current):
+            raise InvalidCredentials("The current password is not right.")
+        check_strength(new, username=user.username, email=user.email)
+        new_hash = await self._hashes.hash(new)
+        now = utcnow()
+        async with self._db.transaction() as session:
+            await session.execute(
+                update(User).where(User.id == user.id).values(password_hash=new_hash)
+            )
+            revoked = await session.execute(
+                update(AuthSession)
+                .where(
+                    AuthSession.user_id == user.id,
+                    AuthSession.id != principal.session_id,
+                    AuthSession.revoked_at.is_(None),
+                )
+                .values(revoked_at=now, revoke_reason="password_changed")
+                .execution_options(synchronize_session=False)
+            )
+        count: int = revoked.rowcount  # type: ignore[attr-defined]
+        log.info("password changed", extra={"sessions_revoked": count})
+        return count
 
     async def _rotate(
         self, session: AsyncSession, token_hash: str, new_token: str

@@ -58,6 +58,11 @@ class LoginRequest(Request):
     password: Password
 
 
+class ChangePasswordRequest(Request):
+    current_password: Password
+    new_password: Password
+
+
 class RefreshRequest(Request):
     refresh_token: Annotated[str, Field(min_length=1, max_length=256)]
 
