@@ -30,7 +30,6 @@ import argparse
 import asyncio
 import inspect
 import json
-import subprocess
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -162,18 +161,8 @@ async def run_load(
         }
         config_path = out / "raw" / f"{run_id}-g{index}.json"
         config_path.write_text(json.dumps(config))
-        with (out / "logs" / f"generator-{run_id}-g{index}.log").open("wb") as err:
-            procs.append(
-                await asyncio.create_subprocess_exec(
-                    NODE,
-                    str(GENERATOR),
-                    str(config_path),
-                    cwd=BENCH,
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    stderr=err,
-                )
-            )
+        log_path = out / "logs" / f"generator-{run_id}-g{index}.log"
+        procs.append(await harness.start_generator(GENERATOR, config_path, log_path))
     try:
         ready = [await _line_of(p, "ready", 120) for p in procs]
         connect_errors = sum(r["connectErrors"] for r in ready)

@@ -34,6 +34,23 @@ def monotonic_us() -> int:
     return time.monotonic_ns() // 1000
 
 
+async def start_generator(
+    script: Path, config_path: Path, log_path: Path
+) -> asyncio.subprocess.Process:
+    """A Node load generator: ``script`` with its JSON config, talking JSON lines on
+    stdin/stdout, its stderr in ``log_path``."""
+    with log_path.open("wb") as err:
+        return await asyncio.create_subprocess_exec(
+            NODE,
+            str(script),
+            str(config_path),
+            cwd=BENCH,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=err,
+        )
+
+
 async def stop_generator(proc: asyncio.subprocess.Process, grace: float = 10.0) -> None:
     """Let a load generator exit by itself, and kill it if it does not: a run
     that failed half way never leaves one behind."""

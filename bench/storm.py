@@ -20,13 +20,12 @@ import argparse
 import asyncio
 import json
 import resource
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
 from bench import gateway, harness, messaging_setup, services
-from bench.harness import BENCH, NODE
+from bench.harness import BENCH
 
 GENERATOR = BENCH / "load" / "storm.mjs"
 
@@ -64,16 +63,7 @@ async def run(args: argparse.Namespace, out: Path) -> dict[str, Any]:
         }
         config_path = out / "raw" / "storm.json"
         config_path.write_text(json.dumps(config))
-        with (logs / "generator-storm.log").open("wb") as err:
-            proc = await asyncio.create_subprocess_exec(
-                NODE,
-                str(GENERATOR),
-                str(config_path),
-                cwd=BENCH,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=err,
-            )
+        proc = await harness.start_generator(GENERATOR, config_path, logs / "generator-storm.log")
         assert proc.stdin is not None
         assert proc.stdout is not None
         ready = json.loads(await asyncio.wait_for(proc.stdout.readline(), 300))

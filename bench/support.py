@@ -30,7 +30,7 @@ from typing import Any
 import httpx
 
 from bench import gateway, harness, services
-from bench.harness import BENCH, NODE, ROOT
+from bench.harness import BENCH, ROOT
 
 GENERATOR = BENCH / "load" / "support.mjs"
 PASSWORD = "bench passphrase, long enough"  # noqa: S105 - throwaway benchmark accounts
@@ -137,16 +137,9 @@ async def run_store(store: str, args: argparse.Namespace, out: Path) -> dict[str
         }
         config_path = out / "raw" / f"support-{store}.json"
         config_path.write_text(json.dumps(config))
-        with (logs / f"generator-support-{store}.log").open("wb") as err:
-            proc = await asyncio.create_subprocess_exec(
-                NODE,
-                str(GENERATOR),
-                str(config_path),
-                cwd=BENCH,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=err,
-            )
+        proc = await harness.start_generator(
+            GENERATOR, config_path, logs / f"generator-support-{store}.log"
+        )
         assert proc.stdin is not None
         assert proc.stdout is not None
         ready = json.loads(await asyncio.wait_for(proc.stdout.readline(), 120))

@@ -28,6 +28,7 @@ from goftogu.api.notifications import push_router, settings_router
 from goftogu.api.support import router as support_router
 from goftogu.bootstrap import Container, build_container
 from goftogu.logs import configure_logging
+from goftogu.periodic import every
 from goftogu.queueing.runner import Runner, replay_embedded_outbox, runner_for
 from goftogu.ratelimit import RateRule
 from goftogu.realtime.broadcast import SocketBroadcaster
@@ -72,11 +73,25 @@ def create_gateway(settings: Settings) -> Gateway:
             event_rule=RateRule.parse("socket-events", settings.rate_socket_events),
         )
         stop = asyncio.Event()
+        unsent_age = timedelta(hours=settings.unsent_upload_hours)
         maintenance = asyncio.gather(
-            container.presence.run_maintenance(stop),
-            app.state.realtime.run_expiry_sweep(stop, settings.socket_expiry_sweep_seconds),
-            container.messaging.attachments.run_cleanup(
-                stop, timedelta(hours=settings.unsent_upload_hours)
+            every(
+                container.presence.maintenance_period,
+                stop,
+                container.presence.maintain,
+                what="presence maintenance",
+            ),
+            every(
+                settings.socket_expiry_sweep_seconds,
+                stop,
+                app.state.realtime.close_expired,
+                what="closing sockets with expired tokens",
+            ),
+            every(
+                min(3600.0, max(1.0, unsent_age.total_seconds() / 4)),
+                stop,
+                lambda: container.messaging.attachments.discard_unsent(unsent_age),
+                what="discarding unsent uploads",
             ),
         )
         runner: Runner | None = None

@@ -234,17 +234,6 @@ class Attachments:
             log.info("unsent uploads discarded", extra={"count": discarded})
         return discarded
 
-    async def run_cleanup(self, stop: asyncio.Event, older_than: timedelta) -> None:
-        """Discard unsent uploads now and then (every hour, or sooner for a short age)."""
-        period = min(3600.0, max(1.0, older_than.total_seconds() / 4))
-        while not stop.is_set():
-            try:
-                await self.discard_unsent(older_than)
-            except Exception:
-                log.exception("discarding unsent uploads failed; retrying")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), period)
-
     def _discard_partial_files(self, before: float) -> None:
         if not self._dir.is_dir():
             return

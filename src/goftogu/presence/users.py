@@ -15,7 +15,6 @@ and written to ``users.status`` / ``users.last_seen``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Collection, Iterable
@@ -137,15 +136,10 @@ class UserPresence:
         for user in await self._store.lapsed():
             await self._settle(user)
 
-    async def run_maintenance(self, stop: asyncio.Event) -> None:
-        period = max(1.0, self.lease_seconds / 3)
-        while not stop.is_set():
-            try:
-                await self.maintain()
-            except Exception:
-                log.exception("presence maintenance failed; retrying")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), period)
+    @property
+    def maintenance_period(self) -> float:
+        """How often :meth:`maintain` runs: leases are renewed well before they lapse."""
+        return max(1.0, self.lease_seconds / 3)
 
     async def _offline_after_grace(self, user: str) -> None:
         await asyncio.sleep(self._grace)

@@ -10,7 +10,6 @@ rooms a user belongs to through ``SocketBindings``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -172,15 +171,6 @@ class RealtimeGateway:
         for sid in expired:
             await self.sio.disconnect(sid, namespace=NAMESPACE)
         return len(expired)
-
-    async def run_expiry_sweep(self, stop: asyncio.Event, period: float) -> None:
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), period)
-            try:
-                await self.close_expired()
-            except Exception:
-                log.exception("closing sockets with expired tokens failed; retrying")
 
     def _transport_open(self, sid: str) -> bool:
         eio_sid = self.sio.manager.eio_sid_from_sid(sid, NAMESPACE)

@@ -46,7 +46,6 @@ class SharedReads:
         self._slots = asyncio.Semaphore(concurrency)
         self._queued: dict[str, _Read] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self.reads = 0  # database reads made (for tests and metrics)
 
     async def events_after(self, conversation: str, after_seq: int) -> RepairPage:
         """The events after ``after_seq`` (a page of them: ``more`` says whether the
@@ -68,7 +67,6 @@ class SharedReads:
                 read.started = True
                 if self._queued.get(conversation) is read:
                     del self._queued[conversation]
-                self.reads += 1
                 events = await self._read(conversation, read.after, self._page)
         except BaseException as error:
             read.result.set_exception(error)
