@@ -24,7 +24,6 @@ import asyncio
 import json
 import resource
 import statistics
-import subprocess
 import time
 import uuid
 from pathlib import Path
@@ -96,16 +95,7 @@ async def generator(
     }
     path = out / "raw" / f"{tag}.json"
     path.write_text(json.dumps(config))
-    with (out / "logs" / f"generator-{tag}.log").open("wb") as err:
-        return await asyncio.create_subprocess_exec(
-            NODE,
-            str(GENERATOR),
-            str(path),
-            cwd=BENCH,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=err,
-        )
+    return await harness.start_generator(GENERATOR, path, out / "logs" / f"generator-{tag}.log")
 
 
 async def command(
