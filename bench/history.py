@@ -27,14 +27,17 @@ import asyncpg
 import httpx
 from sqlalchemy.engine import make_url
 
+from goftogu.bus import Handlers
 from goftogu.gateway import create_gateway
 from goftogu.identity.models import Role
 from goftogu.identity.tokens import Principal
 from goftogu.ids import new_id
+from goftogu.messaging.access import Access
 from goftogu.messaging.service import build_messaging
 from goftogu.settings import Settings
 from goftogu.storage.database import Database, create_engine
 from goftogu.storage.schema import upgrade_to_head
+from goftogu.storage.work import UnitsOfWork
 
 DEFAULT_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:55432/goftogu"
 BENCH_DATABASE = "goftogu_bench"
@@ -182,7 +185,9 @@ async def main() -> int:
     print(f"{args.messages:,} messages in {address}; {args.requests} requests per kind")
 
     database = Database(url)
-    messaging = build_messaging(database, _Silent(), settings)
+    # Reads only: nothing is announced, so the bus needs no handlers.
+    work = UnitsOfWork(database, Handlers().build())
+    messaging = build_messaging(work, Access(database), settings)
 
     async def page(**cursor: int) -> int:
         items, _ = await messaging.messages.history(principal, address, limit=PAGE, **cursor)
@@ -227,19 +232,6 @@ async def _measure_http(
                 "http: middle page (before_seq)", requests, lambda: get(before_seq=middle)
             )
             await _measure("http: newest page", requests, lambda: get())
-
-
-class _Silent:
-    async def emit(
-        self, event: str, data: dict[str, Any], *, room: str, skip_sid: str | None = None
-    ) -> None:
-        return None
-
-    async def join_user(self, user_id: str, room: str) -> None:
-        return None
-
-    async def leave_user(self, user_id: str, room: str) -> None:
-        return None
 
 
 if __name__ == "__main__":

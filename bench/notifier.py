@@ -29,15 +29,13 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
-from goftogu.bootstrap import build_container
+from goftogu.bootstrap import build_container, runner_for
 from goftogu.identity.accounts import identifier_key
 from goftogu.identity.models import Role, User
 from goftogu.ids import new_id
-from goftogu.notifications.jobs import MessageCreated, TicketCreated
+from goftogu.notifications.jobs import NOTIFY, MessageCreated, TicketCreated
 from goftogu.notifications.models import NotificationDigestItem
 from goftogu.notifications.triggers import enqueue_notification
-from goftogu.queueing import NOTIFY
-from goftogu.queueing.runner import runner_for
 from goftogu.settings import Settings
 
 
@@ -105,10 +103,10 @@ async def main(args: argparse.Namespace, data_dir: Path) -> None:
         await make_users(container, "op", args.operators, Role.operator)
         now = datetime.now(UTC)
         started = time.perf_counter()
-        async with container.database.transaction() as session:
+        async with container.work.transaction() as work:
             for n in range(args.tickets):
                 ticket = TicketCreated(chat_id=f"t{n}", customer_name="M", created_at=now)
-                await enqueue_notification(session, ticket)
+                await enqueue_notification(work, ticket)
         expected = args.tickets * args.operators
 
         async def all_sent() -> bool:
@@ -121,7 +119,7 @@ async def main(args: argparse.Namespace, data_dir: Path) -> None:
         members = await make_users(container, "member", args.members, Role.customer)
         conversation = f"group:{new_id()}"
         started = time.perf_counter()
-        async with container.database.transaction() as session:
+        async with container.work.transaction() as work:
             for n in range(args.messages):
                 job = MessageCreated(
                     conversation=conversation,
@@ -131,7 +129,7 @@ async def main(args: argparse.Namespace, data_dir: Path) -> None:
                     created_at=now,
                     recipient_ids=[member.id for member in members],
                 )
-                await enqueue_notification(session, job)
+                await enqueue_notification(work, job)
         items = args.messages * (args.members - 1)
 
         async def all_planned() -> bool:

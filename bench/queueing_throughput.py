@@ -22,6 +22,7 @@ import uuid
 import asyncpg
 from sqlalchemy.engine import make_url
 
+from goftogu.bus import Handlers
 from goftogu.queueing import Delivery, Queue
 from goftogu.queueing.memory import MemoryQueue
 from goftogu.queueing.outbox import RelationalOutbox, add_to_outbox
@@ -29,6 +30,7 @@ from goftogu.queueing.rabbitmq import RabbitQueue
 from goftogu.queueing.relay import OutboxRelay
 from goftogu.storage.database import Database
 from goftogu.storage.schema import upgrade_to_head
+from goftogu.storage.work import UnitsOfWork
 
 BODY = {"type": "route_chat", "chat_id": "0190f5a0-0000-7000-8000-000000000000"}
 WINDOW = 100
@@ -107,9 +109,9 @@ async def scratch_database(server_url: str) -> str:
 
 async def bench_relay(label: str, database: Database, queue: Queue, rows: int) -> None:
     name = f"bench-relay-{uuid.uuid4().hex[:8]}"
-    async with database.transaction() as session:
+    async with UnitsOfWork(database, Handlers().build()).transaction() as work:
         for _ in range(rows):
-            await add_to_outbox(session, name, BODY)
+            await add_to_outbox(work, name, BODY)
     relay = OutboxRelay(queue, [RelationalOutbox(database)], batch_size=100)
     started = time.perf_counter()
     published = await relay.run_once()

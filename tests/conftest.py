@@ -26,8 +26,8 @@ from sqlalchemy.engine import make_url
 from goftogu.gateway import Gateway, create_gateway
 from goftogu.settings import Settings
 from goftogu.storage.database import Database, create_engine
-from goftogu.storage.registry import metadata
 from goftogu.storage.schema import upgrade_to_head
+from goftogu.tables import metadata
 
 SERVICES = {
     "postgres": "GOFTOGU_TEST_DATABASE_URL",

@@ -3,45 +3,58 @@
 Each process (gateway, worker, notifier, CLI command) calls ``build_container``
 at start-up and ``Container.aclose`` at shutdown. Nothing connects at import
 time; each backend is chosen by its URL setting, the embedded implementation
-when the URL is unset (P5).
+when the URL is unset (P5). This module only builds: each step makes its parts
+from the parts before it, and the result is one immutable ``Container``. Who
+handles what state changes announce is wired here too, once: the bus's handlers
+(``_announcements``). Transports (REST routes, Socket.IO bindings, queue
+consumers) take the services they need from the container.
 """
 
 from __future__ import annotations
 
 import logging
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from goftogu.broadcast import Broadcaster, NoBroadcast
+from goftogu.broadcast import Broadcaster, NoBroadcast, clients_are_told
+from goftogu.bus import Bus, Handlers
 from goftogu.health import Probe
 from goftogu.identity.accounts import Accounts
 from goftogu.identity.auth import Authentication, AuthRules
 from goftogu.identity.passwords import PasswordHashes
-from goftogu.identity.tokens import AccessTokens, Principal
+from goftogu.identity.tokens import AccessTokens
+from goftogu.messaging.access import Access
 from goftogu.messaging.common import MessageStored
+from goftogu.messaging.mutes import ConversationMutes
+from goftogu.messaging.notices import notify_recipients
 from goftogu.messaging.service import Messaging, build_messaging
+from goftogu.notifications.jobs import NOTIFY
 from goftogu.notifications.notifier import Notifier
-from goftogu.notifications.ports import MuteSettings, NoMutes, OnlineUsers
 from goftogu.notifications.preferences import NotificationPreferences
 from goftogu.notifications.subscriptions import PushSubscriptions
-from goftogu.presence.users import ConnectionStore, UserPresence
-from goftogu.presence.users_memory import MemoryConnectionStore
+from goftogu.presence.operators import OperatorAvailability
+from goftogu.presence.users import UserPresence
 from goftogu.queueing import Queue, QueuePolicy, Subscription
-from goftogu.queueing.memory import MemoryQueue
 from goftogu.queueing.outbox import RelationalOutbox
-from goftogu.queueing.relay import OutboxRelay
+from goftogu.queueing.relay import OutboxRelay, OutboxWritten
+from goftogu.queueing.runner import Runner, subscriptions_for
 from goftogu.ratelimit import RateLimiter, RateRule
-from goftogu.ratelimit.memory import MemoryRateLimiter
-from goftogu.realtime.handlers import SocketBindings
 from goftogu.settings import Settings
 from goftogu.storage.database import Database
 from goftogu.storage.schema import ensure_up_to_date, upgrade_to_head
-from goftogu.support.desk import SupportDesk
+from goftogu.storage.work import UnitsOfWork
+from goftogu.support.desk import SupportDesk, SupportRules
+from goftogu.support.jobs import SUPPORT_ROUTING
+from goftogu.support.outbox import SupportOutbox
 from goftogu.support.routing import Router
+from goftogu.support.staff import StaffDirectory
+from goftogu.support.store import ChatStore
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from pymongo import AsyncMongoClient
     from redis.asyncio import Redis
 
@@ -51,53 +64,35 @@ REDIS_POOL_SIZE = 64
 REDIS_POOL_WAIT_SECONDS = 10.0
 
 
-@dataclass
+@dataclass(frozen=True)
 class Container:
     """What a process runs on: settings, backends and the services built on them."""
 
     settings: Settings
     database: Database
-    redis: Redis | None = None
-    mongo: AsyncMongoClient[dict[str, Any]] | None = None
-    probes: list[Probe] = field(default_factory=list)
-    broadcaster: Broadcaster = field(default_factory=NoBroadcast)
-    rate_limiter: RateLimiter = field(default_factory=MemoryRateLimiter)
-    socket_bindings: SocketBindings = field(default_factory=SocketBindings)
-    presence: UserPresence = field(init=False)
-    queue: Queue = field(default_factory=MemoryQueue)
-    relay: OutboxRelay = field(init=False)
-    # Queue handlers this codebase has; each process runs those of its queues
-    # (goftogu.queueing.runner). Domains append theirs in their _build_* step.
-    subscriptions: list[Subscription] = field(default_factory=list)
-    accounts: Accounts = field(init=False)
-    auth: Authentication = field(init=False)
-    messaging: Messaging = field(init=False)
-    # Who has a live connection: the presence domain replaces this in-process one.
-    online_users: OnlineUsers = field(init=False)
-    # Who muted which conversation: the messaging domain replaces this.
-    mute_settings: MuteSettings = field(default_factory=NoMutes)
-    notification_preferences: NotificationPreferences = field(init=False)
-    push_subscriptions: PushSubscriptions = field(init=False)
-    notifier: Notifier = field(init=False)
-    support: SupportDesk = field(init=False)
-    router: Router = field(init=False)
-    _exit: AsyncExitStack = field(default_factory=AsyncExitStack)
+    redis: Redis | None
+    mongo: AsyncMongoClient[dict[str, Any]] | None
+    probes: tuple[Probe, ...]
+    queue: Queue
+    relay: OutboxRelay
+    bus: Bus
+    work: UnitsOfWork
+    rate_limiter: RateLimiter
+    accounts: Accounts
+    auth: Authentication
+    messaging: Messaging
+    presence: UserPresence
+    notification_preferences: NotificationPreferences
+    push_subscriptions: PushSubscriptions
+    notifier: Notifier
+    support: SupportDesk
+    router: Router
+    # The queue handlers of this codebase; each process runs those of its queues.
+    subscriptions: tuple[Subscription, ...]
+    _exit: AsyncExitStack
 
     async def aclose(self) -> None:
         await self._exit.aclose()
-
-
-async def _check_smtp(url: str) -> None:
-    from goftogu.notifications.smtp import smtp_client_for
-
-    client = smtp_client_for(url, timeout=2)
-    async with client:
-        await client.noop()
-
-
-def _database_probe(database: Database) -> Probe:
-    embedded = database.kind == "sqlite"
-    return Probe("database", database.kind, embedded, database.ping)
 
 
 async def build_container(
@@ -113,27 +108,118 @@ async def build_container(
     ``broadcaster``: how services reach connected clients (the gateway passes its
     Socket.IO server's; other processes publish through Redis when configured).
     """
-    database = Database(settings.effective_database_url)
-    container = Container(
-        settings=settings, database=database, broadcaster=broadcaster or _broadcaster_for(settings)
-    )
-    container._exit.push_async_callback(database.close)
+    exit_stack = AsyncExitStack()
     try:
-        await _prepare_schema(
-            database, settings.should_auto_migrate if migrate is None else migrate
-        )
-        _connect_backends(container)
-        _build_queueing(container)
-        _build_identity(container)
-        _build_messaging(container)
-        _build_presence(container)
-        _build_notifications(container)
-        await _build_support(container)
-        _bind_support_sockets(container)
+        return await _build(settings, exit_stack, migrate, broadcaster)
     except BaseException:
-        await container.aclose()
+        await exit_stack.aclose()
         raise
-    return container
+
+
+async def _build(
+    settings: Settings,
+    exit_stack: AsyncExitStack,
+    migrate: bool | None,
+    broadcaster: Broadcaster | None,
+) -> Container:
+    database = Database(settings.effective_database_url)
+    exit_stack.push_async_callback(database.close)
+    await _prepare_schema(database, settings.should_auto_migrate if migrate is None else migrate)
+    probes = [Probe("database", database.kind, database.kind == "sqlite", database.ping)]
+    mongo = _connect_mongo(settings, database, exit_stack, probes)
+    redis = _connect_redis(settings, exit_stack, probes)
+    queue = _connect_queue(settings, exit_stack, probes)
+    probes.append(_mail_probe(settings))
+
+    chats = await _chat_store(database, mongo)
+    relay = OutboxRelay(
+        queue,
+        [RelationalOutbox(database), SupportOutbox(chats)],
+        batch_size=settings.outbox_batch_size,
+        sweep_seconds=settings.outbox_sweep_seconds,
+    )
+    # Stopped before the queue and the database close (the stack unwinds backwards).
+    exit_stack.push_async_callback(relay.stop)
+    access = Access(database)
+    clients = broadcaster or _broadcaster_for(settings)
+    bus = _announcements(clients, relay, access)
+    work = UnitsOfWork(database, bus)
+
+    rate_limiter = _rate_limiter(redis)
+    hashes = PasswordHashes(
+        memory_kib=settings.password_hash_memory_kib,
+        time_cost=settings.password_hash_time_cost,
+        parallelism=settings.password_hash_parallelism,
+    )
+    messaging = build_messaging(work, access, settings)
+    presence = _user_presence(settings, redis, work, access)
+    availability = _operator_availability(settings, redis, chats, StaffDirectory(database))
+    notifier = _notifier(settings, work, presence, ConversationMutes(database))
+    support, router = _support(settings, exit_stack, chats, availability, work, clients)
+    return Container(
+        settings=settings,
+        database=database,
+        redis=redis,
+        mongo=mongo,
+        probes=tuple(probes),
+        queue=queue,
+        relay=relay,
+        bus=bus,
+        work=work,
+        rate_limiter=rate_limiter,
+        accounts=Accounts(database, hashes),
+        auth=_authentication(settings, database, hashes, rate_limiter),
+        messaging=messaging,
+        presence=presence,
+        notification_preferences=NotificationPreferences(database),
+        push_subscriptions=PushSubscriptions(
+            database,
+            vapid_public_key=settings.vapid_public_key if settings.push_configured else None,
+            endpoints=settings.push_endpoint_hosts,
+        ),
+        notifier=notifier,
+        support=support,
+        router=router,
+        subscriptions=(
+            Subscription(SUPPORT_ROUTING, router.handle, background=router.run_sweeps),
+            Subscription(
+                NOTIFY,
+                notifier.handle,
+                policy=QueuePolicy(
+                    max_attempts=settings.notify_max_attempts,
+                    retry_base_seconds=settings.notify_retry_base_seconds,
+                    retry_max_seconds=settings.notify_retry_max_seconds,
+                ),
+            ),
+        ),
+        _exit=exit_stack,
+    )
+
+
+def _announcements(broadcaster: Broadcaster, relay: OutboxRelay, access: Access) -> Bus:
+    """Who handles what a unit of work announces (``goftogu.bus``): clients are told
+    through ``broadcaster``, the relay wakes for what was written for it, and a
+    stored message's notifier job commits with it."""
+
+    async def wake_relay(_written: OutboxWritten) -> None:
+        relay.wake()
+
+    handlers = clients_are_told(Handlers(), broadcaster)
+    return (
+        handlers.after_commit(OutboxWritten, wake_relay)
+        .before_commit(MessageStored, notify_recipients(access))
+        .build()
+    )
+
+
+def runner_for(container: Container, queues: Collection[str] | None) -> Runner:
+    """A runner of the container's subscriptions for ``queues`` (None: all) and its relay."""
+    return Runner(
+        container.queue,
+        subscriptions_for(container.subscriptions, queues),
+        container.relay,
+        default_prefetch=container.settings.queue_prefetch,
+    )
 
 
 def _broadcaster_for(settings: Settings) -> Broadcaster:
@@ -152,276 +238,223 @@ async def _prepare_schema(database: Database, migrate: bool) -> None:
         await ensure_up_to_date(database.engine)
 
 
-def _connect_backends(container: Container) -> None:
-    settings, probes = container.settings, container.probes
-    probes.append(_database_probe(container.database))
+def _connect_mongo(
+    settings: Settings, database: Database, exit_stack: AsyncExitStack, probes: list[Probe]
+) -> AsyncMongoClient[dict[str, Any]] | None:
+    if not settings.mongodb_url:
+        probes.append(Probe("documents", f"{database.kind} json column", True))
+        return None
+    from pymongo import AsyncMongoClient
 
-    if settings.mongodb_url:
-        from pymongo import AsyncMongoClient
+    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        settings.mongodb_url, serverSelectionTimeoutMS=3000, tz_aware=True
+    )
+    exit_stack.push_async_callback(mongo.close)
 
-        mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-            settings.mongodb_url, serverSelectionTimeoutMS=3000, tz_aware=True
-        )
-        container.mongo = mongo
-        container._exit.push_async_callback(mongo.close)
+    async def ping_mongo() -> None:
+        await mongo.admin.command("ping")
 
-        async def ping_mongo() -> None:
-            await mongo.admin.command("ping")
+    probes.append(Probe("documents", "mongodb", False, ping_mongo))
+    return mongo
 
-        probes.append(Probe("documents", "mongodb", False, ping_mongo))
-    else:
-        probes.append(Probe("documents", f"{container.database.kind} json column", True))
 
-    if settings.redis_url:
-        from redis.asyncio import BlockingConnectionPool, Redis
-
-        # redis-py's default pool fails a command at once when its 100 connections are
-        # busy; a burst of sockets connecting or leaving together (a reconnect storm)
-        # needs more than that. A blocking pool makes the burst wait its turn instead.
-        pool = BlockingConnectionPool.from_url(
-            settings.redis_url,
-            decode_responses=True,
-            max_connections=REDIS_POOL_SIZE,
-            timeout=REDIS_POOL_WAIT_SECONDS,
-        )
-        redis: Redis = Redis.from_pool(pool)
-        container.redis = redis
-        container._exit.push_async_callback(redis.aclose)
-
-        async def ping_redis() -> None:
-            await redis.ping()
-
-        probes.append(Probe("presence", "redis", False, ping_redis))
-    else:
+def _connect_redis(
+    settings: Settings, exit_stack: AsyncExitStack, probes: list[Probe]
+) -> Redis | None:
+    if not settings.redis_url:
         probes.append(Probe("presence", "in-process", True))
+        return None
+    from redis.asyncio import BlockingConnectionPool, Redis
 
+    # redis-py's default pool fails a command at once when its 100 connections are
+    # busy; a burst of sockets connecting or leaving together (a reconnect storm)
+    # needs more than that. A blocking pool makes the burst wait its turn instead.
+    pool = BlockingConnectionPool.from_url(
+        settings.redis_url,
+        decode_responses=True,
+        max_connections=REDIS_POOL_SIZE,
+        timeout=REDIS_POOL_WAIT_SECONDS,
+    )
+    redis: Redis = Redis.from_pool(pool)
+    exit_stack.push_async_callback(redis.aclose)
+
+    async def ping_redis() -> None:
+        await redis.ping()
+
+    probes.append(Probe("presence", "redis", False, ping_redis))
+    return redis
+
+
+def _connect_queue(settings: Settings, exit_stack: AsyncExitStack, probes: list[Probe]) -> Queue:
     policy = QueuePolicy(
         max_attempts=settings.queue_max_attempts,
         retry_base_seconds=settings.queue_retry_base_seconds,
         retry_max_seconds=settings.queue_retry_max_seconds,
     )
+    queue: Queue
     if settings.broker_url:
         from goftogu.queueing.rabbitmq import RabbitQueue
 
         # One long-lived connection, opened at first use; the probe reports it.
-        container.queue = RabbitQueue(
+        rabbit = RabbitQueue(
             settings.broker_url, prefix=settings.queue_prefix, default_policy=policy
         )
-        probes.append(Probe("queue", "rabbitmq", False, container.queue.ping))
+        probes.append(Probe("queue", "rabbitmq", False, rabbit.ping))
+        queue = rabbit
     else:
-        container.queue = MemoryQueue(default_policy=policy)
+        from goftogu.queueing.memory import MemoryQueue
+
+        queue = MemoryQueue(default_policy=policy)
         probes.append(Probe("queue", "in-process", True))
-    container._exit.push_async_callback(container.queue.close)
-
-    if settings.smtp_url:
-        smtp_url = settings.smtp_url
-        probes.append(Probe("mail", "smtp", False, lambda: _check_smtp(smtp_url)))
-    else:
-        probes.append(Probe("mail", "log", True))
+    exit_stack.push_async_callback(queue.close)
+    return queue
 
 
-def _build_queueing(container: Container) -> None:
-    settings = container.settings
-    container.relay = OutboxRelay(
-        container.queue,
-        [RelationalOutbox(container.database)],
-        batch_size=settings.outbox_batch_size,
-        sweep_seconds=settings.outbox_sweep_seconds,
-    )
-    # Stopped before the queue and the database close (the exit stack unwinds backwards).
-    container._exit.push_async_callback(container.relay.stop)
+def _mail_probe(settings: Settings) -> Probe:
+    if not settings.smtp_url:
+        return Probe("mail", "log", True)
+    smtp_url = settings.smtp_url
+
+    async def check_smtp() -> None:
+        from goftogu.notifications.smtp import smtp_client_for
+
+        client = smtp_client_for(smtp_url, timeout=2)
+        async with client:
+            await client.noop()
+
+    return Probe("mail", "smtp", False, check_smtp)
 
 
-def _build_identity(container: Container) -> None:
-    settings = container.settings
-    if container.redis is not None:
+def _rate_limiter(redis: Redis | None) -> RateLimiter:
+    if redis is not None:
         from goftogu.ratelimit.redis import RedisRateLimiter
 
-        container.rate_limiter = RedisRateLimiter(container.redis)
-    hashes = PasswordHashes(
-        memory_kib=settings.password_hash_memory_kib,
-        time_cost=settings.password_hash_time_cost,
-        parallelism=settings.password_hash_parallelism,
-    )
+        return RedisRateLimiter(redis)
+    from goftogu.ratelimit.memory import MemoryRateLimiter
+
+    return MemoryRateLimiter()
+
+
+def _authentication(
+    settings: Settings, database: Database, hashes: PasswordHashes, limiter: RateLimiter
+) -> Authentication:
     tokens = AccessTokens(settings.secret_key.get_secret_value(), settings.access_token_ttl_seconds)
     rules = AuthRules(
         login_per_ip=RateRule.parse("login-ip", settings.rate_login_per_ip),
         login_per_account=RateRule.parse("login-account", settings.rate_login_per_account),
         register_per_ip=RateRule.parse("register-ip", settings.rate_register_per_ip),
     )
-    container.accounts = Accounts(container.database, hashes)
-    container.auth = Authentication(
-        container.database,
-        hashes,
-        tokens,
-        container.rate_limiter,
-        rules,
-        settings.refresh_token_ttl_seconds,
+    return Authentication(
+        database, hashes, tokens, limiter, rules, settings.refresh_token_ttl_seconds
     )
 
 
-async def _build_support(container: Container) -> None:
-    """The support desk: its chat store (MongoDB, else the relational database),
-    operator availability (Redis, else in-process), the routing consumer and the
-    document outbox."""
-    from datetime import timedelta
-
-    from goftogu.presence.operators import (
-        AvailabilitySeed,
-        MemoryOperatorAvailability,
-        OperatorAvailability,
-    )
-    from goftogu.queueing import SUPPORT_ROUTING
-    from goftogu.support.connections import LocalConnections
-    from goftogu.support.desk import SupportRules
-    from goftogu.support.events import SupportEvents
-    from goftogu.support.outbox import SupportOutbox
-    from goftogu.support.staff import StaffDirectory
-    from goftogu.support.store import ChatStore
-
-    settings = container.settings
+async def _chat_store(
+    database: Database, mongo: AsyncMongoClient[dict[str, Any]] | None
+) -> ChatStore:
+    """Support chat documents: in MongoDB, else in the relational database."""
     store: ChatStore
-    if container.mongo is not None:
+    if mongo is not None:
         from goftogu.support.store_mongo import MongoChatStore
 
-        store = MongoChatStore(container.mongo)
+        store = MongoChatStore(mongo)
     else:
         from goftogu.support.store_sql import SqlChatStore
 
-        store = SqlChatStore(container.database)
+        store = SqlChatStore(database)
     await store.prepare()
-    staff = StaffDirectory(container.database)
+    return store
+
+
+def _user_presence(
+    settings: Settings, redis: Redis | None, work: UnitsOfWork, access: Access
+) -> UserPresence:
+    from goftogu.presence.users import ConnectionStore
+
+    store: ConnectionStore
+    if redis is not None:
+        from goftogu.presence.users_redis import RedisConnectionStore
+
+        store = RedisConnectionStore(redis)
+    else:
+        from goftogu.presence.users_memory import MemoryConnectionStore
+
+        store = MemoryConnectionStore()
+    return UserPresence(
+        store,
+        work,
+        contacts_of=access.contacts_of,
+        grace_seconds=settings.presence_grace_seconds,
+        lease_seconds=settings.presence_lease_seconds,
+    )
+
+
+def _operator_availability(
+    settings: Settings, redis: Redis | None, chats: ChatStore, staff: StaffDirectory
+) -> OperatorAvailability:
+    """Operators' status, connections and loads (Redis, else in-process), rebuilt
+    from the databases when the store lost them."""
+    from goftogu.presence.operators import AvailabilitySeed, MemoryOperatorAvailability
 
     async def seed() -> AvailabilitySeed:
         return AvailabilitySeed(
-            statuses=await staff.statuses(), open_chats=await store.open_chats_by_operator()
+            statuses=await staff.statuses(), open_chats=await chats.open_chats_by_operator()
         )
 
     lease, hold = settings.operator_lease_seconds, settings.support_hold_seconds
-    availability: OperatorAvailability
-    if container.redis is not None:
+    if redis is not None:
         from goftogu.presence.operators_redis import RedisOperatorAvailability
 
-        availability = RedisOperatorAvailability(
-            container.redis, seed, lease_seconds=lease, hold_seconds=hold
-        )
-    else:
-        availability = MemoryOperatorAvailability(seed, lease_seconds=lease, hold_seconds=hold)
-    events = SupportEvents(container.broadcaster)
+        return RedisOperatorAvailability(redis, seed, lease_seconds=lease, hold_seconds=hold)
+    return MemoryOperatorAvailability(seed, lease_seconds=lease, hold_seconds=hold)
+
+
+def _support(
+    settings: Settings,
+    exit_stack: AsyncExitStack,
+    chats: ChatStore,
+    availability: OperatorAvailability,
+    work: UnitsOfWork,
+    clients: Broadcaster,
+) -> tuple[SupportDesk, Router]:
+    """The desk (use cases of customers and operators) and the routing consumer."""
+    from goftogu.support.connections import LocalConnections
+
     connections = LocalConnections(availability, lease_seconds=settings.operator_lease_seconds)
-    container._exit.push_async_callback(connections.aclose)
-    container.support = SupportDesk(
-        store,
+    exit_stack.push_async_callback(connections.aclose)
+    desk = SupportDesk(
+        chats,
         availability,
-        staff,
-        events,
-        wake_relay=container.relay.wake,
+        StaffDirectory(work.database),
+        work,
+        join_before_write=clients.join_user,
         rules=SupportRules(settings.operator_capacity, settings.max_message_length),
         connections=connections,
     )
-    container.router = Router(
-        store,
+    router = Router(
+        chats,
         availability,
-        events,
-        wake_relay=container.relay.wake,
+        work,
         capacity=settings.operator_capacity,
         sweep_seconds=settings.support_sweep_seconds,
         undecided_after=timedelta(seconds=settings.support_undecided_seconds),
     )
-    container.relay.add_source(SupportOutbox(store))
-    container.subscriptions.append(
-        Subscription(
-            SUPPORT_ROUTING,
-            container.router.handle,
-            background=container.router.run_sweeps,
-        )
-    )
+    return desk, router
 
 
-def _build_presence(container: Container) -> None:
-    store: ConnectionStore = MemoryConnectionStore()
-    if container.redis is not None:
-        from goftogu.presence.users_redis import RedisConnectionStore
-
-        store = RedisConnectionStore(container.redis)
-    presence = UserPresence(
-        store,
-        container.database,
-        container.broadcaster,
-        grace_seconds=container.settings.presence_grace_seconds,
-        lease_seconds=container.settings.presence_lease_seconds,
-    )
-    container.presence = presence
-    container.online_users = presence
-    presence.contact_sources.append(container.messaging.access.contacts_of)
-    bindings = container.socket_bindings
-
-    async def connected(principal: Principal, sid: str) -> None:
-        await presence.connected(principal.user_id, sid)
-
-    async def disconnected(_principal: Principal, sid: str) -> None:
-        await presence.disconnected(sid)
-
-    bindings.on_connect.append(connected)
-    bindings.on_disconnect.append(disconnected)
-
-
-def _bind_support_sockets(container: Container) -> None:
-    """The support desk's part of the Socket.IO contract: ``support:message``,
-    ``presence:set`` (user presence, plus operator availability for staff), the
-    rooms joined on connect, replay of missed messages, operators' connections."""
-    from goftogu.identity.models import UserStatus
-    from goftogu.presence.operators import OperatorStatus
-    from goftogu.realtime.protocol import PresencePayload
-    from goftogu.support.schemas import SupportMessagePayload, posted_message
-
-    desk, presence, bindings = container.support, container.presence, container.socket_bindings
-
-    async def support_message(
-        principal: Principal, _sid: str, body: SupportMessagePayload
-    ) -> dict[str, Any]:
-        posted = await desk.send_message(principal, body.chat_id, body.client_id, body.body)
-        answer = posted_message(posted.chat, posted.message, posted.seq, posted.new_conversation)
-        return answer.model_dump(mode="json")
-
-    async def presence_set(
-        principal: Principal, _sid: str, body: PresencePayload
-    ) -> dict[str, Any]:
-        status = await presence.choose(principal.user_id, UserStatus(body.status))
-        answer: dict[str, Any] = {"status": status.value}
-        if principal.is_staff:
-            operator = await desk.set_presence(
-                principal, OperatorStatus(body.status), body.accepting
-            )
-            answer["operator"] = operator.model_dump(mode="json")
-        return answer
-
-    bindings.add("support:message", SupportMessagePayload, support_message)
-    bindings.add("presence:set", PresencePayload, presence_set)
-    bindings.room_sources.append(desk.rooms_for)
-    bindings.event_fetchers["support"] = desk.replay_for
-    bindings.on_connect.append(desk.operator_connected)
-    bindings.on_disconnect.append(desk.operator_disconnected)
-
-
-def _build_notifications(container: Container) -> None:
-    """Preferences and subscriptions (used by the API), and the ``notify`` consumer
-    (run by ``goftogu notifier``, or by ``serve`` in embedded mode)."""
+def _notifier(
+    settings: Settings, work: UnitsOfWork, presence: UserPresence, mutes: ConversationMutes
+) -> Notifier:
+    """The ``notify`` consumer (run by ``goftogu notifier``, or by ``serve`` in
+    embedded mode): plans deliveries, then sends them."""
     from goftogu.notifications.compose import Links
     from goftogu.notifications.dispatch import Dispatcher
     from goftogu.notifications.ledger import Ledger
     from goftogu.notifications.mail import LogMailer, Mailer, SmtpMailer
     from goftogu.notifications.planner import Planner
-    from goftogu.notifications.webpush import PushSender, VapidKeys, WebPushSender
-    from goftogu.queueing import NOTIFY
+    from goftogu.notifications.webpush import PushSender, WebPushSender
+    from goftogu.vapid import VapidKeys
 
-    settings, database = container.settings, container.database
-    container.notification_preferences = NotificationPreferences(database)
-    container.push_subscriptions = PushSubscriptions(
-        database,
-        vapid_public_key=settings.vapid_public_key if settings.push_configured else None,
-        endpoints=settings.push_endpoint_hosts,
-    )
     mailer: Mailer = SmtpMailer(settings.smtp_url) if settings.smtp_url else LogMailer()
     pusher: PushSender | None = None
     if settings.vapid_public_key and settings.vapid_private_key:
@@ -432,12 +465,13 @@ def _build_notifications(container: Container) -> None:
         )
         pusher = WebPushSender(keys)
     planner = Planner(
-        database,
-        presence=container.online_users,
-        mutes=container.mute_settings,
+        work,
+        presence=presence,
+        mutes=mutes,
         digest_seconds=settings.notify_digest_seconds,
         push_enabled=pusher is not None,
     )
+    database = work.database
     dispatcher = Dispatcher(
         database,
         Ledger(database, lease_seconds=settings.notify_send_lease_seconds),
@@ -447,35 +481,9 @@ def _build_notifications(container: Container) -> None:
         links=Links(settings.public_url),
         default_language=settings.notify_language,
     )
-    container.notifier = Notifier(
+    return Notifier(
         planner,
         dispatcher,
         database=database,
         retention=timedelta(days=settings.notify_retention_days),
     )
-    container.subscriptions.append(
-        Subscription(
-            NOTIFY,
-            container.notifier.handle,
-            policy=QueuePolicy(
-                max_attempts=settings.notify_max_attempts,
-                retry_base_seconds=settings.notify_retry_base_seconds,
-                retry_max_seconds=settings.notify_retry_max_seconds,
-            ),
-        )
-    )
-
-
-def _build_messaging(container: Container) -> None:
-    from goftogu.messaging.mutes import ConversationMutes
-    from goftogu.messaging.notices import notify_recipients
-    from goftogu.realtime.bindings import bind_messaging
-
-    on_stored: list[MessageStored] = []
-    messaging = build_messaging(
-        container.database, container.broadcaster, container.settings, on_stored
-    )
-    on_stored.append(notify_recipients(messaging.access))
-    container.messaging = messaging
-    container.mute_settings = ConversationMutes(container.database)
-    bind_messaging(container.socket_bindings, messaging)

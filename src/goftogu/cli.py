@@ -103,8 +103,8 @@ def serve(
 def _run_queue_process(name: str, queues: set[str]) -> None:
     """Build the container and run the consumers of ``queues`` plus the outbox
     relay until SIGTERM/SIGINT."""
-    from goftogu.bootstrap import build_container
-    from goftogu.queueing.runner import run_until_signalled, runner_for
+    from goftogu.bootstrap import build_container, runner_for
+    from goftogu.queueing.runner import run_until_signalled
 
     settings = _settings()
     if not settings.broker_url:
@@ -141,7 +141,7 @@ def worker() -> None:
     GOFTOGU_SUPPORT_UNDECIDED_SECONDS, GOFTOGU_QUEUE_* and GOFTOGU_OUTBOX_*. Stops
     cleanly on SIGTERM: in-flight jobs finish, the rest stay queued.
     """
-    from goftogu.queueing import SUPPORT_ROUTING
+    from goftogu.support.jobs import SUPPORT_ROUTING
 
     _run_queue_process("worker", {SUPPORT_ROUTING})
 
@@ -164,7 +164,7 @@ def notifier() -> None:
 
     Stops cleanly on SIGTERM: in-flight sends finish, the rest stay queued.
     """
-    from goftogu.queueing import NOTIFY
+    from goftogu.notifications.jobs import NOTIFY
 
     _run_queue_process("notifier", {NOTIFY})
 
@@ -173,7 +173,7 @@ def notifier() -> None:
 def vapid_keys() -> None:
     """Print a new VAPID key pair for Web Push, as GOFTOGU_VAPID_PUBLIC_KEY and
     GOFTOGU_VAPID_PRIVATE_KEY lines (keep the private key secret)."""
-    from goftogu.notifications.webpush import generate_vapid_keys
+    from goftogu.vapid import generate_vapid_keys
 
     public, private = generate_vapid_keys()
     typer.echo(f"GOFTOGU_VAPID_PUBLIC_KEY={public}")

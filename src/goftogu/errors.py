@@ -132,6 +132,14 @@ class RateLimited(DomainError):
         self.retry_after = retry_after
 
 
+class InternalError(DomainError):
+    """Something failed on our side (logged with its traceback); never details."""
+
+    code = "internal_error"
+    status = 500
+    default_message = "Something went wrong on our side; it has been logged."
+
+
 class ServiceUnavailable(DomainError):
     code = "service_unavailable"
     status = 503

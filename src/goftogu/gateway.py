@@ -26,13 +26,14 @@ from goftogu.api.messaging import (
 from goftogu.api.middleware import RequestContextMiddleware
 from goftogu.api.notifications import push_router, settings_router
 from goftogu.api.support import router as support_router
-from goftogu.bootstrap import Container, build_container
+from goftogu.bootstrap import Container, build_container, runner_for
 from goftogu.logs import configure_logging
 from goftogu.periodic import every
-from goftogu.queueing.runner import Runner, replay_embedded_outbox, runner_for
+from goftogu.queueing.runner import Runner, replay_embedded_outbox
 from goftogu.ratelimit import RateRule
+from goftogu.realtime.bindings import messaging_bindings, presence_bindings, support_bindings
 from goftogu.realtime.broadcast import SocketBroadcaster
-from goftogu.realtime.handlers import RealtimeGateway
+from goftogu.realtime.handlers import RealtimeGateway, SocketBindings
 from goftogu.realtime.server import create_socket_server
 from goftogu.settings import Settings, load_settings
 
@@ -66,9 +67,12 @@ def create_gateway(settings: Settings) -> Gateway:
         app.state.container = container
         app.state.realtime = RealtimeGateway(
             sio,
-            container.socket_bindings,
+            SocketBindings.combine(
+                messaging_bindings(container.messaging),
+                presence_bindings(container.presence, container.support),
+                support_bindings(container.support),
+            ),
             verify_token=container.auth.tokens.verify,
-            presence=container.presence,
             typing_ttl_seconds=settings.typing_ttl_seconds,
             event_rule=RateRule.parse("socket-events", settings.rate_socket_events),
         )
@@ -139,10 +143,9 @@ def create_gateway(settings: Settings) -> Gateway:
 async def _start_queue_work(container: Container) -> Runner:
     """The outbox relay always runs here (requests write outbox rows); the queue
     consumers too in embedded mode, where the in-process queue lives in this process."""
-    embedded = container.settings.broker_url is None
-    if embedded:
-        await replay_embedded_outbox(container)
-    if embedded:
+    if container.settings.broker_url is None:
+        window = container.settings.outbox_replay_seconds
+        await replay_embedded_outbox(container.queue, container.relay, window)
         runner = runner_for(container, None)
     else:
         runner = Runner(container.queue, [], container.relay)

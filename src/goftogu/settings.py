@@ -205,7 +205,7 @@ class Settings(BaseSettings):
     def _vapid_pair(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
         public = info.data.get("vapid_public_key")
         if value is not None and public:
-            from goftogu.notifications.webpush import VapidKeys
+            from goftogu.vapid import VapidKeys
 
             VapidKeys.parse(public, value.get_secret_value(), "mailto:check@example.com")
         return value

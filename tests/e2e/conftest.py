@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.e2e.servers import Process, gateway_process
-from tests.support.api import SignedIn, sign_up
+from tests.helpers.api import SignedIn, sign_up
 
 E2E_SECRET = "e2e-secret-key-that-is-long-enough-for-hs256-signing"
 

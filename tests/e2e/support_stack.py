@@ -20,7 +20,7 @@ import httpx
 
 from tests.e2e.conftest import E2E_SECRET
 from tests.e2e.servers import Process, gateway_process, goftogu_process
-from tests.support.api import API, PASSWORD, SignedIn, login, unique_name
+from tests.helpers.api import API, PASSWORD, SignedIn, login, unique_name
 
 
 async def fresh_postgres(label: str) -> str:

@@ -14,8 +14,8 @@ import pytest
 from tests.e2e.clients import connect
 from tests.e2e.conftest import E2E_SECRET
 from tests.e2e.servers import Process, gateway_process
-from tests.support.api import API, sign_up
-from tests.support.smtp import SmtpServer
+from tests.helpers.api import API, sign_up
+from tests.helpers.smtp import SmtpServer
 
 
 @pytest.fixture

@@ -14,19 +14,19 @@ from sqlalchemy import select, update
 
 from goftogu.identity.accounts import identifier_key
 from goftogu.identity.models import Role, User
-from goftogu.notifications.jobs import TicketCreated
+from goftogu.notifications.jobs import NOTIFY, TicketCreated
 from goftogu.notifications.mail import message_id_for
 from goftogu.notifications.models import NotificationDelivery
 from goftogu.notifications.triggers import enqueue_notification
-from goftogu.queueing import NOTIFY
 from goftogu.queueing.outbox import OutboxMessage
 from goftogu.storage.database import Database
 from tests.conftest import run_blocking, truncate_all
 from tests.e2e.servers import Process, goftogu_process
 from tests.e2e.test_cli import run_goftogu
-from tests.support.notify import NOW
-from tests.support.queues import delete_queues, eventually
-from tests.support.smtp import Received, SmtpServer
+from tests.helpers.notify import NOW
+from tests.helpers.queues import delete_queues, outbox_writer
+from tests.helpers.smtp import Received, SmtpServer
+from tests.helpers.waiting import eventually
 
 MAIL_FROM = "goftogu <no-reply@goftogu.example>"
 TICKETS = 8
@@ -86,10 +86,10 @@ async def test_a_notifier_killed_mid_batch_and_restarted_delivers_every_email_on
         password_hash="not-a-real-hash",
         role=Role.operator.value,
     )
-    async with database.transaction() as session:
-        session.add(operator)
+    async with outbox_writer(database).transaction() as work:
+        work.session.add(operator)
         for n in range(TICKETS):
-            await enqueue_notification(session, ticket(f"chat-{n}"))
+            await enqueue_notification(work, ticket(f"chat-{n}"))
 
     killed = threading.Event()
     first: Process | None = None
@@ -116,9 +116,9 @@ async def test_a_notifier_killed_mid_batch_and_restarted_delivers_every_email_on
             # Every job comes again (as when a relay dies between publishing and marking),
             # then one new ticket: with one consumer taking one job at a time, its email
             # arrives after every replayed job was handled.
-            async with database.transaction() as session:
-                await session.execute(update(OutboxMessage).values(published_at=None))
-                await enqueue_notification(session, ticket("chat-last"))
+            async with outbox_writer(database).transaction() as work:
+                await work.session.execute(update(OutboxMessage).values(published_at=None))
+                await enqueue_notification(work, ticket("chat-last"))
             await eventually(lambda: all_sent(database, TICKETS + 1), timeout=60)
             assert second.popen.poll() is None, second.log()
     finally:

@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from goftogu.queueing import NOTIFY
+from goftogu.notifications.jobs import NOTIFY
 from goftogu.queueing.outbox import add_to_outbox
 from goftogu.queueing.rabbitmq import RabbitQueue
 from goftogu.storage.database import Database
 from tests.e2e.servers import goftogu_process
 from tests.e2e.test_cli import run_goftogu
-from tests.support.queues import delete_queues, eventually
+from tests.helpers.queues import delete_queues, outbox_writer
+from tests.helpers.waiting import eventually
 
 
 @pytest.mark.parametrize("command", ["worker", "notifier"])
@@ -41,8 +42,8 @@ async def test_a_worker_relays_the_outbox_and_stops_cleanly_on_sigterm(
     try:
         with goftogu_process("worker", env=env, cwd=tmp_path, name="worker") as worker:
             await eventually(lambda: "worker running" in worker.log(), timeout=60)
-            async with database.transaction() as session:
-                await add_to_outbox(session, NOTIFY, {"type": "ticket"}, message_id="w-1")
+            async with outbox_writer(database).transaction() as work:
+                await add_to_outbox(work, NOTIFY, {"type": "ticket"}, message_id="w-1")
             await eventually(lambda: _depth(queue, NOTIFY, 1), timeout=60)
 
             worker.kill(signal.SIGTERM)

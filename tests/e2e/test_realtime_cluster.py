@@ -14,7 +14,7 @@ from tests.conftest import run_blocking, service_url
 from tests.e2e.clients import connect
 from tests.e2e.conftest import E2E_SECRET
 from tests.e2e.servers import Process, gateway_process
-from tests.support.api import SignedIn, sign_up
+from tests.helpers.api import SignedIn, sign_up
 
 pytestmark = pytest.mark.redis
 

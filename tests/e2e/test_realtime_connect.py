@@ -11,7 +11,7 @@ from goftogu.identity.tokens import AccessTokens, Principal
 from tests.e2e.clients import ConnectRefused, connect
 from tests.e2e.conftest import E2E_SECRET
 from tests.e2e.servers import Process
-from tests.support.api import SignedIn
+from tests.helpers.api import SignedIn
 
 KINDS = ["js", "python"]
 

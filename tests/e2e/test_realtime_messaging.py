@@ -13,7 +13,7 @@ import pytest
 
 from tests.e2e.clients import connect
 from tests.e2e.servers import Process
-from tests.support.api import API, SignedIn, sign_up
+from tests.helpers.api import API, SignedIn, sign_up
 
 KINDS = ["js", "python"]
 

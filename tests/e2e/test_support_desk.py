@@ -24,8 +24,9 @@ from tests.e2e.support_stack import (
     running_desk,
     stack_env,
 )
-from tests.support.api import API, visitor
-from tests.support.desk import eventually, start_chat
+from tests.helpers.api import API, visitor
+from tests.helpers.desk import start_chat
+from tests.helpers.waiting import eventually
 
 pytestmark = [pytest.mark.redis, pytest.mark.rabbitmq, pytest.mark.mongodb, pytest.mark.postgres]
 

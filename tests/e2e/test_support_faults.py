@@ -30,10 +30,11 @@ from tests.e2e.support_stack import (
     wait_for_log,
 )
 from tests.e2e.test_support_desk import _reset_redis, about
-from tests.support.api import API, SignedIn, visitor
-from tests.support.desk import eventually, start_chat
-from tests.support.private_rabbit import PrivateRabbit
-from tests.support.private_redis import PrivateRedis
+from tests.helpers.api import API, SignedIn, visitor
+from tests.helpers.desk import start_chat
+from tests.helpers.private_rabbit import PrivateRabbit
+from tests.helpers.private_redis import PrivateRedis
+from tests.helpers.waiting import eventually
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 

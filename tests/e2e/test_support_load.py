@@ -34,8 +34,8 @@ from tests.e2e.support_stack import (
     stack_env,
 )
 from tests.e2e.test_support_desk import _reset_redis
-from tests.support.api import API, SignedIn, login, visitor
-from tests.support.desk import eventually
+from tests.helpers.api import API, SignedIn, login, visitor
+from tests.helpers.waiting import eventually
 
 pytestmark = [
     pytest.mark.slow,

@@ -14,7 +14,7 @@ from goftogu.gateway import Gateway, create_gateway
 from goftogu.identity.models import Role
 from goftogu.identity.tokens import AccessTokens, Principal
 from tests.conftest import make_settings
-from tests.support.api import API, PASSWORD, login, register, sign_up, unique_name, visitor
+from tests.helpers.api import API, PASSWORD, login, register, sign_up, unique_name, visitor
 
 
 async def test_registering_returns_the_user_without_any_password_material(

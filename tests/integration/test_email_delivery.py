@@ -14,7 +14,7 @@ from goftogu.notifications.bidi import FSI, PDI, RLM
 from goftogu.notifications.failures import PermanentFailure, TransientFailure
 from goftogu.notifications.mail import LogMailer, SmtpMailer, build_email, message_id_for
 from goftogu.notifications.templates import EmailContent, Line, render_email
-from tests.support.smtp import SmtpServer, free_port, self_signed_certificate
+from tests.helpers.smtp import SmtpServer, free_port, self_signed_certificate
 
 MAIL_FROM = "goftogu <no-reply@goftogu.example>"
 PERSIAN = "سلام مریم! جلسهٔ فردا ساعت ۱۰ برگزار می‌شود."

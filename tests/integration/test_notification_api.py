@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 
 from goftogu.gateway import Gateway, create_gateway
 from goftogu.notifications.models import PushSubscription
-from goftogu.notifications.webpush import generate_vapid_keys
 from goftogu.settings import Settings
+from goftogu.vapid import generate_vapid_keys
 from tests.conftest import make_settings
-from tests.support.api import API, sign_up
-from tests.support.webpush import Browser
+from tests.helpers.api import API, sign_up
+from tests.helpers.webpush import Browser
 
 PUBLIC_KEY, PRIVATE_KEY = generate_vapid_keys()
 FCM = "https://fcm.googleapis.com/fcm/send/"

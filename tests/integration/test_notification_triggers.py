@@ -10,20 +10,21 @@ from pydantic import TypeAdapter
 from sqlalchemy import select, update
 
 from goftogu.ids import new_id
-from goftogu.notifications.jobs import NotifyJob
+from goftogu.notifications.jobs import (
+    NOTIFY,
+    ChatAssigned,
+    NotifyJob,
+    OperatorReplied,
+    TicketCreated,
+)
 from goftogu.notifications.ledger import purge_finished
 from goftogu.notifications.models import NotificationDelivery
-from goftogu.notifications.triggers import (
-    notify_chat_assigned,
-    notify_message_created,
-    notify_operator_replied,
-    notify_ticket_created,
-)
-from goftogu.queueing import NOTIFY
+from goftogu.notifications.triggers import enqueue_notification, notify_message_created
 from goftogu.queueing.outbox import OutboxMessage
 from goftogu.storage.database import Database
 from goftogu.storage.models import utcnow
-from tests.support.notify import NOW
+from tests.helpers.notify import NOW
+from tests.helpers.queues import outbox_writer
 
 JOBS: TypeAdapter[NotifyJob] = TypeAdapter(NotifyJob)
 GROUP = "group:0190a0c0-0000-7000-8000-000000000001"
@@ -39,9 +40,9 @@ async def test_a_message_is_queued_once_for_its_recipients_with_a_cut_preview(
 ) -> None:
     sender, reader = new_id(), new_id()
     for _ in range(2):  # a retried request calls the producer again
-        async with database.transaction() as session:
+        async with outbox_writer(database).transaction() as work:
             await notify_message_created(
-                session,
+                work,
                 conversation=GROUP,
                 message_id="m1",
                 sender_id=sender,
@@ -61,51 +62,55 @@ async def test_a_message_is_queued_once_for_its_recipients_with_a_cut_preview(
 
 
 async def test_a_rolled_back_change_takes_its_notification_with_it(database: Database) -> None:
-    async def failing_intake() -> None:
-        async with database.transaction() as session:
-            await notify_ticket_created(
-                session,
-                chat_id="c1",
-                customer_id=None,
-                customer_name="Mina",
-                first_message="help",
+    async def failing_send() -> None:
+        async with outbox_writer(database).transaction() as work:
+            await notify_message_created(
+                work,
+                conversation=GROUP,
+                message_id="m1",
+                sender_id=new_id(),
+                content="hi",
                 created_at=NOW,
+                recipient_ids=[new_id()],
             )
-            raise RuntimeError("the intake failed after the job was written")
+            raise RuntimeError("the send failed after the job was written")
 
     with pytest.raises(RuntimeError):
-        await failing_intake()
+        await failing_send()
     assert await outbox(database) == []
 
 
-async def test_every_support_trigger_writes_a_job_the_notifier_reads(database: Database) -> None:
+async def test_every_support_job_written_to_the_outbox_is_one_the_notifier_reads(
+    database: Database,
+) -> None:
     operator, customer = new_id(), new_id()
-    async with database.transaction() as session:
-        await notify_ticket_created(
-            session,
+    jobs = [
+        TicketCreated(
             chat_id="c1",
             customer_id=customer,
             customer_name="Mina",
-            first_message="help",
+            preview="help",
             created_at=NOW,
-        )
-        await notify_operator_replied(
-            session,
+        ),
+        OperatorReplied(
             chat_id="c1",
             message_id="r1",
             operator_id=operator,
             customer_id=customer,
-            body="on it",
+            preview="on it",
             created_at=NOW,
-        )
-        await notify_chat_assigned(
-            session,
+        ),
+        ChatAssigned(
             chat_id="c1",
             operator_id=operator,
             customer_name="Mina",
-            first_message="help",
+            preview="help",
             assigned_at=NOW,
-        )
+        ),
+    ]
+    async with outbox_writer(database).transaction() as work:
+        for job in jobs:
+            await enqueue_notification(work, job)
     rows = await outbox(database)
     assert sorted(JOBS.validate_python(row.payload).type for row in rows) == [
         "support.chat_assigned",

@@ -15,19 +15,19 @@ import pytest
 from goftogu.bootstrap import build_container
 from goftogu.identity.models import Role
 from goftogu.notifications.jobs import (
+    NOTIFY,
     ChatAssigned,
     MessageCreated,
     OperatorReplied,
     TicketCreated,
 )
-from goftogu.notifications.webpush import generate_vapid_keys
-from goftogu.queueing import NOTIFY
-from goftogu.queueing.runner import Runner, runner_for
+from goftogu.vapid import generate_vapid_keys
 from tests.conftest import make_settings
-from tests.support.notify import NOW, NotifyWorld, statuses
-from tests.support.queues import delete_queues, eventually
-from tests.support.smtp import SmtpServer, free_port
-from tests.support.webpush import PushService
+from tests.helpers.notify import NOW, NotifyWorld, statuses
+from tests.helpers.queues import delete_queues
+from tests.helpers.smtp import SmtpServer, free_port
+from tests.helpers.waiting import eventually
+from tests.helpers.webpush import PushService
 
 PUBLIC_KEY, PRIVATE_KEY = generate_vapid_keys()
 GROUP = "group:0190a0c0-0000-7000-8000-000000000001"
@@ -60,8 +60,7 @@ async def running_world(
     }
     container = await build_container(make_settings(database_url, tmp_path, **values))
     world = NotifyWorld(container, smtp, push)
-    world.watch_handler()
-    runner: Runner = runner_for(container, {NOTIFY})
+    runner = world.runner()
     await runner.start()
     try:
         yield world
@@ -326,7 +325,7 @@ async def test_a_410_from_the_push_service_removes_the_subscription(world: Notif
 
 
 def _principal(user: Any) -> Any:
-    from tests.support.notify import principal
+    from tests.helpers.notify import principal
 
     return principal(user)
 

@@ -16,8 +16,9 @@ from goftogu.queueing.rabbitmq import RabbitQueue
 from goftogu.queueing.relay import OutboxRelay
 from goftogu.storage.database import Database
 from tests.e2e.servers import free_port
-from tests.support.private_rabbit import PrivateRabbit
-from tests.support.queues import Recorder, eventually
+from tests.helpers.private_rabbit import PrivateRabbit
+from tests.helpers.queues import Recorder, outbox_writer
+from tests.helpers.waiting import eventually
 
 
 class ChatOpened(QueueMessage):
@@ -35,12 +36,16 @@ async def test_the_relay_publishes_committed_rows_and_never_rolled_back_ones(
 ) -> None:
     queue = MemoryQueue()
     relay = OutboxRelay(queue, [RelationalOutbox(database)])
-    async with database.transaction() as session:
-        await add_to_outbox(session, "support.routing", ChatOpened(chat_id="kept"), message_id="a")
+    async with outbox_writer(database).transaction() as work:
+        await add_to_outbox(work, "support.routing", ChatOpened(chat_id="kept"), message_id="a")
 
-    async with database.transaction() as session:
-        await add_to_outbox(session, "support.routing", ChatOpened(chat_id="gone"), message_id="b")
-        await session.rollback()
+    async def failing_change() -> None:
+        async with outbox_writer(database).transaction() as work:
+            await add_to_outbox(work, "support.routing", ChatOpened(chat_id="gone"), message_id="b")
+            raise RuntimeError("the change fails: the row goes with it")
+
+    with pytest.raises(RuntimeError):
+        await failing_change()
 
     assert await relay.run_once() == 1
     received = Recorder()
@@ -56,8 +61,8 @@ async def test_the_relay_publishes_committed_rows_and_never_rolled_back_ones(
 
 async def test_a_message_id_is_written_to_the_outbox_once(database: Database) -> None:
     for _ in range(2):
-        async with database.transaction() as session:
-            await add_to_outbox(session, "notify", {"type": "ticket"}, message_id="notify:t1")
+        async with outbox_writer(database).transaction() as work:
+            await add_to_outbox(work, "notify", {"type": "ticket"}, message_id="notify:t1")
 
     rows = await _rows(database)
     assert [row.message_id for row in rows] == ["notify:t1"]
@@ -66,8 +71,8 @@ async def test_a_message_id_is_written_to_the_outbox_once(database: Database) ->
 async def test_a_delayed_row_is_not_published_before_it_is_due(database: Database) -> None:
     queue = MemoryQueue()
     relay = OutboxRelay(queue, [RelationalOutbox(database)])
-    async with database.transaction() as session:
-        await add_to_outbox(session, "notify", {"type": "digest"}, delay=3600)
+    async with outbox_writer(database).transaction() as work:
+        await add_to_outbox(work, "notify", {"type": "digest"}, delay=3600)
 
     assert await relay.run_once() == 0
     assert await queue.depth("notify") == 0
@@ -79,8 +84,8 @@ async def test_rows_are_published_in_the_order_they_were_written(database: Datab
     queue = MemoryQueue()
     relay = OutboxRelay(queue, [RelationalOutbox(database)], batch_size=7)
     for number in range(20):
-        async with database.transaction() as session:
-            await add_to_outbox(session, "notify", {"n": number}, message_id=f"m{number:02}")
+        async with outbox_writer(database).transaction() as work:
+            await add_to_outbox(work, "notify", {"n": number}, message_id=f"m{number:02}")
 
     assert await relay.run_once() == 20
     received = Recorder()
@@ -89,15 +94,15 @@ async def test_rows_are_published_in_the_order_they_were_written(database: Datab
     assert [d.message_id for d in received.deliveries] == [f"m{n:02}" for n in range(20)]
 
 
-async def test_a_commit_wakes_the_running_relay(database: Database) -> None:
+async def test_a_commit_of_outbox_rows_wakes_the_running_relay(database: Database) -> None:
     queue = MemoryQueue()
     # A sweep every hour: only the commit can make it publish during this test.
     relay = OutboxRelay(queue, [RelationalOutbox(database)], sweep_seconds=3600)
     relay.start()
     try:
         await eventually(lambda: relay.passes == 1)  # its first sweep found nothing
-        async with database.transaction() as session:
-            await add_to_outbox(session, "notify", {"type": "x"}, message_id="woken")
+        async with outbox_writer(database, relay).transaction() as work:
+            await add_to_outbox(work, "notify", {"type": "x"}, message_id="woken")
         await eventually(lambda: relay.published == 1)
         assert await queue.depth("notify") == 1
     finally:
@@ -109,8 +114,8 @@ async def test_a_broker_that_cannot_be_reached_leaves_the_row_pending_with_the_e
 ) -> None:
     unreachable = RabbitQueue(f"amqp://guest:guest@127.0.0.1:{free_port()}/")
     relay = OutboxRelay(unreachable, [RelationalOutbox(database)])
-    async with database.transaction() as session:
-        await add_to_outbox(session, "notify", {"type": "x"}, message_id="stuck")
+    async with outbox_writer(database).transaction() as work:
+        await add_to_outbox(work, "notify", {"type": "x"}, message_id="stuck")
 
     with pytest.raises(ConnectionError):
         await relay.run_once()
@@ -128,9 +133,9 @@ async def test_two_relays_on_postgresql_share_the_rows_without_publishing_one_tw
     database_url: str,
 ) -> None:
     writer = Database(database_url)
-    async with writer.transaction() as session:
+    async with outbox_writer(writer).transaction() as work:
         for number in range(300):
-            await add_to_outbox(session, "notify", {"n": number}, message_id=f"row-{number}")
+            await add_to_outbox(work, "notify", {"n": number}, message_id=f"row-{number}")
     await writer.close()
     queue = MemoryQueue()
     # Two processes' worth: each relay on its own engine and connections.
@@ -173,13 +178,13 @@ async def test_the_relay_survives_the_broker_going_down_and_publishes_when_it_is
     try:
         await worker_queue.consume("notify", received)
         relay.start()
-        async with database.transaction() as session:
-            await add_to_outbox(session, "notify", {"when": "before"}, message_id="before")
+        async with outbox_writer(database).transaction() as work:
+            await add_to_outbox(work, "notify", {"when": "before"}, message_id="before")
         await eventually(lambda: len(received.deliveries) == 1)
 
         await asyncio.to_thread(rabbit.stop)
-        async with database.transaction() as session:
-            await add_to_outbox(session, "notify", {"when": "during"}, message_id="during")
+        async with outbox_writer(database).transaction() as work:
+            await add_to_outbox(work, "notify", {"when": "during"}, message_id="during")
         await eventually(lambda: _attempts_of(database, "during", at_least=1), timeout=90)
         [during] = [row for row in await _rows(database) if row.message_id == "during"]
         assert during.published_at is None

@@ -3,18 +3,19 @@ service that announces and persists changes."""
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from redis.asyncio import Redis
 
 from goftogu.identity.accounts import NewAccount
 from goftogu.identity.models import User, UserStatus
-from goftogu.presence.users import ConnectionStore, UserPresence
+from goftogu.presence.users import OFFLINE_ANNOUNCEMENTS_AT_ONCE, ConnectionStore, UserPresence
 from goftogu.presence.users_memory import MemoryConnectionStore
 from goftogu.presence.users_redis import RedisConnectionStore
 from goftogu.storage.database import Database
-from tests.support.recording import RecordingBroadcaster
+from tests.helpers.broadcast import RecordingBroadcaster, units_of_work
+from tests.helpers.waiting import eventually
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -39,19 +40,20 @@ async def test_connections_are_counted_per_user(store: ConnectionStore) -> None:
 async def test_a_lease_that_is_not_renewed_expires(store: ConnectionStore) -> None:
     await store.add("u1", "a", 0.2)
     await store.add("u2", "b", 0.2)
-    await asyncio.sleep(0.1)
     await store.renew([("u2", "b")], 30)
-    await asyncio.sleep(0.2)
-    assert await store.count("u1") == 0
+    await eventually(lambda: _has_count(store, "u1", 0), what="u1's lease to run out")
     assert await store.count("u2") == 1
 
 
 async def test_users_whose_node_died_are_reported_once(store: ConnectionStore) -> None:
     await store.add("u1", "a", 0.1)
     await store.add("u2", "b", 30)
-    await asyncio.sleep(0.2)
-    assert await store.lapsed() == ["u1"]
+    assert await eventually(store.lapsed, what="u1's lease to lapse") == ["u1"]
     assert await store.lapsed() == []
+
+
+async def _has_count(store: ConnectionStore, user: str, count: int) -> bool:
+    return await store.count(user) == count
 
 
 async def test_renewing_recreates_leases_lost_by_the_store(store: ConnectionStore) -> None:
@@ -88,22 +90,48 @@ def broadcaster() -> RecordingBroadcaster:
     return RecordingBroadcaster()
 
 
-@pytest.fixture
-def presence(database: Database, broadcaster: RecordingBroadcaster) -> UserPresence:
+Contacts = Callable[[str], Awaitable[list[str]]]
+
+
+async def no_contacts(_user_id: str) -> list[str]:
+    return []
+
+
+def presence_of(
+    database: Database,
+    told: RecordingBroadcaster,
+    contacts: Contacts = no_contacts,
+    *,
+    grace_seconds: float = 0.2,
+) -> UserPresence:
     return UserPresence(
-        MemoryConnectionStore(), database, broadcaster, grace_seconds=0.2, lease_seconds=30
+        MemoryConnectionStore(),
+        units_of_work(database, told),
+        contacts_of=contacts,
+        grace_seconds=grace_seconds,
+        lease_seconds=30,
     )
 
 
+@pytest.fixture
+def presence(database: Database, broadcaster: RecordingBroadcaster) -> UserPresence:
+    return presence_of(database, broadcaster)
+
+
+def announced(told: RecordingBroadcaster, user: User) -> list[str]:
+    """The statuses ``user`` was announced with on their own room, in order."""
+    return [a["status"] for a in told.to(f"user:{user.id}", "presence")]
+
+
 async def test_the_first_connection_announces_online_to_contacts_and_persists_it(
-    presence: UserPresence, broadcaster: RecordingBroadcaster, database: Database
+    broadcaster: RecordingBroadcaster, database: Database
 ) -> None:
     user, friend = await make_user(database), await make_user(database)
 
     async def contacts(_user_id: str) -> list[str]:
         return [str(friend.id)]
 
-    presence.contact_sources.append(contacts)
+    presence = presence_of(database, broadcaster, contacts)
     await presence.connected(user.id, "sid-1")
     await presence.connected(user.id, "sid-2")
     announced = broadcaster.to(f"user:{friend.id}", "presence")
@@ -121,9 +149,8 @@ async def test_the_last_connection_closing_announces_offline_after_the_grace_per
     user = await make_user(database)
     await presence.connected(user.id, "sid-1")
     await presence.disconnected("sid-1")
-    assert [a["status"] for a in broadcaster.to(f"user:{user.id}")] == ["online"]
-    await asyncio.sleep(0.35)
-    assert [a["status"] for a in broadcaster.to(f"user:{user.id}")] == ["online", "offline"]
+    assert announced(broadcaster, user) == ["online"]  # not yet: the grace period runs
+    await eventually(lambda: announced(broadcaster, user) == ["online", "offline"])
     async with database.sessions() as session:
         stored = await session.get(User, user.id)
     assert stored is not None
@@ -133,12 +160,16 @@ async def test_the_last_connection_closing_announces_offline_after_the_grace_per
 async def test_reconnecting_within_the_grace_period_announces_nothing(
     presence: UserPresence, broadcaster: RecordingBroadcaster, database: Database
 ) -> None:
-    user = await make_user(database)
+    user, witness = await make_user(database), await make_user(database)
     await presence.connected(user.id, "sid-1")
+    await presence.connected(witness.id, "sid-w")
     await presence.disconnected("sid-1")
     await presence.connected(user.id, "sid-2")
-    await asyncio.sleep(0.35)
-    assert [a["status"] for a in broadcaster.to(f"user:{user.id}")] == ["online"]
+    # The witness leaves after the user's grace period began: once the witness is
+    # announced offline, the user's announcement would have come too.
+    await presence.disconnected("sid-w")
+    await eventually(lambda: announced(broadcaster, witness) == ["online", "offline"])
+    assert announced(broadcaster, user) == ["online"]
 
 
 async def test_a_chosen_away_status_is_announced_and_offline_means_invisible(
@@ -148,38 +179,43 @@ async def test_a_chosen_away_status_is_announced_and_offline_means_invisible(
     await presence.connected(user.id, "sid-1")
     assert await presence.choose(user.id, UserStatus.away) == UserStatus.away
     assert await presence.choose(user.id, UserStatus.offline) == UserStatus.offline
-    statuses = [a["status"] for a in broadcaster.to(f"user:{user.id}")]
-    assert statuses == ["online", "away", "offline"]
+    assert announced(broadcaster, user) == ["online", "away", "offline"]
     assert (await presence.statuses([str(user.id)]))[str(user.id)] == UserStatus.offline
 
 
 async def test_offline_announcements_due_together_take_turns_and_a_reconnect_cancels_its_own(
     database: Database, broadcaster: RecordingBroadcaster
 ) -> None:
-    presence = UserPresence(
-        MemoryConnectionStore(), database, broadcaster, grace_seconds=0.05, lease_seconds=30
-    )
+    users = [await make_user(database) for _ in range(6)]
+    online = {str(user.id) for user in users}
+    busy: set[str] = set()
+    overload_ends = asyncio.Event()
 
-    async def slow_contacts(_user_id: str) -> list[str]:
-        await asyncio.sleep(0.3)  # an overloaded database: each announcement takes a while
+    async def overloaded_contacts(user_id: str) -> list[str]:
+        if user_id not in online:  # an offline announcement: the database is overloaded
+            busy.add(user_id)
+            await overload_ends.wait()
         return []
 
-    presence.contact_sources.append(slow_contacts)
-    users = [await make_user(database) for _ in range(6)]
+    presence = presence_of(database, broadcaster, overloaded_contacts, grace_seconds=0.05)
     for n, user in enumerate(users):
         await presence.connected(user.id, f"sid-{n}")
+    online.clear()
     for n in range(len(users)):
         await presence.disconnected(f"sid-{n}")
-    await asyncio.sleep(0.2)  # the grace is over: four announce, the others wait their turn
-    late = users[-1]
+    # The grace is over for all six: four announce at once, the others wait their turn.
+    await eventually(lambda: len(busy) == OFFLINE_ANNOUNCEMENTS_AT_ONCE, what="four at once")
+    late = next(user for user in reversed(users) if str(user.id) not in busy)
+    online.add(str(late.id))
     await presence.connected(late.id, "sid-back")
-    await asyncio.sleep(1.0)
+    overload_ends.set()
 
-    def announced(user: User) -> list[str]:
-        return [a["status"] for a in broadcaster.to(f"user:{user.id}")]
-
-    assert [announced(u) for u in users[:-1]] == [["online", "offline"]] * 5
-    assert announced(late) == ["online"]  # never seen offline
+    others = [user for user in users if user is not late]
+    await eventually(
+        lambda: [announced(broadcaster, u) for u in others] == [["online", "offline"]] * 5
+    )
+    assert len(busy) == 5  # the late user's turn never came
+    assert announced(broadcaster, late) == ["online"]  # never seen offline
 
 
 async def test_the_users_with_a_live_connection_are_online_even_when_appearing_offline(

@@ -10,7 +10,8 @@ import pytest
 
 from goftogu.errors import NotFound
 from goftogu.queueing import Delivery, QueueMessage, QueuePolicy, Reject, Retry
-from tests.support.queues import FAST_POLICY, QueueWorld, Recorder, eventually
+from tests.helpers.queues import FAST_POLICY, QueueWorld, Recorder
+from tests.helpers.waiting import eventually
 
 
 class Ping(QueueMessage):

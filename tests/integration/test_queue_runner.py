@@ -8,7 +8,8 @@ import httpx
 import pytest
 
 from goftogu.gateway import Gateway, create_gateway
-from goftogu.queueing import NOTIFY, Subscription
+from goftogu.notifications.jobs import NOTIFY
+from goftogu.queueing import Subscription
 from goftogu.queueing.memory import MemoryQueue
 from goftogu.queueing.outbox import RelationalOutbox, add_to_outbox
 from goftogu.queueing.relay import OutboxRelay
@@ -17,7 +18,8 @@ from goftogu.settings import Settings
 from goftogu.storage.database import Database
 from tests.conftest import make_settings
 from tests.e2e.servers import free_port
-from tests.support.queues import Recorder, eventually
+from tests.helpers.queues import Recorder, outbox_writer
+from tests.helpers.waiting import eventually
 
 # The embedded gateway consumes its domains' queues (`notify` has the notifier):
 # jobs that must stay queued for these tests go to a queue nobody consumes.
@@ -32,8 +34,8 @@ async def test_a_runner_hands_outbox_jobs_to_its_subscriptions_until_it_stops(
     relay = OutboxRelay(queue, [RelationalOutbox(database)], sweep_seconds=3600)
     runner = Runner(queue, [Subscription(NOTIFY, received, prefetch=4)], relay)
     await runner.start()
-    async with database.transaction() as session:
-        await add_to_outbox(session, NOTIFY, {"type": "ticket"}, message_id="job-1")
+    async with outbox_writer(database, relay).transaction() as work:
+        await add_to_outbox(work, NOTIFY, {"type": "ticket"}, message_id="job-1")
     await eventually(lambda: len(received.deliveries) == 1)
 
     await runner.stop()
@@ -47,8 +49,8 @@ async def test_the_embedded_gateway_relays_committed_jobs_into_its_queue(
     gateway: Gateway, client: httpx.AsyncClient
 ) -> None:
     container = gateway.container
-    async with container.database.transaction() as session:
-        await add_to_outbox(session, UNCONSUMED, {"type": "ticket"}, message_id="from-request")
+    async with container.work.transaction() as work:
+        await add_to_outbox(work, UNCONSUMED, {"type": "ticket"}, message_id="from-request")
 
     await eventually(lambda: _depth(gateway, UNCONSUMED, 1))
     metrics = (await client.get("/metrics")).text
@@ -60,8 +62,8 @@ async def test_an_embedded_gateway_that_restarts_replays_jobs_its_queue_lost(
 ) -> None:
     first = create_gateway(settings)
     async with first.api.router.lifespan_context(first.api):
-        async with first.container.database.transaction() as session:
-            await add_to_outbox(session, UNCONSUMED, {"type": "ticket"}, message_id="lost")
+        async with first.container.work.transaction() as work:
+            await add_to_outbox(work, UNCONSUMED, {"type": "ticket"}, message_id="lost")
         await eventually(lambda: _depth(first, UNCONSUMED, 1))
     # The process stopped with the message still in its in-process queue.
 

@@ -14,7 +14,8 @@ import aiormq
 import pytest
 
 from goftogu.queueing import Delivery
-from tests.support.queues import QueueWorld, Recorder, eventually
+from tests.helpers.queues import QueueWorld, Recorder
+from tests.helpers.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 

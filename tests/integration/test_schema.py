@@ -70,7 +70,7 @@ async def test_the_migrated_schema_matches_the_models(database: Database) -> Non
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    from goftogu.storage.registry import metadata
+    from goftogu.tables import metadata
 
     def differences(connection: Any) -> list[Any]:
         context = MigrationContext.configure(connection, opts={"compare_type": True})

@@ -9,8 +9,9 @@ import httpx
 
 from goftogu.gateway import Gateway, create_gateway
 from tests.conftest import make_settings
-from tests.support.api import API, sign_up, staff, visitor
-from tests.support.desk import available_operator, chat_of, eventually, routed, start_chat
+from tests.helpers.api import API, sign_up, staff, visitor
+from tests.helpers.desk import available_operator, chat_of, routed, start_chat
+from tests.helpers.waiting import eventually
 
 
 async def test_a_customers_first_message_opens_a_pending_conversation_holding_it(

@@ -11,22 +11,23 @@ from pathlib import Path
 import pytest
 
 from goftogu.ids import new_id
+from goftogu.notifications.jobs import NOTIFY
 from goftogu.presence.operators import (
     AvailabilitySeed,
     MemoryOperatorAvailability,
     OperatorAvailability,
     OperatorStatus,
 )
-from goftogu.queueing import NOTIFY, SUPPORT_ROUTING, Delivery
+from goftogu.queueing import Delivery
 from goftogu.queueing.memory import MemoryQueue
 from goftogu.queueing.relay import OutboxRelay
 from goftogu.support.documents import ChatStatus, ChatType, Decision, RoutingEntry, now
-from goftogu.support.events import SupportEvents
+from goftogu.support.jobs import SUPPORT_ROUTING
 from goftogu.support.outbox import SupportOutbox
 from goftogu.support.routing import Outcome, Router
 from goftogu.support.store import ChatStore
-from tests.support.chats import STORE_BACKENDS, new_chat, open_chat_store, operator_message
-from tests.support.recording import RecordingBroadcaster
+from tests.helpers.broadcast import RecordingBroadcaster, announcements
+from tests.helpers.chats import STORE_BACKENDS, new_chat, open_chat_store, operator_message
 
 
 @dataclass
@@ -56,9 +57,7 @@ def routing_on(store: ChatStore) -> Routing:
     availability = MemoryOperatorAvailability(seed)
     told = RecordingBroadcaster()
     woken: list[int] = []
-    router = Router(
-        store, availability, SupportEvents(told), wake_relay=lambda: woken.append(1), capacity=2
-    )
+    router = Router(store, availability, announcements(told, woken=woken), capacity=2)
     return Routing(store, availability, router, told, woken)
 
 

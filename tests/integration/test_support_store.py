@@ -24,7 +24,7 @@ from goftogu.support.store import (
     OutboxKind,
     PendingJob,
 )
-from tests.support.chats import (
+from tests.helpers.chats import (
     STORE_BACKENDS,
     customer_message,
     new_chat,

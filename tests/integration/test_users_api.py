@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from goftogu.gateway import Gateway
-from tests.support.api import API, PASSWORD, login, register, sign_up, staff, visitor
+from tests.helpers.api import API, PASSWORD, login, register, sign_up, staff, visitor
 
 
 async def test_users_update_their_own_profile(client: httpx.AsyncClient) -> None:

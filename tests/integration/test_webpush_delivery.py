@@ -7,13 +7,9 @@ from collections.abc import Iterator
 import pytest
 
 from goftogu.notifications.failures import PermanentFailure, SubscriptionGone, TransientFailure
-from goftogu.notifications.webpush import (
-    PushTarget,
-    VapidKeys,
-    WebPushSender,
-    generate_vapid_keys,
-)
-from tests.support.webpush import Browser, PushService
+from goftogu.notifications.webpush import PushTarget, WebPushSender
+from goftogu.vapid import VapidKeys, generate_vapid_keys
+from tests.helpers.webpush import Browser, PushService
 
 SUBJECT = "mailto:ops@goftogu.example"
 
@@ -94,7 +90,7 @@ async def test_a_server_error_is_transient_and_a_bad_request_permanent(
 
 
 async def test_an_unreachable_push_service_is_transient(keys: VapidKeys) -> None:
-    from tests.support.smtp import free_port
+    from tests.helpers.smtp import free_port
 
     nowhere = Browser(f"http://127.0.0.1:{free_port()}/push/x")
     with pytest.raises(TransientFailure, match="unreachable"):

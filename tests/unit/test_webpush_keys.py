@@ -4,8 +4,8 @@ import pytest
 from pydantic import ValidationError
 
 from goftogu.notifications.subscriptions import EndpointRule
-from goftogu.notifications.webpush import VapidKeys, generate_vapid_keys
 from goftogu.settings import Settings
+from goftogu.vapid import VapidKeys, generate_vapid_keys
 
 
 def test_a_generated_pair_parses_and_matches() -> None:

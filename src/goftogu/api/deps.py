@@ -1,4 +1,9 @@
-"""Dependencies shared by every router: the container, the caller, the client."""
+"""Dependencies of the routes: the services each uses, the caller, the client.
+
+A route asks for exactly the services it calls (``Messages``, ``SupportDeskDep``
+...), each an ``Annotated[..., Depends]`` alias over the process's container,
+never for the container itself.
+"""
 
 from __future__ import annotations
 
@@ -8,27 +13,118 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from goftogu.bootstrap import Container
-from goftogu.identity.auth import ClientInfo
+from goftogu.health import Probe
+from goftogu.identity.accounts import Accounts
+from goftogu.identity.auth import Authentication, ClientInfo
 from goftogu.identity.tokens import Principal
 from goftogu.logs import user_id_var
+from goftogu.messaging.attachments import Attachments
+from goftogu.messaging.chats import SingleChats
+from goftogu.messaging.conversations import Conversations
+from goftogu.messaging.groups import Groups
+from goftogu.messaging.messages import Messages
+from goftogu.messaging.pins import Pins
+from goftogu.messaging.reactions import Reactions
+from goftogu.messaging.reads import Reads
+from goftogu.notifications.preferences import NotificationPreferences
+from goftogu.notifications.subscriptions import PushSubscriptions
+from goftogu.settings import Settings
+from goftogu.support.desk import SupportDesk
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from /auth/login")
 
 
-def get_container(request: Request) -> Container:
+def _container(request: Request) -> Container:
     container: Container = request.app.state.container
     return container
 
 
-ContainerDep = Annotated[Container, Depends(get_container)]
+_Container = Annotated[Container, Depends(_container)]
+
+
+def _settings(container: _Container) -> Settings:
+    return container.settings
+
+
+def _probes(container: _Container) -> tuple[Probe, ...]:
+    return container.probes
+
+
+def _auth(container: _Container) -> Authentication:
+    return container.auth
+
+
+def _accounts(container: _Container) -> Accounts:
+    return container.accounts
+
+
+def _chats(container: _Container) -> SingleChats:
+    return container.messaging.chats
+
+
+def _conversations(container: _Container) -> Conversations:
+    return container.messaging.conversations
+
+
+def _messages(container: _Container) -> Messages:
+    return container.messaging.messages
+
+
+def _reads(container: _Container) -> Reads:
+    return container.messaging.reads
+
+
+def _pins(container: _Container) -> Pins:
+    return container.messaging.pins
+
+
+def _groups(container: _Container) -> Groups:
+    return container.messaging.groups
+
+
+def _reactions(container: _Container) -> Reactions:
+    return container.messaging.reactions
+
+
+def _attachments(container: _Container) -> Attachments:
+    return container.messaging.attachments
+
+
+def _support(container: _Container) -> SupportDesk:
+    return container.support
+
+
+def _preferences(container: _Container) -> NotificationPreferences:
+    return container.notification_preferences
+
+
+def _push_subscriptions(container: _Container) -> PushSubscriptions:
+    return container.push_subscriptions
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+ProbesDep = Annotated[tuple[Probe, ...], Depends(_probes)]
+AuthDep = Annotated[Authentication, Depends(_auth)]
+AccountsDep = Annotated[Accounts, Depends(_accounts)]
+ChatsDep = Annotated[SingleChats, Depends(_chats)]
+ConversationsDep = Annotated[Conversations, Depends(_conversations)]
+MessagesDep = Annotated[Messages, Depends(_messages)]
+ReadsDep = Annotated[Reads, Depends(_reads)]
+PinsDep = Annotated[Pins, Depends(_pins)]
+GroupsDep = Annotated[Groups, Depends(_groups)]
+ReactionsDep = Annotated[Reactions, Depends(_reactions)]
+AttachmentsDep = Annotated[Attachments, Depends(_attachments)]
+SupportDeskDep = Annotated[SupportDesk, Depends(_support)]
+PreferencesDep = Annotated[NotificationPreferences, Depends(_preferences)]
+PushSubscriptionsDep = Annotated[PushSubscriptions, Depends(_push_subscriptions)]
 
 
 async def current_principal(
-    container: ContainerDep,
+    auth: AuthDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The caller proven by ``Authorization: Bearer``; 401 with the reason otherwise."""
-    principal = container.auth.tokens.verify(credentials.credentials if credentials else None)
+    principal = auth.tokens.verify(credentials.credentials if credentials else None)
     user_id_var.set(str(principal.user_id))
     return principal
 
@@ -36,9 +132,9 @@ async def current_principal(
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def client_info(request: Request, container: ContainerDep) -> ClientInfo:
+def client_info(request: Request, settings: SettingsDep) -> ClientInfo:
     ip = request.client.host if request.client else None
-    if container.settings.trust_forwarded_for:
+    if settings.trust_forwarded_for:
         forwarded = request.headers.get("x-forwarded-for")
         if forwarded:
             ip = forwarded.split(",")[0].strip() or ip

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from goftogu import __version__
+from goftogu.api.deps import ProbesDep
 from goftogu.health import readiness
 
 router = APIRouter(tags=["health"])
@@ -18,8 +19,8 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", summary="Readiness: every configured backend answers")
-async def readyz(request: Request) -> JSONResponse:
-    ready, report = await readiness(request.app.state.container.probes)
+async def readyz(probes: ProbesDep) -> JSONResponse:
+    ready, report = await readiness(list(probes))
     return JSONResponse(report, status_code=200 if ready else 503)
 
 

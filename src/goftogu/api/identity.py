@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from goftogu.api.deps import Client, ContainerDep, CurrentPrincipal
+from goftogu.api.deps import AccountsDep, AuthDep, Client, CurrentPrincipal
 from goftogu.identity.accounts import NewAccount
 from goftogu.identity.auth import IssuedTokens
 from goftogu.identity.schemas import (
@@ -39,42 +39,42 @@ def _pair(issued: IssuedTokens) -> TokenPair:
 
 
 @auth_router.post("/register", status_code=status.HTTP_201_CREATED)
-async def register(body: RegisterRequest, container: ContainerDep, client: Client) -> UserPrivate:
+async def register(
+    body: RegisterRequest, accounts: AccountsDep, auth: AuthDep, client: Client
+) -> UserPrivate:
     """Create a customer account."""
-    await container.auth.check_register_allowed(client)
-    user = await container.accounts.register(
+    await auth.check_register_allowed(client)
+    user = await accounts.register(
         NewAccount(body.username, body.email, body.password.get_secret_value())
     )
     return UserPrivate.model_validate(user)
 
 
 @auth_router.post("/login")
-async def login(body: LoginRequest, container: ContainerDep, client: Client) -> TokenPair:
+async def login(body: LoginRequest, auth: AuthDep, client: Client) -> TokenPair:
     """Tokens for a username or email and password."""
-    issued = await container.auth.login(body.login, body.password.get_secret_value(), client)
+    issued = await auth.login(body.login, body.password.get_secret_value(), client)
     return _pair(issued)
 
 
 @auth_router.post("/refresh")
-async def refresh(body: RefreshRequest, container: ContainerDep) -> TokenPair:
+async def refresh(body: RefreshRequest, auth: AuthDep) -> TokenPair:
     """A new pair; the refresh token given stops working."""
-    return _pair(await container.auth.refresh(body.refresh_token))
+    return _pair(await auth.refresh(body.refresh_token))
 
 
 @auth_router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
-async def logout(
-    body: RefreshRequest, container: ContainerDep, principal: CurrentPrincipal
-) -> Response:
-    await container.auth.logout(principal, body.refresh_token)
+async def logout(body: RefreshRequest, auth: AuthDep, principal: CurrentPrincipal) -> Response:
+    await auth.logout(principal, body.refresh_token)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @auth_router.post("/password", status_code=status.HTTP_204_NO_CONTENT)
 async def change_password(
-    body: ChangePasswordRequest, container: ContainerDep, principal: CurrentPrincipal
+    body: ChangePasswordRequest, auth: AuthDep, principal: CurrentPrincipal
 ) -> Response:
     """Change the caller's password; every other device is signed out."""
-    await container.auth.change_password(
+    await auth.change_password(
         principal,
         body.current_password.get_secret_value(),
         body.new_password.get_secret_value(),
@@ -83,11 +83,9 @@ async def change_password(
 
 
 @auth_router.get("/sessions")
-async def list_sessions(
-    container: ContainerDep, principal: CurrentPrincipal
-) -> list[SessionPublic]:
+async def list_sessions(auth: AuthDep, principal: CurrentPrincipal) -> list[SessionPublic]:
     """The caller's live sessions (devices)."""
-    sessions = await container.auth.sessions_of(principal)
+    sessions = await auth.sessions_of(principal)
     return [
         SessionPublic(
             id=s.id,
@@ -103,45 +101,45 @@ async def list_sessions(
 
 
 @auth_router.delete("/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def revoke_session(
-    session_id: str, container: ContainerDep, principal: CurrentPrincipal
-) -> Response:
+async def revoke_session(session_id: str, auth: AuthDep, principal: CurrentPrincipal) -> Response:
     """Sign a device out: its refresh token stops working at once."""
-    await container.auth.revoke_session_for(principal, session_id)
+    await auth.revoke_session_for(principal, session_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @auth_router.post("/visitor", status_code=status.HTTP_201_CREATED)
-async def visitor(body: VisitorRequest, container: ContainerDep, client: Client) -> TokenPair:
+async def visitor(
+    body: VisitorRequest, accounts: AccountsDep, auth: AuthDep, client: Client
+) -> TokenPair:
     """Tokens for an anonymous customer of the support widget."""
-    await container.auth.check_register_allowed(client)
-    user = await container.accounts.create_visitor(body.name, body.email)
-    return _pair(await container.auth.start_session(user, client))
+    await auth.check_register_allowed(client)
+    user = await accounts.create_visitor(body.name, body.email)
+    return _pair(await auth.start_session(user, client))
 
 
 @users_router.get("/me")
-async def me(container: ContainerDep, principal: CurrentPrincipal) -> UserPrivate:
-    return UserPrivate.model_validate(await container.accounts.get(principal.user_id))
+async def me(accounts: AccountsDep, principal: CurrentPrincipal) -> UserPrivate:
+    return UserPrivate.model_validate(await accounts.get(principal.user_id))
 
 
 @users_router.patch("/me")
 async def update_me(
-    body: UpdateMeRequest, container: ContainerDep, principal: CurrentPrincipal
+    body: UpdateMeRequest, accounts: AccountsDep, principal: CurrentPrincipal
 ) -> UserPrivate:
     """Change display name, avatar, status, or email (visitors may add one later)."""
-    return UserPrivate.model_validate(await container.accounts.update_me(principal, body))
+    return UserPrivate.model_validate(await accounts.update_me(principal, body))
 
 
 @users_router.get("")
 async def search_users(
-    container: ContainerDep,
+    accounts: AccountsDep,
     principal: CurrentPrincipal,
     q: Annotated[str, Query(min_length=1, max_length=64)],
     cursor: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
 ) -> UserPage:
     """Users whose username starts with ``q``, or whose email is exactly ``q``."""
-    users, has_more = await container.accounts.search_for(principal, q, after=cursor, limit=limit)
+    users, has_more = await accounts.search_for(principal, q, after=cursor, limit=limit)
     return UserPage(
         items=[UserPublic.model_validate(u) for u in users],
         has_more=has_more,
@@ -150,16 +148,16 @@ async def search_users(
 
 
 @users_router.get("/{user_id}")
-async def profile(user_id: str, container: ContainerDep, principal: CurrentPrincipal) -> UserPublic:
-    return UserPublic.model_validate(await container.accounts.get_profile_for(principal, user_id))
+async def profile(user_id: str, accounts: AccountsDep, principal: CurrentPrincipal) -> UserPublic:
+    return UserPublic.model_validate(await accounts.get_profile_for(principal, user_id))
 
 
 @admin_router.post("/users", status_code=status.HTTP_201_CREATED)
 async def create_user(
-    body: AdminCreateUserRequest, container: ContainerDep, principal: CurrentPrincipal
+    body: AdminCreateUserRequest, accounts: AccountsDep, principal: CurrentPrincipal
 ) -> UserPrivate:
     """Admins create operators and admins."""
-    user = await container.accounts.create_staff_for(
+    user = await accounts.create_staff_for(
         principal,
         NewAccount(body.username, body.email, body.password.get_secret_value(), body.role),
     )

@@ -15,7 +15,18 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 from fastapi.responses import FileResponse
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
-from goftogu.api.deps import ContainerDep, CurrentPrincipal
+from goftogu.api.deps import (
+    AttachmentsDep,
+    ChatsDep,
+    ConversationsDep,
+    CurrentPrincipal,
+    GroupsDep,
+    MessagesDep,
+    PinsDep,
+    ReactionsDep,
+    ReadsDep,
+    SettingsDep,
+)
 from goftogu.errors import PayloadTooLarge, ValidationFailed
 from goftogu.messaging.schemas import (
     MAX_PAGE,
@@ -72,34 +83,35 @@ def _created_or_found(response: Response, created: bool) -> None:
     responses={200: {"description": "the chat already existed", "model": SingleChatPublic}},
 )
 async def open_single_chat(
-    body: OpenSingleChat, response: Response, container: ContainerDep, principal: CurrentPrincipal
+    body: OpenSingleChat, response: Response, chats: ChatsDep, principal: CurrentPrincipal
 ) -> SingleChatPublic:
     """The one single chat with that user: 201 when new, 200 when it existed."""
-    chat, created = await container.messaging.chats.open_chat(principal, body.user_id)
+    chat, created = await chats.open_chat(principal, body.user_id)
     _created_or_found(response, created)
     return chat
 
 
 @conversations_router.get("")
 async def list_conversations(
-    container: ContainerDep,
+    conversations: ConversationsDep,
     principal: CurrentPrincipal,
     archived: bool | None = None,
     cursor: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> ConversationPage:
     """The caller's single chats and groups, latest activity first."""
-    return await container.messaging.conversations.list_for(
-        principal, archived=archived, cursor=cursor, limit=limit
-    )
+    return await conversations.list_for(principal, archived=archived, cursor=cursor, limit=limit)
 
 
 @conversations_router.put("/{address}/settings")
 async def update_settings(
-    address: Address, body: UpdateSettings, container: ContainerDep, principal: CurrentPrincipal
+    address: Address,
+    body: UpdateSettings,
+    conversations: ConversationsDep,
+    principal: CurrentPrincipal,
 ) -> SettingsPublic:
     """Archive or mute the conversation for the caller."""
-    return await container.messaging.conversations.update_settings(principal, address, body)
+    return await conversations.update_settings(principal, address, body)
 
 
 # --- messages of a conversation --------------------------------------------------------
@@ -108,7 +120,7 @@ async def update_settings(
 @conversations_router.get("/{address}/messages")
 async def history(
     address: Address,
-    container: ContainerDep,
+    messages: MessagesDep,
     principal: CurrentPrincipal,
     before_seq: Annotated[int | None, Query(ge=1)] = None,
     after_seq: Annotated[int | None, Query(ge=0)] = None,
@@ -116,7 +128,7 @@ async def history(
 ) -> MessagePage:
     """Messages by seq: newest first (below ``before_seq``); with ``after_seq`` alone,
     oldest first above it."""
-    items, has_more = await container.messaging.messages.history(
+    items, has_more = await messages.history(
         principal, address, before_seq=before_seq, after_seq=after_seq, limit=limit
     )
     return MessagePage(items=items, has_more=has_more)
@@ -131,35 +143,31 @@ async def send_message(
     address: Address,
     body: SendMessage,
     response: Response,
-    container: ContainerDep,
+    messages: MessagesDep,
     principal: CurrentPrincipal,
 ) -> MessagePublic:
     """Send; a repeated ``client_id`` returns the first message (200)."""
-    message, created = await container.messaging.messages.send_message(principal, address, body)
+    message, created = await messages.send_message(principal, address, body)
     _created_or_found(response, created)
     return message
 
 
 @conversations_router.post("/{address}/read")
 async def mark_read(
-    address: Address, body: MarkRead, container: ContainerDep, principal: CurrentPrincipal
+    address: Address, body: MarkRead, reads: ReadsDep, principal: CurrentPrincipal
 ) -> ReadState:
     """Move the caller's read watermark up to ``up_to_seq``."""
-    return await container.messaging.reads.mark_read(principal, address, body.up_to_seq)
+    return await reads.mark_read(principal, address, body.up_to_seq)
 
 
 @conversations_router.get("/{address}/read")
-async def read_state(
-    address: Address, container: ContainerDep, principal: CurrentPrincipal
-) -> ReadState:
-    return await container.messaging.reads.read_state(principal, address)
+async def read_state(address: Address, reads: ReadsDep, principal: CurrentPrincipal) -> ReadState:
+    return await reads.read_state(principal, address)
 
 
 @conversations_router.get("/{address}/pins")
-async def pins(
-    address: Address, container: ContainerDep, principal: CurrentPrincipal
-) -> list[PinPublic]:
-    return await container.messaging.pins.pins_of(principal, address)
+async def pins(address: Address, pins: PinsDep, principal: CurrentPrincipal) -> list[PinPublic]:
+    return await pins.pins_of(principal, address)
 
 
 @conversations_router.post(
@@ -171,19 +179,19 @@ async def pin_message(
     address: Address,
     body: PinMessage,
     response: Response,
-    container: ContainerDep,
+    pins: PinsDep,
     principal: CurrentPrincipal,
 ) -> PinPublic:
-    pin, created = await container.messaging.pins.pin_message(principal, address, body.message_id)
+    pin, created = await pins.pin_message(principal, address, body.message_id)
     _created_or_found(response, created)
     return pin
 
 
 @conversations_router.delete("/{address}/pins/{message_id}", status_code=204)
 async def unpin_message(
-    address: Address, message_id: str, container: ContainerDep, principal: CurrentPrincipal
+    address: Address, message_id: str, pins: PinsDep, principal: CurrentPrincipal
 ) -> Response:
-    await container.messaging.pins.unpin_message(principal, address, message_id)
+    await pins.unpin_message(principal, address, message_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -192,40 +200,38 @@ async def unpin_message(
 
 @groups_router.post("", status_code=status.HTTP_201_CREATED)
 async def create_group(
-    body: CreateGroup, container: ContainerDep, principal: CurrentPrincipal
+    body: CreateGroup, groups: GroupsDep, principal: CurrentPrincipal
 ) -> GroupDetails:
     """A new group owned by the caller."""
-    return await container.messaging.groups.create_group(principal, body)
+    return await groups.create_group(principal, body)
 
 
 @groups_router.get("/{group_id}")
-async def get_group(
-    group_id: str, container: ContainerDep, principal: CurrentPrincipal
-) -> GroupDetails:
-    return await container.messaging.groups.get_group(principal, group_id)
+async def get_group(group_id: str, groups: GroupsDep, principal: CurrentPrincipal) -> GroupDetails:
+    return await groups.get_group(principal, group_id)
 
 
 @groups_router.patch("/{group_id}")
 async def update_group(
-    group_id: str, body: UpdateGroup, container: ContainerDep, principal: CurrentPrincipal
+    group_id: str, body: UpdateGroup, groups: GroupsDep, principal: CurrentPrincipal
 ) -> GroupDetails:
     """Edit title, description, avatar (owner or admin)."""
-    return await container.messaging.groups.update_group(principal, group_id, body)
+    return await groups.update_group(principal, group_id, body)
 
 
 @groups_router.get("/{group_id}/members")
 async def group_members(
-    group_id: str, container: ContainerDep, principal: CurrentPrincipal
+    group_id: str, groups: GroupsDep, principal: CurrentPrincipal
 ) -> list[MemberPublic]:
-    return await container.messaging.groups.members_of(principal, group_id)
+    return await groups.members_of(principal, group_id)
 
 
 @groups_router.post("/{group_id}/members", status_code=status.HTTP_201_CREATED)
 async def add_member(
-    group_id: str, body: AddMember, container: ContainerDep, principal: CurrentPrincipal
+    group_id: str, body: AddMember, groups: GroupsDep, principal: CurrentPrincipal
 ) -> MemberPublic:
     """Add a user (owner or admin; only the owner adds admins)."""
-    return await container.messaging.groups.add_member(principal, group_id, body.user_id, body.role)
+    return await groups.add_member(principal, group_id, body.user_id, body.role)
 
 
 @groups_router.patch("/{group_id}/members/{user_id}")
@@ -233,28 +239,28 @@ async def change_role(
     group_id: str,
     user_id: uuid.UUID,
     body: ChangeRole,
-    container: ContainerDep,
+    groups: GroupsDep,
     principal: CurrentPrincipal,
 ) -> MemberPublic:
     """Change a member's role (owner only)."""
-    return await container.messaging.groups.change_role(principal, group_id, user_id, body.role)
+    return await groups.change_role(principal, group_id, user_id, body.role)
 
 
 @groups_router.delete("/{group_id}/members/{user_id}", status_code=204)
 async def remove_member(
-    group_id: str, user_id: uuid.UUID, container: ContainerDep, principal: CurrentPrincipal
+    group_id: str, user_id: uuid.UUID, groups: GroupsDep, principal: CurrentPrincipal
 ) -> Response:
     """Remove a member ranked below the caller, or leave (the caller's own id)."""
-    await container.messaging.groups.remove_member(principal, group_id, user_id)
+    await groups.remove_member(principal, group_id, user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @groups_router.post("/{group_id}/owner")
 async def transfer_ownership(
-    group_id: str, body: TransferOwnership, container: ContainerDep, principal: CurrentPrincipal
+    group_id: str, body: TransferOwnership, groups: GroupsDep, principal: CurrentPrincipal
 ) -> GroupDetails:
     """Hand the group over; the old owner stays as an admin."""
-    return await container.messaging.groups.transfer_ownership(principal, group_id, body.user_id)
+    return await groups.transfer_ownership(principal, group_id, body.user_id)
 
 
 # --- single messages -------------------------------------------------------------------
@@ -262,34 +268,34 @@ async def transfer_ownership(
 
 @messages_router.get("/{message_id}")
 async def get_message(
-    message_id: str, container: ContainerDep, principal: CurrentPrincipal
+    message_id: str, messages: MessagesDep, principal: CurrentPrincipal
 ) -> MessagePublic:
-    return await container.messaging.messages.get_message(principal, message_id)
+    return await messages.get_message(principal, message_id)
 
 
 @messages_router.patch("/{message_id}")
 async def edit_message(
-    message_id: str, body: EditMessage, container: ContainerDep, principal: CurrentPrincipal
+    message_id: str, body: EditMessage, messages: MessagesDep, principal: CurrentPrincipal
 ) -> MessagePublic:
     """Replace the content (the sender); the previous version is kept."""
-    return await container.messaging.messages.edit_message(principal, message_id, body.content)
+    return await messages.edit_message(principal, message_id, body.content)
 
 
 @messages_router.delete("/{message_id}", status_code=204)
 async def delete_message(
-    message_id: str, container: ContainerDep, principal: CurrentPrincipal
+    message_id: str, messages: MessagesDep, principal: CurrentPrincipal
 ) -> Response:
     """Soft delete (the sender; in groups an owner or admin above the sender)."""
-    await container.messaging.messages.delete_message(principal, message_id)
+    await messages.delete_message(principal, message_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @messages_router.get("/{message_id}/edits")
 async def message_versions(
-    message_id: str, container: ContainerDep, principal: CurrentPrincipal
+    message_id: str, messages: MessagesDep, principal: CurrentPrincipal
 ) -> list[MessageVersion]:
     """Previous versions of an edited message, oldest first."""
-    return await container.messaging.messages.versions_of(principal, message_id)
+    return await messages.versions_of(principal, message_id)
 
 
 @messages_router.post(
@@ -301,11 +307,11 @@ async def forward_message(
     message_id: str,
     body: ForwardMessage,
     response: Response,
-    container: ContainerDep,
+    messages: MessagesDep,
     principal: CurrentPrincipal,
 ) -> MessagePublic:
     """Copy the message into another conversation of the caller."""
-    message, created = await container.messaging.messages.forward_message(
+    message, created = await messages.forward_message(
         principal, message_id, body.to, body.client_id
     )
     _created_or_found(response, created)
@@ -321,30 +327,28 @@ async def add_reaction(
     message_id: str,
     body: AddReaction,
     response: Response,
-    container: ContainerDep,
+    reactions: ReactionsDep,
     principal: CurrentPrincipal,
 ) -> ReactionPublic:
-    reaction, created = await container.messaging.reactions.add_reaction(
-        principal, message_id, body.emoji
-    )
+    reaction, created = await reactions.add_reaction(principal, message_id, body.emoji)
     _created_or_found(response, created)
     return reaction
 
 
 @messages_router.delete("/{message_id}/reactions/{emoji}", status_code=204)
 async def remove_reaction(
-    message_id: str, emoji: str, container: ContainerDep, principal: CurrentPrincipal
+    message_id: str, emoji: str, reactions: ReactionsDep, principal: CurrentPrincipal
 ) -> Response:
-    await container.messaging.reactions.remove_reaction(principal, message_id, emoji)
+    await reactions.remove_reaction(principal, message_id, emoji)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @messages_router.get("/{message_id}/reads")
 async def message_reads(
-    message_id: str, container: ContainerDep, principal: CurrentPrincipal
+    message_id: str, reads: ReadsDep, principal: CurrentPrincipal
 ) -> list[ReceiptPublic]:
     """Who read the message, and when."""
-    return await container.messaging.reads.receipts_of(principal, message_id)
+    return await reads.receipts_of(principal, message_id)
 
 
 # --- attachments ---------------------------------------------------------------------
@@ -367,12 +371,15 @@ _UPLOAD_BODY: dict[str, Any] = {
 
 @attachments_router.post("", status_code=status.HTTP_201_CREATED, openapi_extra=_UPLOAD_BODY)
 async def upload_attachment(
-    request: Request, container: ContainerDep, principal: CurrentPrincipal
+    request: Request,
+    attachments: AttachmentsDep,
+    settings: SettingsDep,
+    principal: CurrentPrincipal,
 ) -> AttachmentPublic:
     """Upload one file (multipart field ``file``) to send with a message next.
     Larger than the limit: 413 ``payload_too_large``, refused before reading when
     the request says its length."""
-    limit = container.settings.max_attachment_bytes
+    limit = settings.max_attachment_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit + MULTIPART_OVERHEAD:
         raise PayloadTooLarge(f"A file may hold at most {limit} bytes.", limit=limit)
@@ -381,7 +388,7 @@ async def upload_attachment(
         upload = form.get("file")
         if not isinstance(upload, StarletteUploadFile):
             raise ValidationFailed("Send the file in the multipart field `file`.")
-        return await container.messaging.attachments.upload(
+        return await attachments.upload(
             principal, upload.filename, _chunks(upload), declared_size=upload.size
         )
     finally:
@@ -395,11 +402,11 @@ async def _chunks(upload: StarletteUploadFile) -> AsyncIterator[bytes]:
 
 @attachments_router.get("/{attachment_id}", response_class=FileResponse)
 async def download_attachment(
-    attachment_id: str, container: ContainerDep, principal: CurrentPrincipal
+    attachment_id: str, attachments: AttachmentsDep, principal: CurrentPrincipal
 ) -> FileResponse:
     """The file, for its uploader and members who can see its message. Images are
     shown inline; anything else downloads."""
-    stored = await container.messaging.attachments.open_for(principal, attachment_id)
+    stored = await attachments.open_for(principal, attachment_id)
     media_type = stored.content_type
     if media_type == "text/plain":
         media_type += "; charset=utf-8"

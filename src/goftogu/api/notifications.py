@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
 
-from goftogu.api.deps import ContainerDep, CurrentPrincipal
+from goftogu.api.deps import CurrentPrincipal, PreferencesDep, PushSubscriptionsDep
 from goftogu.notifications.preferences import Preferences
 from goftogu.notifications.schemas import (
     NotificationSettingsPublic,
@@ -26,25 +26,27 @@ def _public(preferences: Preferences) -> NotificationSettingsPublic:
 
 @settings_router.get("/notification-settings")
 async def get_notification_settings(
-    container: ContainerDep, principal: CurrentPrincipal
+    preferences: PreferencesDep, principal: CurrentPrincipal
 ) -> NotificationSettingsPublic:
     """Whether you get emails and push notifications, and in which language."""
-    return _public(await container.notification_preferences.get_for(principal))
+    return _public(await preferences.get_for(principal))
 
 
 @settings_router.put("/notification-settings")
 async def put_notification_settings(
-    body: NotificationSettingsUpdate, container: ContainerDep, principal: CurrentPrincipal
+    body: NotificationSettingsUpdate, preferences: PreferencesDep, principal: CurrentPrincipal
 ) -> NotificationSettingsPublic:
     """Change them; fields left out keep their value."""
-    return _public(await container.notification_preferences.update_for(principal, body))
+    return _public(await preferences.update_for(principal, body))
 
 
 @push_router.get("/vapid-public-key")
-async def vapid_public_key(container: ContainerDep, principal: CurrentPrincipal) -> VapidPublicKey:
+async def vapid_public_key(
+    push: PushSubscriptionsDep, principal: CurrentPrincipal
+) -> VapidPublicKey:
     """The ``applicationServerKey`` for ``pushManager.subscribe``;
     ``push_not_configured`` (404) when this server has no VAPID keys."""
-    return VapidPublicKey(public_key=container.push_subscriptions.vapid_public_key())
+    return VapidPublicKey(public_key=push.vapid_public_key())
 
 
 @push_router.post("/subscriptions", status_code=status.HTTP_201_CREATED)
@@ -52,14 +54,12 @@ async def subscribe(
     body: PushSubscriptionCreate,
     request: Request,
     response: Response,
-    container: ContainerDep,
+    push: PushSubscriptionsDep,
     principal: CurrentPrincipal,
 ) -> PushSubscriptionPublic:
     """Register this browser (the JSON of its ``PushSubscription``): 201 when new,
     200 when the endpoint was already yours (its keys are updated)."""
-    subscription, created = await container.push_subscriptions.subscribe(
-        principal, body, request.headers.get("user-agent")
-    )
+    subscription, created = await push.subscribe(principal, body, request.headers.get("user-agent"))
     if not created:
         response.status_code = status.HTTP_200_OK
     return PushSubscriptionPublic.model_validate(subscription)
@@ -67,17 +67,17 @@ async def subscribe(
 
 @push_router.get("/subscriptions")
 async def list_subscriptions(
-    container: ContainerDep, principal: CurrentPrincipal
+    push: PushSubscriptionsDep, principal: CurrentPrincipal
 ) -> list[PushSubscriptionPublic]:
     """Your subscribed browsers."""
-    rows = await container.push_subscriptions.list_for(principal)
+    rows = await push.list_for(principal)
     return [PushSubscriptionPublic.model_validate(row) for row in rows]
 
 
 @push_router.delete("/subscriptions/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def unsubscribe(
-    subscription_id: str, container: ContainerDep, principal: CurrentPrincipal
+    subscription_id: str, push: PushSubscriptionsDep, principal: CurrentPrincipal
 ) -> Response:
     """Stop pushing to one of your browsers."""
-    await container.push_subscriptions.unsubscribe_for(principal, subscription_id)
+    await push.unsubscribe_for(principal, subscription_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from goftogu.api.deps import ContainerDep, CurrentPrincipal
+from goftogu.api.deps import CurrentPrincipal, SupportDeskDep
 from goftogu.support.desk import Posted
 from goftogu.support.documents import ChatStatus, ChatType, now
 from goftogu.support.schemas import (
@@ -32,22 +32,22 @@ def _posted(posted: Posted) -> PostedMessage:
 @router.post("/chats", status_code=status.HTTP_201_CREATED)
 async def start_chat(
     body: StartChatRequest,
-    container: ContainerDep,
+    desk: SupportDeskDep,
     principal: CurrentPrincipal,
     response: Response,
 ) -> SupportChatPublic:
     """A customer's first message opens a conversation (201, ``PENDING``); a retry
     with the same ``client_id`` answers the same conversation (200)."""
-    chat, created = await container.support.start_chat(principal, body.client_id, body.body)
+    chat, created = await desk.start_chat(principal, body.client_id, body.body)
     if not created:
         response.status_code = status.HTTP_200_OK
-    view = await container.support.get_chat_for(principal, chat.id)
+    view = await desk.get_chat_for(principal, chat.id)
     return SupportChatPublic.of(view.chat, view.queue_position)
 
 
 @router.get("/chats")
 async def list_chats(
-    container: ContainerDep,
+    desk: SupportDeskDep,
     principal: CurrentPrincipal,
     status_: Annotated[ChatStatus | None, Query(alias="status")] = None,
     type_: Annotated[ChatType | None, Query(alias="type")] = None,
@@ -57,7 +57,7 @@ async def list_chats(
 ) -> SupportChatPage:
     """Operators: the queue (``status=PENDING``, oldest first) and history (newest
     first; ``mine=true`` for their own). Customers: their own conversations."""
-    chats, has_more = await container.support.list_chats_for(
+    chats, has_more = await desk.list_chats_for(
         principal, status=status_, type=type_, mine=mine, after=cursor, limit=limit
     )
     at = now()
@@ -70,10 +70,10 @@ async def list_chats(
 
 @router.get("/chats/{chat_id}")
 async def get_chat(
-    chat_id: str, container: ContainerDep, principal: CurrentPrincipal
+    chat_id: str, desk: SupportDeskDep, principal: CurrentPrincipal
 ) -> SupportChatPublic:
     """The whole conversation in one read, and its place in the queue while it waits."""
-    view = await container.support.get_chat_for(principal, chat_id)
+    view = await desk.get_chat_for(principal, chat_id)
     return SupportChatPublic.of(view.chat, view.queue_position)
 
 
@@ -81,13 +81,13 @@ async def get_chat(
 async def post_message(
     chat_id: str,
     body: PostMessageRequest,
-    container: ContainerDep,
+    desk: SupportDeskDep,
     principal: CurrentPrincipal,
     response: Response,
 ) -> PostedMessage:
     """The customer or the assigned operator writes (201; 200 for a retry). A
     customer writing to a closed conversation opens a new one linked to it."""
-    posted = await container.support.send_message(principal, chat_id, body.client_id, body.body)
+    posted = await desk.send_message(principal, chat_id, body.client_id, body.body)
     if not posted.created:
         response.status_code = status.HTTP_200_OK
     return _posted(posted)
@@ -95,39 +95,39 @@ async def post_message(
 
 @router.post("/chats/{chat_id}/claim")
 async def claim_chat(
-    chat_id: str, container: ContainerDep, principal: CurrentPrincipal
+    chat_id: str, desk: SupportDeskDep, principal: CurrentPrincipal
 ) -> SupportChatPublic:
     """An operator takes a waiting chat or ticket (409 ``conflict`` when someone was
     faster, ``capacity_reached`` when they are full)."""
-    return SupportChatPublic.of(await container.support.claim_chat(principal, chat_id))
+    return SupportChatPublic.of(await desk.claim_chat(principal, chat_id))
 
 
 @router.post("/chats/{chat_id}/transfer")
 async def transfer_chat(
-    chat_id: str, body: TransferRequest, container: ContainerDep, principal: CurrentPrincipal
+    chat_id: str, body: TransferRequest, desk: SupportDeskDep, principal: CurrentPrincipal
 ) -> SupportChatPublic:
     """The assigned operator (or an admin) hands the conversation to another operator."""
-    chat = await container.support.transfer_chat(principal, chat_id, body.operator_id)
+    chat = await desk.transfer_chat(principal, chat_id, body.operator_id)
     return SupportChatPublic.of(chat)
 
 
 @router.post("/chats/{chat_id}/close")
 async def close_chat(
-    chat_id: str, container: ContainerDep, principal: CurrentPrincipal
+    chat_id: str, desk: SupportDeskDep, principal: CurrentPrincipal
 ) -> SupportChatPublic:
     """``CLOSED``: by the assigned operator, an admin, or the customer."""
-    return SupportChatPublic.of(await container.support.close_chat(principal, chat_id))
+    return SupportChatPublic.of(await desk.close_chat(principal, chat_id))
 
 
 @router.put("/presence")
 async def set_presence(
-    body: PresenceRequest, container: ContainerDep, principal: CurrentPrincipal
+    body: PresenceRequest, desk: SupportDeskDep, principal: CurrentPrincipal
 ) -> OperatorPresence:
     """An operator's availability: offered chats while online, accepting and connected."""
-    return await container.support.set_presence(principal, body.status, body.accepting)
+    return await desk.set_presence(principal, body.status, body.accepting)
 
 
 @router.get("/presence")
-async def get_presence(container: ContainerDep, principal: CurrentPrincipal) -> OperatorPresence:
+async def get_presence(desk: SupportDeskDep, principal: CurrentPrincipal) -> OperatorPresence:
     """The caller's availability and load."""
-    return await container.support.presence_of(principal)
+    return await desk.presence_of(principal)

@@ -14,7 +14,7 @@ from goftogu.ids import new_id
 from goftogu.messaging.access import require_messaging_user
 from goftogu.messaging.addresses import ConversationRef
 from goftogu.messaging.common import MessagingContext
-from goftogu.messaging.events import move_user
+from goftogu.messaging.events import announce_move
 from goftogu.messaging.models import ConversationSettings, SingleChat
 from goftogu.messaging.schemas import ConversationJoinedEvent, SingleChatPublic
 from goftogu.storage.models import utcnow
@@ -23,7 +23,7 @@ from goftogu.storage.models import utcnow
 class SingleChats:
     def __init__(self, context: MessagingContext) -> None:
         self._db = context.database
-        self._broadcaster = context.broadcaster
+        self._work = context.work
 
     async def open_chat(
         self, principal: Principal, user_id: uuid.UUID
@@ -33,7 +33,7 @@ class SingleChats:
         Race-safe: concurrent calls from either side create one row (the ordered
         pair is unique; losers of the insert find the winner's chat). A new chat
         joins both users' connections to its room and tells them
-        (``conversation:joined``)."""
+        (``conversation:joined``) once it committed."""
         require_messaging_user(principal)
         if user_id == principal.user_id:
             raise ValidationFailed("A single chat needs another user.")
@@ -42,7 +42,8 @@ class SingleChats:
         if existing is not None:
             return existing, False
         now = utcnow()
-        async with self._db.transaction() as session:
+        async with self._work.transaction() as work:
+            session = work.session
             peer = await session.get(User, user_id)
             if peer is None or peer.is_visitor:
                 raise NotFound("No such user.", user_id=str(user_id))
@@ -67,10 +68,15 @@ class SingleChats:
                     ConversationSettings(user_id=member, single_chat_id=created_id)
                     for member in (user1, user2)
                 )
+                body = ConversationJoinedEvent(
+                    conversation=ConversationRef.single(created_id).address,
+                    kind="single",
+                    by=principal.user_id,
+                )
+                for member in (user1, user2):
+                    announce_move(work, member, body)
         chat = await self._find(user1, user2)
         assert chat is not None, "the chat was created or found under the unique pair"
-        if created_id is not None:
-            await self._announce(chat, principal.user_id)
         return chat, created_id is not None
 
     async def _find(self, user1: uuid.UUID, user2: uuid.UUID) -> SingleChatPublic | None:
@@ -86,8 +92,3 @@ class SingleChats:
             user_ids=(chat.user1_id, chat.user2_id),
             created_at=chat.created_at,
         )
-
-    async def _announce(self, chat: SingleChatPublic, by: uuid.UUID) -> None:
-        body = ConversationJoinedEvent(conversation=chat.conversation, kind="single", by=by)
-        for member in chat.user_ids:
-            await move_user(self._broadcaster, member, chat.conversation, body)

@@ -3,28 +3,33 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from goftogu.broadcast import Broadcaster
+from goftogu.bus import Event
 from goftogu.errors import NotFound, PayloadTooLarge
 from goftogu.ids import parse_id
 from goftogu.messaging.access import Access
 from goftogu.messaging.addresses import ConversationRef
 from goftogu.messaging.models import ConversationSettings, Message, Pin
 from goftogu.storage.database import Database
+from goftogu.storage.work import UnitsOfWork
 
 T = TypeVar("T")
 
 
-MessageStored = Callable[[AsyncSession, ConversationRef, Message], Awaitable[None]]
-"""Called inside the transaction that stored a message (other domains' work that
-must commit with it, e.g. the notifier's job through the outbox)."""
+@dataclass(frozen=True)
+class MessageStored(Event):
+    """A new message, announced inside the transaction that stores it: other
+    domains' work that must commit with it (the notifier's job) handles it
+    before the commit."""
+
+    ref: ConversationRef
+    message: Message
 
 
 @dataclass(frozen=True)
@@ -32,12 +37,11 @@ class MessagingContext:
     """Built once in bootstrap; every messaging service holds it."""
 
     database: Database
-    broadcaster: Broadcaster
+    work: UnitsOfWork
     access: Access
     max_message_length: int
     max_attachment_bytes: int
     attachments_dir: Path
-    on_message_stored: list[MessageStored] = field(default_factory=list)
 
 
 class Unchanged(Exception, Generic[T]):

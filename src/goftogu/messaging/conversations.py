@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
 from datetime import datetime
 from typing import Any
@@ -28,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from goftogu.broadcast import user_room
+from goftogu.broadcast import RoomEvent, user_room
 from goftogu.errors import ValidationFailed
 from goftogu.identity.models import User
 from goftogu.identity.schemas import UserPublic
@@ -54,14 +53,12 @@ from goftogu.messaging.schemas import (
 )
 from goftogu.messaging.views import messages_public
 
-log = logging.getLogger(__name__)
-
 
 class Conversations:
     def __init__(self, context: MessagingContext) -> None:
         self._db = context.database
+        self._work = context.work
         self._access = context.access
-        self._broadcaster = context.broadcaster
 
     async def list_for(
         self,
@@ -116,7 +113,8 @@ class Conversations:
         Only the caller's own view changes; their other devices hear of it on
         ``user:<id>`` (``conversation:settings``)."""
         fields = changes.model_fields_set
-        async with self._db.transaction() as session:
+        async with self._work.transaction() as work:
+            session = work.session
             grant = await self._access.grant(session, principal, address)
             if "archived" in fields and changes.archived is None:
                 raise ValidationFailed("archived is true or false.")
@@ -130,14 +128,7 @@ class Conversations:
                 archived=settings.archived,
                 muted_until=settings.muted_until,
             )
-        try:
-            await self._broadcaster.emit(
-                "conversation:settings",
-                public.model_dump(mode="json"),
-                room=user_room(principal.user_id),
-            )
-        except Exception:  # saved all the same: other devices see it on their next load
-            log.exception("settings change not broadcast", extra={"conversation": address})
+            work.announce(RoomEvent.of(public, user_room(principal.user_id)))
         return public
 
 

@@ -5,15 +5,14 @@ inside the transaction that makes the change: ``UPDATE ... SET last_seq =
 last_seq + 1 RETURNING`` locks the conversation's row until commit, so the
 changes of one conversation are serialised, their seqs distinct and (since a
 rolled-back update gives its number back) gap-free. The same transaction
-appends the event body to ``conversation_events``; after the commit the
-service publishes it. A client that missed it reads it back with
+appends the event body to ``conversation_events`` and announces it
+(``record_event``): the unit of work emits it to the conversation's room once
+the transaction committed. A client that missed it reads it back with
 ``events_after`` on any node.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,7 +20,8 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from goftogu.broadcast import Broadcaster, user_room
+from goftogu.broadcast import RoomEvent, RoomJoined, RoomLeft, user_room
+from goftogu.bus import Transaction
 from goftogu.errors import NotFound
 from goftogu.identity.tokens import Principal
 from goftogu.messaging.access import Access
@@ -33,8 +33,6 @@ from goftogu.messaging.schemas import (
     ConversationLeftEvent,
 )
 from goftogu.storage.database import Database
-
-log = logging.getLogger(__name__)
 
 MAX_REPLAY_PAGE = 1000
 
@@ -89,12 +87,13 @@ async def next_seq(
 
 
 def record_event(
-    session: AsyncSession,
+    work: Transaction,
     body: ConversationEventBody,
     *,
     message_id: object | None = None,
 ) -> ConversationEvent:
-    """Append ``body`` (already carrying its conversation and seq) to the log."""
+    """Append ``body`` (already carrying its conversation and seq) to the log, and
+    announce it to the conversation's room for when the transaction commits."""
     event = ConversationEvent(
         conversation=body.conversation,
         seq=body.seq,
@@ -102,44 +101,22 @@ def record_event(
         payload=body.model_dump(mode="json"),
         message_id=message_id,
     )
-    session.add(event)
+    work.session.add(event)
+    work.announce(RoomEvent(room=event.conversation, name=event.type, payload=event.payload))
     return event
 
 
-async def publish(broadcaster: Broadcaster, events: Sequence[ConversationEvent]) -> None:
-    """Emit committed events to their conversation rooms.
-
-    A failed emit is logged, not raised: the change is committed and clients
-    get it back by replay, so the caller's request still succeeded.
-    """
-    for event in events:
-        try:
-            await broadcaster.emit(event.type, event.payload, room=event.conversation)
-        except Exception:
-            log.exception(
-                "event not broadcast; clients will get it by replay",
-                extra={"conversation": event.conversation, "seq": event.seq},
-            )
-
-
-async def move_user(
-    broadcaster: Broadcaster,
-    user_id: object,
-    room: str,
-    body: ConversationJoinedEvent | ConversationLeftEvent,
+def announce_move(
+    work: Transaction, user_id: object, body: ConversationJoinedEvent | ConversationLeftEvent
 ) -> None:
-    """After a committed membership change: put the user's connections into the
+    """After the membership change commits: put the user's connections into the
     conversation's room (or take them out) and tell them on ``user:<id>``."""
-    try:
-        if isinstance(body, ConversationJoinedEvent):
-            await broadcaster.join_user(str(user_id), room)
-        else:
-            await broadcaster.leave_user(str(user_id), room)
-        await broadcaster.emit(body.EVENT, body.model_dump(mode="json"), room=user_room(user_id))
-    except Exception:
-        log.exception(
-            "membership change not broadcast", extra={"conversation": room, "user": str(user_id)}
-        )
+    user, room = str(user_id), body.conversation
+    joined = isinstance(body, ConversationJoinedEvent)
+    work.announce(
+        RoomJoined(user, room) if joined else RoomLeft(user, room),
+        RoomEvent.of(body, user_room(user)),
+    )
 
 
 class Events:

@@ -17,6 +17,7 @@ from typing import Literal
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from goftogu.bus import Transaction
 from goftogu.errors import AlreadyMember, NotAllowed, NotFound, ValidationFailed
 from goftogu.identity.models import User
 from goftogu.identity.schemas import UserPublic
@@ -25,7 +26,7 @@ from goftogu.ids import parse_id
 from goftogu.messaging.access import Grant, require_messaging_user
 from goftogu.messaging.addresses import ConversationRef
 from goftogu.messaging.common import MessagingContext, Unchanged
-from goftogu.messaging.events import Counters, move_user, next_seq, publish, record_event
+from goftogu.messaging.events import Counters, announce_move, record_event
 from goftogu.messaging.models import (
     ConversationEvent,
     ConversationSettings,
@@ -33,6 +34,7 @@ from goftogu.messaging.models import (
     GroupMember,
     GroupRole,
 )
+from goftogu.messaging.preamble import lock_conversation
 from goftogu.messaging.schemas import (
     ConversationJoinedEvent,
     ConversationLeftEvent,
@@ -58,8 +60,8 @@ def _group_ref(group_id: str | uuid.UUID) -> ConversationRef:
 class Groups:
     def __init__(self, context: MessagingContext) -> None:
         self._db = context.database
+        self._work = context.work
         self._access = context.access
-        self._broadcaster = context.broadcaster
 
     async def create_group(self, principal: Principal, group: CreateGroup) -> GroupDetails:
         """A group owned by the caller (owner row in the same transaction), with the
@@ -67,7 +69,8 @@ class Groups:
         require_messaging_user(principal)
         member_ids = [m for m in dict.fromkeys(group.member_ids) if m != principal.user_id]
         now = utcnow()
-        async with self._db.transaction() as session:
+        async with self._work.transaction() as work:
+            session = work.session
             await _existing_users(session, member_ids)
             row = Group(
                 owner_id=principal.user_id,
@@ -86,11 +89,11 @@ class Groups:
                     session, ref, member, GroupRole.member, principal.user_id, start
                 )
             details = await _details(session, row, GroupRole.owner)
-        for member in (principal.user_id, *member_ids):
             body = ConversationJoinedEvent(
                 conversation=ref.address, kind="group", by=principal.user_id
             )
-            await move_user(self._broadcaster, member, ref.address, body)
+            for member in (principal.user_id, *member_ids):
+                announce_move(work, member, body)
         return details
 
     async def get_group(self, principal: Principal, group_id: str) -> GroupDetails:
@@ -108,9 +111,10 @@ class Groups:
         ref = _group_ref(group_id)
         fields = changes.model_fields_set
         try:
-            async with self._db.transaction() as session:
-                counters = await next_seq(session, ref)
-                grant = await self._access.grant(session, principal, ref)
+            async with self._work.transaction() as work:
+                session = work.session
+                locked = await lock_conversation(session, self._access, principal, ref)
+                grant = locked.grant
                 grant.require_role(GroupRole.owner, GroupRole.admin)
                 if "title" in fields and changes.title is None:
                     raise ValidationFailed("A group keeps a title.")
@@ -127,15 +131,14 @@ class Groups:
                 details = await _details(session, group, grant.role)
                 body = GroupUpdatedEvent(
                     conversation=ref.address,
-                    seq=counters.seq,
+                    seq=locked.seq,
                     group=GroupPublic(**details.model_dump(include=set(GroupPublic.model_fields))),
                     by=principal.user_id,
                 )
-                event = record_event(session, body)
+                record_event(work, body)
         except Unchanged as unchanged:
             same: GroupDetails = unchanged.result
             return same
-        await publish(self._broadcaster, [event])
         return details
 
     async def members_of(self, principal: Principal, group_id: str) -> list[MemberPublic]:
@@ -161,10 +164,10 @@ class Groups:
         """Add (or re-add) a user: owner or admin; only the owner adds admins.
         ``already_member`` when they are in; emits ``group:member`` (added)."""
         ref = _group_ref(group_id)
-        async with self._db.transaction() as session:
-            counters = await next_seq(session, ref)
-            grant = await self._access.grant(session, principal, ref)
-            actor_role = grant.require_role(GroupRole.owner, GroupRole.admin)
+        async with self._work.transaction() as work:
+            session = work.session
+            locked = await lock_conversation(session, self._access, principal, ref)
+            actor_role = locked.grant.require_role(GroupRole.owner, GroupRole.admin)
             if role is GroupRole.admin and actor_role is not GroupRole.owner:
                 raise NotAllowed("Only the owner adds admins.")
             if role is GroupRole.owner:
@@ -173,14 +176,15 @@ class Groups:
             if await _active_membership(session, ref, user_id) is not None:
                 raise AlreadyMember(user_id=str(user_id))
             membership = await _open_membership(
-                session, ref, user_id, role, principal.user_id, counters
+                session, ref, user_id, role, principal.user_id, locked.counters
             )
-            event = _member_event(session, ref, counters, "added", user_id, role, principal)
-            public = _member_public(membership, user)
-        body = ConversationJoinedEvent(conversation=ref.address, kind="group", by=principal.user_id)
-        await move_user(self._broadcaster, user_id, ref.address, body)
-        await publish(self._broadcaster, [event])
-        return public
+            # Into the room first: the new member's sockets hear their own arrival.
+            joined = ConversationJoinedEvent(
+                conversation=ref.address, kind="group", by=principal.user_id
+            )
+            announce_move(work, user_id, joined)
+            _member_event(work, ref, locked.counters, "added", user_id, role, principal)
+            return _member_public(membership, user)
 
     async def change_role(
         self, principal: Principal, group_id: str, user_id: uuid.UUID, role: GroupRole
@@ -191,10 +195,10 @@ class Groups:
         if role is GroupRole.owner:
             raise ValidationFailed("Hand ownership over with POST /groups/{id}/owner.")
         try:
-            async with self._db.transaction() as session:
-                counters = await next_seq(session, ref)
-                grant = await self._access.grant(session, principal, ref)
-                grant.require_role(GroupRole.owner)
+            async with self._work.transaction() as work:
+                session = work.session
+                locked = await lock_conversation(session, self._access, principal, ref)
+                locked.grant.require_role(GroupRole.owner)
                 membership = await _required_membership(session, ref, user_id)
                 if membership.role == GroupRole.owner:
                     raise NotAllowed("The owner's role changes only by handing ownership over.")
@@ -204,14 +208,11 @@ class Groups:
                     raise Unchanged(_member_public(membership, user))
                 membership.role = role
                 await session.flush()
-                event = _member_event(
-                    session, ref, counters, "role_changed", user_id, role, principal
-                )
+                _member_event(work, ref, locked.counters, "role_changed", user_id, role, principal)
                 public = _member_public(membership, user)
         except Unchanged as unchanged:
             same: MemberPublic = unchanged.result
             return same
-        await publish(self._broadcaster, [event])
         return public
 
     async def remove_member(self, principal: Principal, group_id: str, user_id: uuid.UUID) -> None:
@@ -220,20 +221,22 @@ class Groups:
         and tells them (``conversation:left``)."""
         ref = _group_ref(group_id)
         leaving = user_id == principal.user_id
-        async with self._db.transaction() as session:
-            counters = await next_seq(session, ref)
-            grant = (await self._access.grant(session, principal, ref)).require_active()
+        async with self._work.transaction() as work:
+            session = work.session
+            locked = await lock_conversation(session, self._access, principal, ref)
             membership = await _required_membership(session, ref, user_id)
-            _check_may_remove(grant, GroupRole(membership.role), leaving)
+            _check_may_remove(locked.grant, GroupRole(membership.role), leaving)
             membership.left_at = utcnow()
-            membership.left_seq = counters.seq
+            membership.left_seq = locked.seq
             membership.removed_by_id = None if leaving else principal.user_id
             await session.flush()
             change: Literal["left", "removed"] = "left" if leaving else "removed"
-            event = _member_event(session, ref, counters, change, user_id, None, principal)
-        await publish(self._broadcaster, [event])
-        body = ConversationLeftEvent(conversation=ref.address, reason=change, by=principal.user_id)
-        await move_user(self._broadcaster, user_id, ref.address, body)
+            # The room hears of it before the user's sockets leave it.
+            _member_event(work, ref, locked.counters, change, user_id, None, principal)
+            left = ConversationLeftEvent(
+                conversation=ref.address, reason=change, by=principal.user_id
+            )
+            announce_move(work, user_id, left)
 
     async def transfer_ownership(
         self, principal: Principal, group_id: str, user_id: uuid.UUID
@@ -241,10 +244,10 @@ class Groups:
         """Hand the group to another active member (owner only); the old owner stays
         as an admin. Emits ``group:member`` (owner_changed)."""
         ref = _group_ref(group_id)
-        async with self._db.transaction() as session:
-            counters = await next_seq(session, ref)
-            grant = await self._access.grant(session, principal, ref)
-            grant.require_role(GroupRole.owner)
+        async with self._work.transaction() as work:
+            session = work.session
+            locked = await lock_conversation(session, self._access, principal, ref)
+            locked.grant.require_role(GroupRole.owner)
             if user_id == principal.user_id:
                 raise ValidationFailed("You already own this group.")
             await _required_membership(session, ref, user_id)
@@ -264,10 +267,9 @@ class Groups:
             group.owner_id = user_id
             await session.flush()
             details = await _details(session, group, GroupRole.admin)
-            event = _member_event(
-                session, ref, counters, "owner_changed", user_id, GroupRole.owner, principal
+            _member_event(
+                work, ref, locked.counters, "owner_changed", user_id, GroupRole.owner, principal
             )
-        await publish(self._broadcaster, [event])
         return details
 
 
@@ -370,7 +372,7 @@ async def _open_membership(
 
 
 def _member_event(
-    session: AsyncSession,
+    work: Transaction,
     ref: ConversationRef,
     counters: Counters,
     change: MemberChange,
@@ -386,7 +388,7 @@ def _member_event(
         role=role,
         by=principal.user_id,
     )
-    return record_event(session, body)
+    return record_event(work, body)
 
 
 def _member_public(membership: GroupMember, user: User) -> MemberPublic:

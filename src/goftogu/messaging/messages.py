@@ -1,8 +1,9 @@
 """Messages: send (idempotent), reply, forward, edit (versions kept), soft delete, history.
 
-Every change locks its conversation first (``next_seq``) and checks membership
-under that lock, so a member removed a moment earlier cannot slip a message in
-after their departure, and the changes of a conversation have gap-free seqs.
+Every change locks its conversation first and checks membership under that
+lock (``goftogu.messaging.preamble``), so a member removed a moment earlier
+cannot slip a message in after their departure, and the changes of a
+conversation have gap-free seqs.
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from goftogu.bus import Transaction
 from goftogu.errors import (
     Conflict,
     DomainError,
     MessageDeleted,
     NotAllowed,
-    NotAMember,
     NotFound,
     ParentNotInConversation,
     ValidationFailed,
@@ -33,15 +34,14 @@ from goftogu.identity.tokens import Principal
 from goftogu.messaging.access import Grant, require_messaging_user
 from goftogu.messaging.addresses import ConversationRef, parse_address
 from goftogu.messaging.common import (
+    MessageStored,
     MessagingContext,
     Unchanged,
     check_length,
     conversation_columns,
-    conversation_of,
-    fresh_message,
     parse_message_id,
 )
-from goftogu.messaging.events import next_seq, publish, record_event
+from goftogu.messaging.events import record_event
 from goftogu.messaging.models import (
     Attachment,
     ConversationEvent,
@@ -52,6 +52,7 @@ from goftogu.messaging.models import (
     MessageType,
     Pin,
 )
+from goftogu.messaging.preamble import lock_conversation, lock_message, visible_message
 from goftogu.messaging.reads import advance_watermark
 from goftogu.messaging.schemas import (
     MAX_PAGE,
@@ -84,10 +85,9 @@ class _Draft:
 class Messages:
     def __init__(self, context: MessagingContext) -> None:
         self._db = context.database
+        self._work = context.work
         self._access = context.access
-        self._broadcaster = context.broadcaster
         self._max_length = context.max_message_length
-        self._on_stored = context.on_message_stored
 
     # --- send ------------------------------------------------------------------
 
@@ -125,11 +125,7 @@ class Messages:
         parsed = parse_message_id(message_id)
         target = parse_address(to)
         async with self._db.reading() as session:
-            ref = await conversation_of(session, parsed)
-            grant = await self._access.grant(session, principal, ref)
-            original = await fresh_message(session, parsed)
-            if not grant.sees(original.seq):
-                raise NotAMember(conversation=ref.address)
+            _grant, original = await visible_message(session, self._access, principal, parsed)
             if original.deleted_at is not None:
                 raise MessageDeleted()
             files = (await attachments_of(session, [original])).get(original.id, [])
@@ -150,8 +146,8 @@ class Messages:
         # Insert first: a retry (same client_id) is rare, so it pays for itself by
         # failing on the unique constraint; the first send reads nothing extra.
         try:
-            async with self._db.transaction() as session:
-                public, event = await self._store(session, principal, ref, draft)
+            async with self._work.transaction() as work:
+                public = await self._store(work, principal, ref, draft)
         except IntegrityError as error:
             # A retry, or two sends with one client_id racing: the first one wins and
             # the others answer with its message.
@@ -172,15 +168,15 @@ class Messages:
             if earlier is None:
                 raise
             return _same_conversation(earlier, ref), False
-        await publish(self._broadcaster, [event])
         return public, True
 
     async def _store(
-        self, session: AsyncSession, principal: Principal, ref: ConversationRef, draft: _Draft
-    ) -> tuple[MessagePublic, ConversationEvent]:
-        now = utcnow()
-        counters = await next_seq(session, ref, message_at=now)
-        (await self._access.grant(session, principal, ref)).require_active()
+        self, work: Transaction, principal: Principal, ref: ConversationRef, draft: _Draft
+    ) -> MessagePublic:
+        session, now = work.session, utcnow()
+        counters = (
+            await lock_conversation(session, self._access, principal, ref, message_at=now)
+        ).counters
         await _check_parent(session, ref, draft.parent_id)
         files = (
             _copies(draft.forward_files)
@@ -218,10 +214,9 @@ class Messages:
         )
         public = message_public(message, files)
         body = MessageNewEvent(conversation=ref.address, seq=counters.seq, message=public)
-        event = record_event(session, body, message_id=message.id)
-        for hook in self._on_stored:
-            await hook(session, ref, message)
-        return public, event
+        record_event(work, body, message_id=message.id)
+        work.announce(MessageStored(ref, message))
+        return public
 
     async def _sent_before(self, sender_id: uuid.UUID, client_id: str) -> MessagePublic | None:
         async with self._db.reading() as session:
@@ -247,11 +242,10 @@ class Messages:
         parsed = parse_message_id(message_id)
         now = utcnow()
         try:
-            async with self._db.transaction() as session:
-                ref = await conversation_of(session, parsed)
-                counters = await next_seq(session, ref)
-                (await self._access.grant(session, principal, ref)).require_active()
-                message = await fresh_message(session, parsed)
+            async with self._work.transaction() as work:
+                session = work.session
+                locked = await lock_message(session, self._access, principal, parsed, live=False)
+                message = locked.message
                 if message.sender_id != principal.user_id:
                     raise NotAllowed("Only the sender may edit a message.")
                 if message.deleted_at is not None:
@@ -276,13 +270,12 @@ class Messages:
                 await session.flush()
                 public = message_public(message, files)
                 body = MessageEditedEvent(
-                    conversation=ref.address, seq=counters.seq, message=public
+                    conversation=locked.ref.address, seq=locked.seq, message=public
                 )
-                event = record_event(session, body, message_id=parsed)
+                record_event(work, body, message_id=parsed)
         except Unchanged as unchanged:
             same: MessagePublic = unchanged.result
             return same
-        await publish(self._broadcaster, [event])
         return public
 
     async def delete_message(self, principal: Principal, message_id: str | uuid.UUID) -> None:
@@ -294,14 +287,13 @@ class Messages:
         parsed = parse_message_id(message_id)
         now = utcnow()
         try:
-            async with self._db.transaction() as session:
-                ref = await conversation_of(session, parsed)
-                counters = await next_seq(session, ref)
-                grant = (await self._access.grant(session, principal, ref)).require_active()
-                message = await fresh_message(session, parsed)
+            async with self._work.transaction() as work:
+                session = work.session
+                locked = await lock_message(session, self._access, principal, parsed, live=False)
+                message = locked.message
                 if message.deleted_at is not None:
                     raise Unchanged(None)
-                await _check_may_delete(session, grant, message)
+                await _check_may_delete(session, locked.grant, message)
                 message.content, message.deleted_at = None, now
                 message.deleted_by_id = principal.user_id
                 await session.execute(delete(MessageEdit).where(MessageEdit.message_id == parsed))
@@ -309,16 +301,15 @@ class Messages:
                 await session.flush()
                 await _redact_events(session, message)
                 body = MessageDeletedEvent(
-                    conversation=ref.address,
-                    seq=counters.seq,
+                    conversation=locked.ref.address,
+                    seq=locked.seq,
                     message_id=parsed,
                     deleted_at=now,
                     deleted_by=principal.user_id,
                 )
-                event = record_event(session, body, message_id=parsed)
+                record_event(work, body, message_id=parsed)
         except Unchanged:
             return
-        await publish(self._broadcaster, [event])
 
     # --- reading -----------------------------------------------------------------
 
@@ -358,11 +349,7 @@ class Messages:
         """One message, for a member who can see it."""
         parsed = parse_message_id(message_id)
         async with self._db.reading() as session:
-            ref = await conversation_of(session, parsed)
-            grant = await self._access.grant(session, principal, ref)
-            message = await fresh_message(session, parsed)
-            if not grant.sees(message.seq):
-                raise NotAMember(conversation=ref.address)
+            _grant, message = await visible_message(session, self._access, principal, parsed)
             files = await attachments_of(session, [message])
             return message_public(message, files.get(message.id, ()))
 
@@ -372,11 +359,7 @@ class Messages:
         """The previous versions of an edited message, oldest first."""
         parsed = parse_message_id(message_id)
         async with self._db.reading() as session:
-            ref = await conversation_of(session, parsed)
-            grant = await self._access.grant(session, principal, ref)
-            message = await fresh_message(session, parsed)
-            if not grant.sees(message.seq):
-                raise NotAMember(conversation=ref.address)
+            await visible_message(session, self._access, principal, parsed)
             rows = await session.scalars(
                 select(MessageEdit)
                 .where(MessageEdit.message_id == parsed)

@@ -1,29 +1,28 @@
-"""What messaging tells the notifier, inside the transaction that stored a message."""
+"""What messaging tells the notifier: a job for every stored message, written in
+the transaction that stores it (a ``before_commit`` handler of ``MessageStored``)."""
 
 from __future__ import annotations
 
 from typing import Literal, cast
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from goftogu.bus import BeforeCommit, Transaction
 from goftogu.messaging.access import Access
-from goftogu.messaging.addresses import ConversationRef
 from goftogu.messaging.common import MessageStored
-from goftogu.messaging.models import Message
 from goftogu.notifications.triggers import notify_message_created
 
 MessageKind = Literal["text", "image", "file"]
 
 
-def notify_recipients(access: Access) -> MessageStored:
-    """A hook that queues a ``messaging.message_created`` job for the other members;
-    the notifier decides who is away, muted or opted out."""
+def notify_recipients(access: Access) -> BeforeCommit[MessageStored]:
+    """Queues a ``messaging.message_created`` job for the other members; the
+    notifier decides who is away, muted or opted out."""
 
-    async def on_stored(session: AsyncSession, ref: ConversationRef, message: Message) -> None:
-        members, title = await access.audience_of(session, ref)
+    async def queue_notice(work: Transaction, stored: MessageStored) -> None:
+        members, title = await access.audience_of(work.session, stored.ref)
+        message = stored.message
         await notify_message_created(
-            session,
-            conversation=ref.address,
+            work,
+            conversation=stored.ref.address,
             message_id=message.id,
             sender_id=message.sender_id,
             content=message.content or "",
@@ -33,4 +32,4 @@ def notify_recipients(access: Access) -> MessageStored:
             message_type=cast(MessageKind, message.message_type),
         )
 
-    return on_stored
+    return queue_notice

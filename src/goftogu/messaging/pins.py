@@ -21,8 +21,9 @@ from goftogu.messaging.common import (
     in_conversation,
     parse_message_id,
 )
-from goftogu.messaging.events import next_seq, publish, record_event
+from goftogu.messaging.events import record_event
 from goftogu.messaging.models import GroupRole, Message, Pin
+from goftogu.messaging.preamble import lock_conversation
 from goftogu.messaging.schemas import MessagePinnedEvent, MessageUnpinnedEvent, PinPublic
 from goftogu.messaging.views import messages_public
 
@@ -30,8 +31,8 @@ from goftogu.messaging.views import messages_public
 class Pins:
     def __init__(self, context: MessagingContext) -> None:
         self._db = context.database
+        self._work = context.work
         self._access = context.access
-        self._broadcaster = context.broadcaster
 
     async def pins_of(self, principal: Principal, address: str) -> list[PinPublic]:
         """The conversation's pinned messages, latest pin first."""
@@ -60,10 +61,10 @@ class Pins:
         ref = parse_address(address)
         parsed = parse_message_id(message_id)
         try:
-            async with self._db.transaction() as session:
-                counters = await next_seq(session, ref)
-                grant = await self._access.grant(session, principal, ref)
-                _require_pinner(grant)
+            async with self._work.transaction() as work:
+                session = work.session
+                locked = await lock_conversation(session, self._access, principal, ref)
+                _require_pinner(locked.grant)
                 message = await _message_in(session, ref, parsed)
                 if message.deleted_at is not None:
                     raise MessageDeleted()
@@ -84,15 +85,14 @@ class Pins:
                 await session.flush()
                 body = MessagePinnedEvent(
                     conversation=ref.address,
-                    seq=counters.seq,
+                    seq=locked.seq,
                     message_id=parsed,
                     user_id=principal.user_id,
                 )
-                event = record_event(session, body, message_id=parsed)
+                record_event(work, body, message_id=parsed)
         except Unchanged as unchanged:
             same: PinPublic = unchanged.result
             return same, False
-        await publish(self._broadcaster, [event])
         return PinPublic(
             message=public, pinned_by_id=pin.pinned_by_id, pinned_at=pin.created_at
         ), True
@@ -104,10 +104,10 @@ class Pins:
         ref = parse_address(address)
         parsed = parse_message_id(message_id)
         try:
-            async with self._db.transaction() as session:
-                counters = await next_seq(session, ref)
-                grant = await self._access.grant(session, principal, ref)
-                _require_pinner(grant)
+            async with self._work.transaction() as work:
+                session = work.session
+                locked = await lock_conversation(session, self._access, principal, ref)
+                _require_pinner(locked.grant)
                 await _message_in(session, ref, parsed)
                 pin = await session.scalar(select(Pin).where(Pin.message_id == parsed))
                 if pin is None:
@@ -115,19 +115,17 @@ class Pins:
                 await session.delete(pin)
                 body = MessageUnpinnedEvent(
                     conversation=ref.address,
-                    seq=counters.seq,
+                    seq=locked.seq,
                     message_id=parsed,
                     user_id=principal.user_id,
                 )
-                event = record_event(session, body, message_id=parsed)
+                record_event(work, body, message_id=parsed)
         except Unchanged:
             return False
-        await publish(self._broadcaster, [event])
         return True
 
 
 def _require_pinner(grant: Grant) -> None:
-    grant.require_active()
     if grant.ref.is_group:
         grant.require_role(GroupRole.owner, GroupRole.admin)
 

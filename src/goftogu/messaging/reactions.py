@@ -7,26 +7,19 @@ import uuid
 
 from sqlalchemy import select
 
-from goftogu.errors import MessageDeleted
 from goftogu.identity.tokens import Principal
 from goftogu.messaging.access import require_messaging_user
-from goftogu.messaging.common import (
-    MessagingContext,
-    Unchanged,
-    conversation_of,
-    fresh_message,
-    parse_message_id,
-)
-from goftogu.messaging.events import next_seq, publish, record_event
+from goftogu.messaging.common import MessagingContext, Unchanged, parse_message_id
+from goftogu.messaging.events import record_event
 from goftogu.messaging.models import Reaction
+from goftogu.messaging.preamble import lock_message
 from goftogu.messaging.schemas import ReactionAddedEvent, ReactionPublic, ReactionRemovedEvent
 
 
 class Reactions:
     def __init__(self, context: MessagingContext) -> None:
-        self._db = context.database
+        self._work = context.work
         self._access = context.access
-        self._broadcaster = context.broadcaster
 
     async def add_reaction(
         self, principal: Principal, message_id: str | uuid.UUID, emoji: str
@@ -38,13 +31,9 @@ class Reactions:
         parsed = parse_message_id(message_id)
         emoji = unicodedata.normalize("NFC", emoji)
         try:
-            async with self._db.transaction() as session:
-                ref = await conversation_of(session, parsed)
-                counters = await next_seq(session, ref)
-                (await self._access.grant(session, principal, ref)).require_active()
-                message = await fresh_message(session, parsed)
-                if message.deleted_at is not None:
-                    raise MessageDeleted()
+            async with self._work.transaction() as work:
+                session = work.session
+                locked = await lock_message(session, self._access, principal, parsed)
                 existing = await session.scalar(
                     select(Reaction).where(
                         Reaction.message_id == parsed,
@@ -58,18 +47,17 @@ class Reactions:
                 session.add(reaction)
                 await session.flush()
                 body = ReactionAddedEvent(
-                    conversation=ref.address,
-                    seq=counters.seq,
+                    conversation=locked.ref.address,
+                    seq=locked.seq,
                     message_id=parsed,
                     user_id=principal.user_id,
                     emoji=emoji,
                 )
-                event = record_event(session, body, message_id=parsed)
+                record_event(work, body, message_id=parsed)
                 public = ReactionPublic.model_validate(reaction)
         except Unchanged as unchanged:
             same: ReactionPublic = unchanged.result
             return same, False
-        await publish(self._broadcaster, [event])
         return public, True
 
     async def remove_reaction(
@@ -81,10 +69,9 @@ class Reactions:
         parsed = parse_message_id(message_id)
         emoji = unicodedata.normalize("NFC", emoji)
         try:
-            async with self._db.transaction() as session:
-                ref = await conversation_of(session, parsed)
-                counters = await next_seq(session, ref)
-                (await self._access.grant(session, principal, ref)).require_active()
+            async with self._work.transaction() as work:
+                session = work.session
+                locked = await lock_message(session, self._access, principal, parsed, live=False)
                 reaction = await session.scalar(
                     select(Reaction).where(
                         Reaction.message_id == parsed,
@@ -96,14 +83,13 @@ class Reactions:
                     raise Unchanged(False)
                 await session.delete(reaction)
                 body = ReactionRemovedEvent(
-                    conversation=ref.address,
-                    seq=counters.seq,
+                    conversation=locked.ref.address,
+                    seq=locked.seq,
                     message_id=parsed,
                     user_id=principal.user_id,
                     emoji=emoji,
                 )
-                event = record_event(session, body, message_id=parsed)
+                record_event(work, body, message_id=parsed)
         except Unchanged:
             return False
-        await publish(self._broadcaster, [event])
         return True

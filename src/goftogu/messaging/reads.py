@@ -16,7 +16,6 @@ from datetime import datetime
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from goftogu.errors import NotAMember
 from goftogu.identity.tokens import Principal
 from goftogu.ids import new_id
 from goftogu.messaging.addresses import ConversationRef, parse_address
@@ -24,13 +23,12 @@ from goftogu.messaging.common import (
     MessagingContext,
     Unchanged,
     conversation_columns,
-    conversation_of,
-    fresh_message,
     in_conversation,
     parse_message_id,
 )
-from goftogu.messaging.events import conversation_table, next_seq, publish, record_event
+from goftogu.messaging.events import conversation_table, record_event
 from goftogu.messaging.models import ConversationSettings, Message, MessageRead
+from goftogu.messaging.preamble import lock_conversation, visible_message
 from goftogu.messaging.schemas import MessageReadEvent, ReadState, ReceiptPublic
 from goftogu.storage.models import utcnow
 
@@ -111,8 +109,8 @@ async def messages_up_to(session: AsyncSession, ref: ConversationRef, seq: int) 
 class Reads:
     def __init__(self, context: MessagingContext) -> None:
         self._db = context.database
+        self._work = context.work
         self._access = context.access
-        self._broadcaster = context.broadcaster
 
     async def mark_read(self, principal: Principal, address: str, up_to_seq: int) -> ReadState:
         """Move the caller's watermark to ``up_to_seq`` (capped at the latest change;
@@ -120,9 +118,9 @@ class Reads:
         ref = parse_address(address)
         now = utcnow()
         try:
-            async with self._db.transaction() as session:
-                counters = await next_seq(session, ref)
-                (await self._access.grant(session, principal, ref)).require_active()
+            async with self._work.transaction() as work:
+                session = work.session
+                counters = (await lock_conversation(session, self._access, principal, ref)).counters
                 target = min(up_to_seq, counters.seq - 1)
                 read_count = await messages_up_to(session, ref, target)
                 settings = await advance_watermark(
@@ -137,7 +135,7 @@ class Reads:
                     up_to_seq=target,
                     read_at=now,
                 )
-                event = record_event(session, body)
+                record_event(work, body)
                 state = ReadState(
                     conversation=ref.address,
                     last_read_seq=target,
@@ -146,7 +144,6 @@ class Reads:
         except Unchanged as unchanged:
             result: ReadState = unchanged.result
             return result
-        await publish(self._broadcaster, [event])
         return state
 
     async def read_state(self, principal: Principal, address: str) -> ReadState:
@@ -161,11 +158,7 @@ class Reads:
         """Who read a message and when, first reader first (members of its conversation)."""
         parsed = parse_message_id(message_id)
         async with self._db.reading() as session:
-            ref = await conversation_of(session, parsed)
-            grant = await self._access.grant(session, principal, ref)
-            message = await fresh_message(session, parsed)
-            if not grant.sees(message.seq):
-                raise NotAMember(conversation=ref.address)
+            await visible_message(session, self._access, principal, parsed)
             rows = await session.scalars(
                 select(MessageRead)
                 .where(MessageRead.message_id == parsed)

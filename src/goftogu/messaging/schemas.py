@@ -296,6 +296,9 @@ class PinPublic(BaseModel):
 
 
 class SettingsPublic(BaseModel):
+    """The caller's view of a conversation; also sent to their other devices."""
+
+    EVENT: ClassVar[str] = "conversation:settings"  # to user:<id>
     conversation: str
     archived: bool
     muted_until: datetime | None

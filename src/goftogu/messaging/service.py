@@ -18,11 +18,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from goftogu.broadcast import Broadcaster
 from goftogu.messaging.access import Access
 from goftogu.messaging.attachments import Attachments
 from goftogu.messaging.chats import SingleChats
-from goftogu.messaging.common import MessageStored, MessagingContext
+from goftogu.messaging.common import MessagingContext
 from goftogu.messaging.conversations import Conversations
 from goftogu.messaging.events import Events
 from goftogu.messaging.groups import Groups
@@ -31,7 +30,7 @@ from goftogu.messaging.pins import Pins
 from goftogu.messaging.reactions import Reactions
 from goftogu.messaging.reads import Reads
 from goftogu.settings import Settings
-from goftogu.storage.database import Database
+from goftogu.storage.work import UnitsOfWork
 
 
 @dataclass(frozen=True)
@@ -48,25 +47,20 @@ class Messaging:
     attachments: Attachments
 
 
-def build_messaging(
-    database: Database,
-    broadcaster: Broadcaster,
-    settings: Settings,
-    on_message_stored: list[MessageStored] | None = None,
-) -> Messaging:
-    access = Access(database)
+def build_messaging(work: UnitsOfWork, access: Access, settings: Settings) -> Messaging:
+    """The services, writing through ``work`` (whose bus tells clients, and the
+    notifier through ``MessageStored``, what they did)."""
     context = MessagingContext(
-        database=database,
-        broadcaster=broadcaster,
+        database=work.database,
+        work=work,
         access=access,
         max_message_length=settings.max_message_length,
         max_attachment_bytes=settings.max_attachment_bytes,
         attachments_dir=settings.effective_attachments_dir,
-        on_message_stored=on_message_stored if on_message_stored is not None else [],
     )
     return Messaging(
         access=access,
-        events=Events(database, access),
+        events=Events(work.database, access),
         chats=SingleChats(context),
         groups=Groups(context),
         messages=Messages(context),

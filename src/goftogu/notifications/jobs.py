@@ -28,6 +28,8 @@ from pydantic import ConfigDict, Field, field_validator
 from goftogu.notifications.templates import preview
 from goftogu.queueing import QueueMessage
 
+NOTIFY = "notify"  # consumed by `goftogu notifier`
+
 CONVERSATION_PATTERN = r"^(single|group):[0-9a-fA-F-]{32,36}$"
 ChatId = Annotated[str, Field(min_length=1, max_length=64)]
 MessageId = Annotated[str, Field(min_length=1, max_length=64)]

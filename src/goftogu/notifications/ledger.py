@@ -26,15 +26,15 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from goftogu.bus import Transaction
 from goftogu.ids import new_id
-from goftogu.notifications.jobs import DeliveryDue
+from goftogu.notifications.jobs import NOTIFY, DeliveryDue
 from goftogu.notifications.models import (
     Channel,
     DeliveryStatus,
     NotificationDelivery,
     NotificationDigest,
 )
-from goftogu.queueing import NOTIFY
 from goftogu.queueing.outbox import add_to_outbox
 from goftogu.storage.database import Database
 from goftogu.storage.models import utcnow
@@ -50,7 +50,7 @@ def delivery_key(notification: str, channel: Channel, recipient: object) -> str:
 
 
 async def plan_delivery(
-    session: AsyncSession,
+    work: Transaction,
     *,
     notification: str,
     kind: str,
@@ -59,8 +59,9 @@ async def plan_delivery(
     context: dict[str, Any],
     subscription_id: uuid.UUID | None = None,
 ) -> uuid.UUID | None:
-    """Record a delivery and queue its job, in the caller's transaction. Returns its
+    """Record a delivery and queue its job, in the caller's unit of work. Returns its
     id, or None when this (notification, channel, recipient) was planned before."""
+    session = work.session
     recipient = subscription_id if channel is Channel.push else user_id
     now = utcnow()
     delivery_id = new_id()
@@ -88,7 +89,7 @@ async def plan_delivery(
     if inserted is None:
         return None
     await add_to_outbox(
-        session, NOTIFY, DeliveryDue(delivery_id=inserted), message_id=f"deliver:{inserted}"
+        work, NOTIFY, DeliveryDue(delivery_id=inserted), message_id=f"deliver:{inserted}"
     )
     return inserted
 

@@ -24,9 +24,11 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from goftogu.bus import Transaction
 from goftogu.identity.models import Role, User
 from goftogu.ids import new_id
 from goftogu.notifications.jobs import (
+    NOTIFY,
     ChatAssigned,
     DigestDue,
     MessageCreated,
@@ -43,10 +45,9 @@ from goftogu.notifications.models import (
 )
 from goftogu.notifications.ports import MuteSettings, OnlineUsers
 from goftogu.notifications.preferences import DEFAULT_PREFERENCES, Preferences, preferences_of
-from goftogu.queueing import NOTIFY
 from goftogu.queueing.outbox import add_to_outbox
-from goftogu.storage.database import Database
 from goftogu.storage.models import utcnow
+from goftogu.storage.work import UnitsOfWork
 
 log = logging.getLogger(__name__)
 
@@ -84,14 +85,15 @@ class Planner:
 
     def __init__(
         self,
-        database: Database,
+        work: UnitsOfWork,
         *,
         presence: OnlineUsers,
         mutes: MuteSettings,
         digest_seconds: float,
         push_enabled: bool,
     ) -> None:
-        self._db = database
+        self._db = work.database
+        self._work = work
         self.presence = presence
         self.mutes = mutes
         self._window = timedelta(seconds=digest_seconds)
@@ -106,18 +108,19 @@ class Planner:
             return
         context = job.model_dump(mode="json")
         item = _Item(job.message_id, job.sender_id, job.preview, job.created_at, job.message_type)
-        async with self._db.transaction() as session:
+        async with self._work.transaction() as work:
+            session = work.session
             recipients = await self._recipients(session, away)
             for recipient in recipients:
                 await self._plan_push(
-                    session,
+                    work,
                     f"message:{job.message_id}",
                     NotificationKind.message,
                     recipient,
                     context,
                 )
             await self._add_to_digests(
-                session,
+                work,
                 [r.user.id for r in recipients if r.wants_email],
                 job.conversation,
                 NotificationKind.messages,
@@ -132,15 +135,16 @@ class Planner:
             return
         context = job.model_dump(mode="json")
         item = _Item(job.message_id, job.operator_id, job.preview, job.created_at)
-        async with self._db.transaction() as session:
+        async with self._work.transaction() as work:
+            session = work.session
             recipients = await self._recipients(session, [job.customer_id])
             for recipient in recipients:
                 notification = f"reply:{job.chat_id}:{job.message_id}"
                 await self._plan_push(
-                    session, notification, NotificationKind.support_reply, recipient, context
+                    work, notification, NotificationKind.support_reply, recipient, context
                 )
             await self._add_to_digests(
-                session,
+                work,
                 [r.user.id for r in recipients if r.wants_email],
                 address,
                 NotificationKind.support_replies,
@@ -152,7 +156,8 @@ class Planner:
         """Tell every operator and admin: email and push."""
         context = job.model_dump(mode="json")
         notification = f"ticket:{job.chat_id}"
-        async with self._db.transaction() as session:
+        async with self._work.transaction() as work:
+            session = work.session
             staff = await session.scalars(
                 select(User.id).where(
                     User.role.in_([Role.operator.value, Role.admin.value]),
@@ -161,11 +166,11 @@ class Planner:
             )
             for recipient in await self._recipients(session, list(staff)):
                 await self._plan_push(
-                    session, notification, NotificationKind.ticket_created, recipient, context
+                    work, notification, NotificationKind.ticket_created, recipient, context
                 )
                 if recipient.wants_email:
                     await plan_delivery(
-                        session,
+                        work,
                         notification=notification,
                         kind=NotificationKind.ticket_created,
                         channel=Channel.email,
@@ -178,10 +183,11 @@ class Planner:
         or a closed console should still ring)."""
         context = job.model_dump(mode="json")
         notification = f"assigned:{job.chat_id}:{job.operator_id}:{job.assigned_at.isoformat()}"
-        async with self._db.transaction() as session:
+        async with self._work.transaction() as work:
+            session = work.session
             for recipient in await self._recipients(session, [job.operator_id]):
                 await self._plan_push(
-                    session, notification, NotificationKind.chat_assigned, recipient, context
+                    work, notification, NotificationKind.chat_assigned, recipient, context
                 )
 
     # --- digests -------------------------------------------------------------
@@ -199,7 +205,8 @@ class Planner:
         skip = None
         if not await self._away(digest.conversation, {digest.user_id}):
             skip = "online_or_muted"
-        async with self._db.transaction() as session:
+        async with self._work.transaction() as work:
+            session = work.session
             digest = await session.scalar(
                 select(NotificationDigest)
                 .where(
@@ -215,7 +222,7 @@ class Planner:
                 skip = "email_off"
             if skip is None:
                 await plan_delivery(
-                    session,
+                    work,
                     notification=f"digest:{digest.id}",
                     kind=digest.kind,
                     channel=Channel.email,
@@ -230,7 +237,7 @@ class Planner:
 
     async def _add_to_digests(
         self,
-        session: AsyncSession,
+        work: Transaction,
         user_ids: list[uuid.UUID],
         conversation: str,
         kind: NotificationKind,
@@ -239,8 +246,9 @@ class Planner:
     ) -> None:
         """Add the message to each user's open digest of ``conversation`` (opening the
         missing ones): a few statements per message, however large the group."""
+        session = work.session
         for chunk in _chunks(sorted(user_ids)):
-            digests = await self._open_digests(session, chunk, conversation, kind, title)
+            digests = await self._open_digests(work, chunk, conversation, kind, title)
             now = utcnow()
             rows = [
                 {
@@ -265,7 +273,7 @@ class Planner:
 
     async def _open_digests(
         self,
-        session: AsyncSession,
+        work: Transaction,
         user_ids: list[uuid.UUID],
         conversation: str,
         kind: NotificationKind,
@@ -275,6 +283,7 @@ class Planner:
         this transaction adds to it; new ones (with the job that ends each) where none
         is open. Rows are locked and created in user order, so two transactions on the
         same conversation wait for each other instead of deadlocking."""
+        session = work.session
         found: dict[uuid.UUID, uuid.UUID] = {}
         for _ in range(_OPEN_DIGEST_TRIES):
             missing = [user_id for user_id in user_ids if user_id not in found]
@@ -321,7 +330,7 @@ class Planner:
             for user_id, digest_id in created:
                 found[user_id] = digest_id
                 await add_to_outbox(
-                    session,
+                    work,
                     NOTIFY,
                     DigestDue(digest_id=digest_id),
                     message_id=f"digest_due:{digest_id}",
@@ -362,7 +371,7 @@ class Planner:
 
     async def _plan_push(
         self,
-        session: AsyncSession,
+        work: Transaction,
         notification: str,
         kind: NotificationKind,
         recipient: Recipient,
@@ -372,7 +381,7 @@ class Planner:
             return
         for subscription in recipient.subscriptions:
             await plan_delivery(
-                session,
+                work,
                 notification=notification,
                 kind=kind,
                 channel=Channel.push,

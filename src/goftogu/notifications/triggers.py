@@ -1,6 +1,7 @@
 """What other domains call to have users notified (the producers' API; stable).
 
-Call these INSIDE the transaction of the change that causes the notification:
+Call these INSIDE the unit of work of the change that causes the notification
+(typically from a ``before_commit`` handler of the event the change announces):
 the job is written to the outbox with it, so it exists exactly when the change
 does, and the relay publishes it to the ``notify`` queue after the commit.
 Calling one twice for the same thing enqueues one job (the job id is derived
@@ -19,26 +20,18 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from goftogu.notifications.jobs import (
-    ChatAssigned,
-    MessageCreated,
-    OperatorReplied,
-    TicketCreated,
-    Trigger,
-)
-from goftogu.queueing import NOTIFY
+from goftogu.bus import Transaction
+from goftogu.notifications.jobs import NOTIFY, MessageCreated, Trigger
 from goftogu.queueing.outbox import add_to_outbox
 
 
-async def enqueue_notification(session: AsyncSession, job: Trigger) -> str:
-    """Write ``job`` to the outbox in the caller's open transaction; returns its id."""
-    return await add_to_outbox(session, NOTIFY, job, message_id=job.job_id)
+async def enqueue_notification(work: Transaction, job: Trigger) -> str:
+    """Write ``job`` to the outbox in the caller's unit of work; returns its id."""
+    return await add_to_outbox(work, NOTIFY, job, message_id=job.job_id)
 
 
 async def notify_message_created(
-    session: AsyncSession,
+    work: Transaction,
     *,
     conversation: str,
     message_id: str | uuid.UUID,
@@ -63,68 +56,4 @@ async def notify_message_created(
         created_at=created_at,
         recipient_ids=recipients,
     )
-    return await enqueue_notification(session, job)
-
-
-async def notify_ticket_created(
-    session: AsyncSession,
-    *,
-    chat_id: str,
-    customer_id: uuid.UUID | None,
-    customer_name: str | None,
-    first_message: str,
-    created_at: datetime,
-) -> str:
-    """A support conversation became a ticket (nobody could take it): tell staff."""
-    job = TicketCreated(
-        chat_id=chat_id,
-        customer_id=customer_id,
-        customer_name=customer_name,
-        preview=first_message,
-        created_at=created_at,
-    )
-    return await enqueue_notification(session, job)
-
-
-async def notify_operator_replied(
-    session: AsyncSession,
-    *,
-    chat_id: str,
-    message_id: str,
-    operator_id: uuid.UUID,
-    customer_id: uuid.UUID,
-    body: str,
-    created_at: datetime,
-    operator_name: str | None = None,
-) -> str:
-    """An operator wrote to the customer: tell the customer if they are away."""
-    job = OperatorReplied(
-        chat_id=chat_id,
-        message_id=message_id,
-        operator_id=operator_id,
-        operator_name=operator_name,
-        customer_id=customer_id,
-        preview=body,
-        created_at=created_at,
-    )
-    return await enqueue_notification(session, job)
-
-
-async def notify_chat_assigned(
-    session: AsyncSession,
-    *,
-    chat_id: str,
-    operator_id: uuid.UUID,
-    customer_name: str | None,
-    first_message: str,
-    assigned_at: datetime,
-) -> str:
-    """A chat was assigned (or transferred) to an operator: push to their devices."""
-    job = ChatAssigned(
-        chat_id=chat_id,
-        operator_id=operator_id,
-        customer_name=customer_name,
-        preview=first_message,
-        assigned_at=assigned_at,
-    )
-    return await enqueue_notification(session, job)
+    return await enqueue_notification(work, job)

@@ -7,9 +7,9 @@ page reload, a flaky network) changes nothing anyone sees.
 
 Status a user chooses (``online``, ``away``, or ``offline`` to appear
 offline) applies while connected; with no live connection the user is
-offline. Changes of the *effective* status are announced once (across nodes)
-with a ``presence`` event to everyone who shares a conversation with the user,
-and written to ``users.status`` / ``users.last_seen``.
+offline. Changes of the *effective* status are written to ``users.status`` /
+``users.last_seen`` and announced once (across nodes) with a ``presence``
+event to everyone who shares a conversation with the user.
 """
 
 from __future__ import annotations
@@ -19,14 +19,15 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Collection, Iterable
 from datetime import datetime
-from typing import Protocol
+from typing import ClassVar, Protocol
 
+from pydantic import BaseModel
 from sqlalchemy import update
 
-from goftogu.broadcast import Broadcaster, user_room
+from goftogu.broadcast import RoomEvent, user_room
 from goftogu.identity.models import User, UserStatus
-from goftogu.storage.database import Database
 from goftogu.storage.models import utcnow
+from goftogu.storage.work import UnitsOfWork
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,15 @@ OFFLINE_ANNOUNCEMENTS_AT_ONCE = 4
 
 ContactSource = Callable[[str], Awaitable[Iterable[str]]]
 """The ids of the users who share a conversation with a user."""
+
+
+class PresenceChanged(BaseModel):
+    """``presence`` to ``user:<id>`` of the user and of each of their contacts."""
+
+    EVENT: ClassVar[str] = "presence"
+    user_id: str
+    status: UserStatus
+    last_seen: datetime
 
 
 class ConnectionStore(Protocol):
@@ -76,18 +86,17 @@ class UserPresence:
     def __init__(
         self,
         store: ConnectionStore,
-        database: Database,
-        broadcaster: Broadcaster,
+        work: UnitsOfWork,
         *,
+        contacts_of: ContactSource,
         grace_seconds: float,
         lease_seconds: float,
     ) -> None:
         self._store = store
-        self._db = database
-        self._broadcaster = broadcaster
+        self._work = work
+        self._contacts_of = contacts_of
         self._grace = grace_seconds
         self.lease_seconds = lease_seconds
-        self.contact_sources: list[ContactSource] = []
         self._local: dict[str, str] = {}  # sid -> user id, this node's connections
         self._pending_offline: dict[str, asyncio.Task[None]] = {}
         # Offline announcements due at once (a node's connections dropped together)
@@ -157,25 +166,16 @@ class UserPresence:
         status = (await self.statuses([user]))[user]
         if await self._store.announce(user, status.value):
             seen = utcnow()
-            await self._persist(user, status, seen)
-            await self._announce(user, status, seen)
+            told = {user, *await self._contacts_of(user)}  # the user's own other devices too
+            body = PresenceChanged(user_id=user, status=status, last_seen=seen)
+            async with self._work.transaction() as work:
+                await work.session.execute(
+                    update(User)
+                    .where(User.id == uuid.UUID(user))
+                    .values(status=status.value, last_seen=seen)
+                )
+                work.announce(*(RoomEvent.of(body, user_room(contact)) for contact in told))
         return status
-
-    async def _persist(self, user: str, status: UserStatus, seen: datetime) -> None:
-        async with self._db.transaction() as session:
-            await session.execute(
-                update(User)
-                .where(User.id == uuid.UUID(user))
-                .values(status=status.value, last_seen=seen)
-            )
-
-    async def _announce(self, user: str, status: UserStatus, seen: datetime) -> None:
-        payload = {"user_id": user, "status": status.value, "last_seen": seen.isoformat()}
-        contacts: set[str] = {user}  # the user's own other devices too
-        for source in self.contact_sources:
-            contacts.update(await source(user))
-        for contact in contacts:
-            await self._broadcaster.emit("presence", payload, room=user_room(contact))
 
 
 def _effective(live: int, chosen: str | None) -> UserStatus:

@@ -117,8 +117,6 @@ from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
-SUPPORT_ROUTING = "support.routing"
-NOTIFY = "notify"
 DEAD_SUFFIX = ".dead"
 
 # Headers the queues set on messages; consumers read them through `Delivery`.
@@ -283,8 +281,6 @@ class QueueUnavailable(ConnectionError):
 
 
 __all__ = [
-    "NOTIFY",
-    "SUPPORT_ROUTING",
     "Body",
     "Consumer",
     "DeadLetter",

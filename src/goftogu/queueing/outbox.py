@@ -1,9 +1,9 @@
 """The relational outbox: queue messages written in the transaction that causes them.
 
-``add_to_outbox`` adds a row to the caller's open transaction, so the job
-exists exactly when the state change does: a rollback takes it away, a commit
-keeps it even if the process dies before publishing. ``RelationalOutbox`` is
-the relay's source for those rows (``goftogu.queueing.relay``).
+``add_to_outbox`` adds a row to the caller's unit of work, so the job exists
+exactly when the state change does: a rollback takes it away, a commit keeps
+it even if the process dies before publishing. ``RelationalOutbox`` is the
+relay's source for those rows (``goftogu.queueing.relay``).
 
 Claiming rows: on PostgreSQL ``SELECT ... FOR UPDATE SKIP LOCKED`` inside the
 transaction that marks them, so several relays (one per process) share the
@@ -14,32 +14,29 @@ serialises relays the same way.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import threading
 import time
-import weakref
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Index, String, Text, delete, event, select, text
+from sqlalchemy import JSON, CheckConstraint, Index, String, Text, delete, select, text
 from sqlalchemy import update as sql_update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
+from goftogu.bus import Transaction
 from goftogu.ids import new_id
 from goftogu.queueing import QueueMessage
-from goftogu.queueing.relay import PendingMessage
+from goftogu.queueing.relay import OutboxWritten, PendingMessage
 from goftogu.storage.database import Database
 from goftogu.storage.models import Entity, utcnow
 
 log = logging.getLogger(__name__)
 
 MAX_ERROR_LENGTH = 1000
-_WAKE_FLAG = "goftogu.outbox.written"
 
 
 class OutboxMessage(Entity):
@@ -70,17 +67,18 @@ class OutboxMessage(Entity):
 
 
 async def add_to_outbox(
-    session: AsyncSession,
+    work: Transaction,
     queue: str,
     message: QueueMessage | Mapping[str, Any],
     *,
     message_id: str | None = None,
     delay: float = 0.0,
 ) -> str:
-    """Record ``message`` for ``queue`` in the caller's open transaction.
+    """Record ``message`` for ``queue`` in the caller's unit of work.
 
-    Published by the relay once the transaction commits (the commit wakes the
-    relays of this process), not before ``delay`` seconds from now. The
+    Published by the relay once the transaction commits (the row announces
+    itself: ``OutboxWritten`` wakes this process's relay after the commit), not
+    before ``delay`` seconds from now. The
     ``message_id`` (default: a fresh UUIDv7) is the idempotency key: a second
     row with the same id is not written, so a retried request enqueues once.
     Returns the message id.
@@ -100,58 +98,14 @@ async def add_to_outbox(
         "available_at": now + timedelta(seconds=delay),
         "attempts": 0,
     }
-    dialect = session.sync_session.get_bind().dialect.name
+    dialect = work.session.sync_session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
         insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["message_id"])
     )
-    await session.execute(statement)
-    session.sync_session.info[_WAKE_FLAG] = True
+    await work.session.execute(statement)
+    work.announce(OutboxWritten())
     return message_id
-
-
-# --- waking relays after a commit ------------------------------------------------
-
-_wake_hooks: weakref.WeakSet[_WakeHook] = weakref.WeakSet()
-_wake_hooks_lock = threading.Lock()
-
-
-class _WakeHook:
-    """Calls ``wake`` on its loop's thread, from whichever thread committed."""
-
-    def __init__(self, wake: Callable[[], None]) -> None:
-        self._wake = wake
-        self._loop = asyncio.get_running_loop()
-        self._thread = threading.get_ident()
-
-    def __call__(self) -> None:
-        if threading.get_ident() == self._thread:
-            self._wake()
-        elif not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._wake)
-
-
-def on_outbox_commit(wake: Callable[[], None]) -> object:
-    """Call ``wake`` after every commit that added outbox rows, in this process.
-    Keep the returned handle alive as long as the hook should live."""
-    hook = _WakeHook(wake)
-    with _wake_hooks_lock:
-        _wake_hooks.add(hook)
-    return hook
-
-
-@event.listens_for(Session, "after_commit")
-def _after_commit(session: Session) -> None:
-    if session.info.pop(_WAKE_FLAG, False):
-        with _wake_hooks_lock:
-            hooks = list(_wake_hooks)
-        for hook in hooks:
-            hook()
-
-
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_WAKE_FLAG, None)
 
 
 # --- the relay's source ------------------------------------------------------------

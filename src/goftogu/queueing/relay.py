@@ -3,10 +3,11 @@
 A source is anything that keeps messages waiting to be published next to the
 state that caused them: the relational ``outbox`` table
 (``goftogu.queueing.outbox.RelationalOutbox``), or a field on a MongoDB
-document (the support desk adds that one). The relay claims a batch, publishes
-it with broker confirms, and marks what was confirmed. It runs when woken (a
-commit that added outbox rows wakes it; ``wake()`` does the same) and on a
-periodic sweep, the safety net for a crash between a commit and the publish.
+document (the support desk's). The relay claims a batch, publishes it with
+broker confirms, and marks what was confirmed. It runs when woken (a unit of
+work that wrote for it announces ``OutboxWritten``; the composition root has
+the bus call ``wake`` for it after the commit) and on a periodic sweep, the
+safety net for a crash between a commit and the publish.
 
 A message may be published twice (published, then the process died before
 the mark committed): consumers dedupe by message id (see ``goftogu.queueing``).
@@ -24,11 +25,17 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from goftogu.bus import Event
 from goftogu.metrics import OUTBOX_FAILURES, OUTBOX_PUBLISHED
 from goftogu.queueing import Queue, QueueMessage
 from goftogu.queueing.failures import describe
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OutboxWritten(Event):
+    """A unit of work left messages for the relay: publish soon, not at the next sweep."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +88,7 @@ class OutboxRelay:
         retry_max_seconds: float = 30.0,
     ) -> None:
         self.queue = queue
-        self.sources: list[PendingSource] = list(sources)
+        self.sources: tuple[PendingSource, ...] = tuple(sources)
         self.batch_size = batch_size
         self.sweep_seconds = sweep_seconds
         self.retry_base_seconds = retry_base_seconds
@@ -90,10 +97,6 @@ class OutboxRelay:
         self.passes = 0  # completed passes of the background loop
         self._wakeup: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
-        self._commit_hook: object = None
-
-    def add_source(self, source: PendingSource) -> None:
-        self.sources.append(source)
 
     def wake(self) -> None:
         """Publish now rather than at the next sweep (a hint; cheap; idempotent)."""
@@ -145,13 +148,10 @@ class OutboxRelay:
     # --- the background loop --------------------------------------------------------
 
     def start(self) -> None:
-        """Run in the background until ``stop``; commits of outbox rows wake it."""
-        from goftogu.queueing.outbox import on_outbox_commit
-
+        """Run in the background until ``stop``; ``wake`` makes it run now."""
         if self._task is not None:
             return
         self._wakeup = asyncio.Event()
-        self._commit_hook = on_outbox_commit(self.wake)
         self._task = asyncio.create_task(self._run(), name="outbox relay")
 
     async def stop(self) -> None:
@@ -161,7 +161,6 @@ class OutboxRelay:
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._task = None
-        self._commit_hook = None
 
     async def _run(self) -> None:
         assert self._wakeup is not None

@@ -15,16 +15,12 @@ import logging
 import signal
 from collections.abc import Collection, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from goftogu.queueing import Consumer, Queue, QueueUnavailable, Subscription
 from goftogu.queueing.memory import MemoryQueue
 from goftogu.queueing.outbox import RelationalOutbox
 from goftogu.queueing.relay import OutboxRelay
 from goftogu.storage.models import utcnow
-
-if TYPE_CHECKING:
-    from goftogu.bootstrap import Container
 
 log = logging.getLogger(__name__)
 
@@ -121,25 +117,15 @@ def subscriptions_for(
     return [s for s in subscriptions if queues is None or s.queue in queues]
 
 
-def runner_for(container: Container, queues: Collection[str] | None) -> Runner:
-    """A runner of the container's subscriptions for ``queues`` (None: all) and its relay."""
-    return Runner(
-        container.queue,
-        subscriptions_for(container.subscriptions, queues),
-        container.relay,
-        default_prefetch=container.settings.queue_prefetch,
-    )
-
-
-async def replay_embedded_outbox(container: Container) -> int:
-    """With the in-process queue, publish again what the outbox published shortly
-    before this process started: the previous process took it to its grave.
-    Consumers dedupe by message id, so a replayed message that was handled is harmless."""
-    window = container.settings.outbox_replay_seconds
-    if not isinstance(container.queue, MemoryQueue) or window <= 0:
+async def replay_embedded_outbox(queue: Queue, relay: OutboxRelay, window: float) -> int:
+    """With the in-process queue, publish again what the outbox published in the
+    last ``window`` seconds before this process started: the previous process took
+    it to its grave. Consumers dedupe by message id, so a replayed message that was
+    handled is harmless."""
+    if not isinstance(queue, MemoryQueue) or window <= 0:
         return 0
     replayed = 0
-    for source in container.relay.sources:
+    for source in relay.sources:
         if isinstance(source, RelationalOutbox):
             replayed += await source.replay_published_since(utcnow() - timedelta(seconds=window))
     if replayed:

@@ -1,20 +1,27 @@
-"""The client events of each domain, bound to its services (M10).
+"""Each domain's part of the Socket.IO contract, bound to its services (M10).
 
-Each binding parses its payload with the domain's own model and makes ONE
-service call, so a Socket.IO event and its REST twin behave the same.
+Every binding parses its payload with the domain's own model and makes ONE
+service call, so a Socket.IO event and its REST twin behave the same. The
+gateway combines these (``SocketBindings.combine``) when it starts.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from goftogu.identity.models import UserStatus
 from goftogu.identity.tokens import Principal
 from goftogu.messaging import schemas
 from goftogu.messaging.service import Messaging
-from goftogu.realtime.handlers import SocketBindings
+from goftogu.presence.operators import OperatorStatus
+from goftogu.presence.users import UserPresence
+from goftogu.realtime.handlers import Replay, SocketBindings, SocketEvent
+from goftogu.realtime.protocol import PresencePayload
+from goftogu.support.desk import SupportDesk
+from goftogu.support.schemas import SupportMessagePayload, posted_message
 
 
-def bind_messaging(bindings: SocketBindings, messaging: Messaging) -> None:
+def messaging_bindings(messaging: Messaging) -> SocketBindings:
     """``message:*`` and ``reaction:*`` events, the rooms of a user's chats and
     groups, and replay of single and group conversations."""
 
@@ -46,13 +53,6 @@ def bind_messaging(bindings: SocketBindings, messaging: Messaging) -> None:
         removed = await messaging.reactions.remove_reaction(principal, body.message_id, body.emoji)
         return {"removed": removed}
 
-    bindings.add("message:send", schemas.SendMessageEvent, send)
-    bindings.add("message:edit", schemas.EditMessageEvent, edit)
-    bindings.add("message:delete", schemas.DeleteMessageEvent, delete)
-    bindings.add("message:read", schemas.MarkReadEvent, read)
-    bindings.add("reaction:add", schemas.ReactionEvent, react)
-    bindings.add("reaction:remove", schemas.ReactionEvent, unreact)
-
     async def rooms(principal: Principal) -> list[str]:
         return await messaging.access.rooms_of(principal.user_id)
 
@@ -62,8 +62,65 @@ def bind_messaging(bindings: SocketBindings, messaging: Messaging) -> None:
         events = await messaging.events.events_after(principal, address, after_seq, limit)
         return [(event.type, event.payload) for event in events]
 
-    bindings.room_sources.append(rooms)
-    bindings.event_fetchers["single"] = replay
-    bindings.event_fetchers["group"] = replay
-    bindings.room_readers["single"] = messaging.events.events_in_room
-    bindings.room_readers["group"] = messaging.events.events_in_room
+    conversations = Replay(fetch=replay, in_room=messaging.events.events_in_room)
+    return SocketBindings(
+        events=(
+            SocketEvent("message:send", schemas.SendMessageEvent, send),
+            SocketEvent("message:edit", schemas.EditMessageEvent, edit),
+            SocketEvent("message:delete", schemas.DeleteMessageEvent, delete),
+            SocketEvent("message:read", schemas.MarkReadEvent, read),
+            SocketEvent("reaction:add", schemas.ReactionEvent, react),
+            SocketEvent("reaction:remove", schemas.ReactionEvent, unreact),
+        ),
+        rooms=(rooms,),
+        replay={"single": conversations, "group": conversations},
+    )
+
+
+def support_bindings(desk: SupportDesk) -> SocketBindings:
+    """``support:message``, the support rooms joined on connect, replay of missed
+    support messages, and operators' connections (their availability)."""
+
+    async def support_message(
+        principal: Principal, _sid: str, body: SupportMessagePayload
+    ) -> dict[str, Any]:
+        posted = await desk.send_message(principal, body.chat_id, body.client_id, body.body)
+        answer = posted_message(posted.chat, posted.message, posted.seq, posted.new_conversation)
+        return answer.model_dump(mode="json")
+
+    return SocketBindings(
+        events=(SocketEvent("support:message", SupportMessagePayload, support_message),),
+        rooms=(desk.rooms_for,),
+        replay={"support": Replay(fetch=desk.replay_for)},
+        on_connect=(desk.operator_connected,),
+        on_disconnect=(desk.operator_disconnected,),
+    )
+
+
+def presence_bindings(presence: UserPresence, desk: SupportDesk) -> SocketBindings:
+    """Connections as presence leases, and ``presence:set``: the user's chosen
+    status, and for operators and admins their availability too."""
+
+    async def connected(principal: Principal, sid: str) -> None:
+        await presence.connected(principal.user_id, sid)
+
+    async def disconnected(_principal: Principal, sid: str) -> None:
+        await presence.disconnected(sid)
+
+    async def presence_set(
+        principal: Principal, _sid: str, body: PresencePayload
+    ) -> dict[str, Any]:
+        status = await presence.choose(principal.user_id, UserStatus(body.status))
+        answer: dict[str, Any] = {"status": status.value}
+        if principal.is_staff:
+            operator = await desk.set_presence(
+                principal, OperatorStatus(body.status), body.accepting
+            )
+            answer["operator"] = operator.model_dump(mode="json")
+        return answer
+
+    return SocketBindings(
+        events=(SocketEvent("presence:set", PresencePayload, presence_set),),
+        on_connect=(connected,),
+        on_disconnect=(disconnected,),
+    )

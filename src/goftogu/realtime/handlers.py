@@ -3,15 +3,17 @@
 Each client event is parsed into its typed payload, checked against the
 socket's rate limit and handed to ONE service call; the ack answers
 ``{ok: true, data}`` or ``{ok: false, error: {code, message}}``, so REST and
-Socket.IO behave identically. Domain packages contribute their events and the
-rooms a user belongs to through ``SocketBindings``.
+Socket.IO behave identically. What each domain adds (its events, the rooms a
+user belongs to, replay of its conversations, connection hooks) is a
+``SocketBindings`` built in ``goftogu.realtime.bindings`` from its services.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+import math
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -20,8 +22,15 @@ import socketio
 from pydantic import BaseModel, ValidationError
 
 from goftogu.broadcast import user_room
-from goftogu.errors import DomainError, NotAMember, ServiceUnavailable, TokenExpired
-from goftogu.identity.models import UserStatus
+from goftogu.errors import (
+    DomainError,
+    InternalError,
+    NotAMember,
+    RateLimited,
+    ServiceUnavailable,
+    TokenExpired,
+    Unauthenticated,
+)
 from goftogu.identity.tokens import Principal
 from goftogu.logs import request_id_var, user_id_var
 from goftogu.metrics import SOCKET_CONNECTIONS, SOCKET_EVENTS
@@ -30,12 +39,10 @@ from goftogu.ratelimit.memory import MemoryRateLimiter
 from goftogu.realtime.delivery import OrderedDelivery, RepairPage
 from goftogu.realtime.protocol import (
     ConversationPayload,
-    PresencePayload,
     RefreshPayload,
     SyncPayload,
     connect_cursors,
     failed,
-    failed_with,
     invalid_payload,
     ok,
 )
@@ -49,6 +56,7 @@ EventCall = Callable[[Principal, str, Any], Awaitable[Any]]
 RoomSource = Callable[[Principal], Awaitable[list[str]]]
 EventFetcher = Callable[[Principal, str, int, int], Awaitable[list[tuple[str, dict[str, Any]]]]]
 ConnectionHook = Callable[[Principal, str], Awaitable[None]]
+TokenCheck = Callable[[str | None], Principal]
 
 
 @dataclass(frozen=True)
@@ -60,22 +68,45 @@ class SocketEvent:
     call: EventCall
 
 
-@dataclass
+@dataclass(frozen=True)
+class Replay:
+    """How one kind of conversation (``single``, ``group``, ``support``) is replayed:
+    ``fetch`` for a socket that may or may not still be a member, and ``in_room``
+    (optional) for a socket in the conversation's room, where being in the room is
+    the authorisation, so that sockets can share the read."""
+
+    fetch: EventFetcher
+    in_room: RoomEventReader | None = None
+
+
+@dataclass(frozen=True)
 class SocketBindings:
-    """What the domains plug into the socket layer (filled by the composition root)."""
+    """What one domain adds to the socket layer; ``combine`` joins several."""
 
-    events: dict[str, SocketEvent] = field(default_factory=dict)
-    room_sources: list[RoomSource] = field(default_factory=list)
-    # address prefix ("single", "group", "support") -> fetch of events after a seq
-    event_fetchers: dict[str, EventFetcher] = field(default_factory=dict)
-    # address prefix -> the same, for a socket in the conversation's room (where being
-    # in the room is the authorisation, so sockets can share the read)
-    room_readers: dict[str, RoomEventReader] = field(default_factory=dict)
-    on_connect: list[ConnectionHook] = field(default_factory=list)
-    on_disconnect: list[ConnectionHook] = field(default_factory=list)
+    events: tuple[SocketEvent, ...] = ()
+    rooms: tuple[RoomSource, ...] = ()
+    replay: Mapping[str, Replay] = field(default_factory=dict)  # by address prefix
+    on_connect: tuple[ConnectionHook, ...] = ()
+    on_disconnect: tuple[ConnectionHook, ...] = ()
 
-    def add(self, name: str, payload: type[BaseModel], call: EventCall) -> None:
-        self.events[name] = SocketEvent(name, payload, call)
+    @classmethod
+    def combine(cls, *parts: SocketBindings) -> SocketBindings:
+        """One set of bindings from several; an event or replay kind bound twice is
+        a wiring mistake (``ValueError``)."""
+        events = [event for part in parts for event in part.events]
+        names = [event.name for event in events]
+        kinds = [kind for part in parts for kind in part.replay]
+        for what, seen in (("event", names), ("replay kind", kinds)):
+            twice = sorted({name for name in seen if seen.count(name) > 1})
+            if twice:
+                raise ValueError(f"{what} bound twice: {', '.join(twice)}")
+        return cls(
+            events=tuple(events),
+            rooms=tuple(source for part in parts for source in part.rooms),
+            replay={kind: r for part in parts for kind, r in part.replay.items()},
+            on_connect=tuple(hook for part in parts for hook in part.on_connect),
+            on_disconnect=tuple(hook for part in parts for hook in part.on_disconnect),
+        )
 
 
 REPLAY_PAGE = 500
@@ -87,23 +118,41 @@ CONNECTS_AT_ONCE = 16
 
 
 class RealtimeGateway:
-    """Binds the Socket.IO server to the services of a container."""
+    """Binds the Socket.IO server to the domains' bindings."""
 
-    def __init__(self, sio: socketio.AsyncServer, bindings: SocketBindings, **deps: Any) -> None:
+    def __init__(
+        self,
+        sio: socketio.AsyncServer,
+        bindings: SocketBindings,
+        *,
+        verify_token: TokenCheck,
+        typing_ttl_seconds: float,
+        event_rule: RateRule,
+    ) -> None:
         self.sio = sio
         self.bindings = bindings
-        self._deps = deps
+        self._verify = verify_token
+        self._event_rule = event_rule
         self._principals: dict[str, Principal] = {}
         self._limiter = MemoryRateLimiter()
-        self._typing = Typing(sio, ttl_seconds=deps["typing_ttl_seconds"])
-        self._event_rule: RateRule = deps["event_rule"]
-        self._verify: Callable[[str | None], Principal] = deps["verify_token"]
-        self._presence = deps.get("presence")
+        self._typing = Typing(sio, ttl_seconds=typing_ttl_seconds)
         self.delivery.fetch_repair = self._fetch_for_socket
         self._admission = asyncio.Semaphore(CONNECTS_AT_ONCE)
         self._shared_reads = {
-            kind: SharedReads(read, page=REPLAY_PAGE, concurrency=SHARED_READS)
-            for kind, read in bindings.room_readers.items()
+            kind: SharedReads(replay.in_room, page=REPLAY_PAGE, concurrency=SHARED_READS)
+            for kind, replay in bindings.replay.items()
+            if replay.in_room is not None
+        }
+        transport = SocketBindings(
+            events=(
+                SocketEvent("typing:start", ConversationPayload, self._typing_start),
+                SocketEvent("typing:stop", ConversationPayload, self._typing_stop),
+                SocketEvent("sync", SyncPayload, self._sync),
+                SocketEvent("auth:refresh", RefreshPayload, self._refresh),
+            )
+        )
+        self._events = {
+            event.name: event for event in SocketBindings.combine(transport, bindings).events
         }
         self._register()
 
@@ -118,17 +167,7 @@ class RealtimeGateway:
     def _register(self) -> None:
         self.sio.on("connect", self._connect)
         self.sio.on("disconnect", self._disconnect)
-        builtin: dict[str, tuple[type[BaseModel], EventCall]] = {
-            "typing:start": (ConversationPayload, self._typing_start),
-            "typing:stop": (ConversationPayload, self._typing_stop),
-            "sync": (SyncPayload, self._sync),
-            "auth:refresh": (RefreshPayload, self._refresh),
-        }
-        if self._presence is not None and "presence:set" not in self.bindings.events:
-            builtin["presence:set"] = (PresencePayload, self._presence_set)
-        for name, (payload, call) in builtin.items():
-            self.bindings.events.setdefault(name, SocketEvent(name, payload, call))
-        for name in self.bindings.events:
+        for name in self._events:
             self.sio.on(name, self._handler_for(name))
 
     async def _connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
@@ -181,7 +220,7 @@ class RealtimeGateway:
         """Join the socket to its rooms; returns the cursors to replay from."""
         rooms = [user_room(principal.user_id)]
         try:
-            for source in self.bindings.room_sources:
+            for source in self.bindings.rooms:
                 rooms.extend(await source(principal))
         except Exception as error:
             log.exception("rooms of a connecting user could not be read")
@@ -229,28 +268,26 @@ class RealtimeGateway:
     async def _dispatch(self, name: str, sid: str, data: Any) -> dict[str, Any]:
         principal = self._principals.get(sid)
         if principal is None:
-            return failed("unauthenticated", "Connect with a valid token first.")
+            return failed(Unauthenticated("Connect with a valid token first."))
         request_id_var.set(f"{sid}:{name}")
         user_id_var.set(str(principal.user_id))
         if principal.expires_at is not None and principal.expires_at <= datetime.now(UTC):
             self.sio.start_background_task(self.sio.disconnect, sid)
-            return failed_with(TokenExpired("The access token expired; reconnect with a new one."))
+            return failed(TokenExpired("The access token expired; reconnect with a new one."))
         retry_after = await self._limiter.hit(sid, self._event_rule)
         if retry_after > 0:
-            return failed(
-                "rate_limited", "Too many events; slow down.", {"retry_after": retry_after}
-            )
-        spec = self.bindings.events[name]
+            return failed(RateLimited(math.ceil(retry_after), "Too many events; slow down."))
+        spec = self._events[name]
         try:
             payload = spec.payload.model_validate(data if data is not None else {})
             return ok(await spec.call(principal, sid, payload))
         except ValidationError as error:
-            return invalid_payload(error)
+            return failed(invalid_payload(error))
         except DomainError as error:
-            return failed_with(error)
+            return failed(error)
         except Exception:
             log.exception("socket event failed", extra={"event": name})
-            return failed("internal_error", "Something went wrong on our side; it has been logged.")
+            return failed(InternalError())
 
     def in_room(self, sid: str, room: str) -> bool:
         return room in self.sio.rooms(sid, namespace=NAMESPACE)
@@ -279,13 +316,6 @@ class RealtimeGateway:
         self._principals[sid] = fresh
         return {"expires_at": fresh.expires_at.isoformat() if fresh.expires_at else None}
 
-    async def _presence_set(
-        self, principal: Principal, sid: str, body: PresencePayload
-    ) -> dict[str, Any]:
-        assert self._presence is not None
-        status = await self._presence.choose(principal.user_id, UserStatus(body.status))
-        return {"status": status.value}
-
     # --- replay ---------------------------------------------------------------------
 
     async def _sync(self, principal: Principal, sid: str, body: SyncPayload) -> dict[str, Any]:
@@ -310,10 +340,10 @@ class RealtimeGateway:
             if self.in_room(sid, conversation):
                 return page
             # Removed while the page was read: what a former member may see instead.
-        fetch = self.bindings.event_fetchers.get(kind)
-        if principal is None or fetch is None:
+        replay = self.bindings.replay.get(kind)
+        if principal is None or replay is None:
             return [], False
-        events = await fetch(principal, conversation, after_seq, REPLAY_PAGE)
+        events = await replay.fetch(principal, conversation, after_seq, REPLAY_PAGE)
         return events, len(events) >= REPLAY_PAGE
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from goftogu.errors import DomainError
+from goftogu.errors import DomainError, ValidationFailed
 
 ADDRESS = re.compile(r"^(single|group|support):[0-9a-fA-F-]{36}$")
 
@@ -16,23 +16,17 @@ def ok(data: Any = None) -> dict[str, Any]:
     return {"ok": True, "data": data}
 
 
-def failed(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
-    error: dict[str, Any] = {"code": code, "message": message}
-    if details:
-        error["details"] = details
-    return {"ok": False, "error": error}
-
-
-def failed_with(error: DomainError) -> dict[str, Any]:
+def failed(error: DomainError) -> dict[str, Any]:
     return {"ok": False, "error": error.to_dict()}
 
 
-def invalid_payload(error: ValidationError) -> dict[str, Any]:
+def invalid_payload(error: ValidationError) -> ValidationFailed:
+    """The error a payload that fails its model answers, naming each field."""
     fields = [
         {"location": [str(p) for p in e.get("loc", ())], "message": e.get("msg", "")}
         for e in error.errors()
     ]
-    return failed("validation_error", "The payload is not valid.", {"fields": fields})
+    return ValidationFailed("The payload is not valid.", fields=fields)
 
 
 def _address(value: str) -> str:

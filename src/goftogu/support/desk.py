@@ -2,8 +2,9 @@
 
 REST routes and Socket.IO handlers call these and nothing else: they parse
 input, call one method, serialise the answer. Every method authorises its
-caller, changes one document with a conditional update, and only then tells
-clients (``SupportEvents``) and the queue (the document outbox, relayed).
+caller and changes one document with a conditional update, inside a unit of
+work that announces what the change tells clients (``goftogu.support.events``)
+and the relay (the document outbox): the bus handles both once the write is done.
 
 Who may do what:
 
@@ -19,10 +20,11 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from goftogu.bus import Announcements, Work
 from goftogu.errors import (
     CapacityReached,
     ChatClosed,
@@ -36,6 +38,8 @@ from goftogu.identity.models import Role
 from goftogu.identity.tokens import Principal
 from goftogu.ids import new_id
 from goftogu.presence.operators import OperatorAvailability, OperatorState, OperatorStatus
+from goftogu.queueing.relay import OutboxWritten
+from goftogu.support import events
 from goftogu.support.connections import LocalConnections
 from goftogu.support.documents import (
     ChatStatus,
@@ -49,7 +53,7 @@ from goftogu.support.documents import (
     conversation_of,
     now,
 )
-from goftogu.support.events import OPERATORS_ROOM, SupportEvents, operator_room
+from goftogu.support.events import OPERATORS_ROOM, operator_room
 from goftogu.support.schemas import MessagePublic, OperatorPresence, SupportMessageEvent
 from goftogu.support.staff import StaffDirectory
 from goftogu.support.store import OPEN_STATUSES, ChatQuery, ChatStore
@@ -82,24 +86,28 @@ class Posted:
     new_conversation: bool = False
 
 
+JoinRoom = Callable[[str, str], Awaitable[None]]
+"""Put a user's live connections (on every node) into a room, now."""
+
+
 class SupportDesk:
     def __init__(
         self,
         store: ChatStore,
         availability: OperatorAvailability,
         staff: StaffDirectory,
-        events: SupportEvents,
+        announcements: Announcements,
         *,
-        wake_relay: Callable[[], None],
+        join_before_write: JoinRoom,
         rules: SupportRules,
         connections: LocalConnections | None = None,
     ) -> None:
         self.store = store
         self.availability = availability
         self.staff = staff
-        self.events = events
         self.rules = rules
-        self._wake_relay = wake_relay
+        self._announcements = announcements
+        self._join_before_write = join_before_write
         self.connections = connections or LocalConnections(availability)
 
     # --- customers -------------------------------------------------------------------
@@ -130,14 +138,19 @@ class SupportDesk:
             previous_chat_id=previous_chat_id,
             intake_key=message.key,
         )
-        # The customer's sockets join the room first, so that they cannot miss what
-        # the routing worker says once the job it gets after this write is done.
-        await self.events.customer_joins(chat)
-        stored, created = await self.store.create(chat)
-        if created:
-            self._wake_relay()
-            log.info("support chat opened", extra={"chat_id": stored.id})
-            await self.events.queue(stored, "added")
+        # The customer's sockets join the room before the write, not after it: the
+        # routing worker may answer as soon as the write is done (a relay woken by
+        # another commit), and the customer must not miss what it says. A room
+        # without a conversation, if the write fails, tells nobody anything.
+        try:
+            await self._join_before_write(chat.customer.id, chat.conversation)
+        except Exception:
+            log.exception("could not join the customer's sockets", extra={"chat_id": chat.id})
+        async with self._announcements.announcing() as work:
+            stored, created = await self.store.create(chat)
+            if created:
+                log.info("support chat opened", extra={"chat_id": stored.id})
+                work.announce(OutboxWritten(), events.queue_changed(stored, "added"))
         return stored, created
 
     async def get_chat_for(self, principal: Principal, chat_id: str) -> ChatView:
@@ -180,14 +193,15 @@ class SupportDesk:
         the conversation waits; after it closed, their message opens a new one
         linked to it. A retry (same sender and ``client_id``) answers the first."""
         chat = await self._readable(principal, chat_id)
-        if chat.customer.id == str(principal.user_id):
-            message = self._new_message(principal, SenderKind.customer, client_id, body)
-            posted = await self._customer_writes(chat, message)
-        else:
-            message = self._new_message(principal, SenderKind.operator, client_id, body)
-            posted = await self._operator_writes(chat, message)
-        if posted.created and not posted.new_conversation:
-            await self.events.message(posted.chat, posted.message, posted.seq)
+        async with self._announcements.announcing() as work:
+            if chat.customer.id == str(principal.user_id):
+                message = self._new_message(principal, SenderKind.customer, client_id, body)
+                posted = await self._customer_writes(chat, message)
+            else:
+                message = self._new_message(principal, SenderKind.operator, client_id, body)
+                posted = await self._operator_writes(chat, message)
+            if posted.created and not posted.new_conversation:
+                work.announce(events.message_posted(posted.chat, posted.message, posted.seq))
         return posted
 
     async def _customer_writes(self, chat: SupportChat, message: Message) -> Posted:
@@ -225,7 +239,7 @@ class SupportDesk:
         """The ``support:message`` events of a conversation after ``after_seq``, for a
         socket that missed them (reconnect replay, gap repair)."""
         chat = await self._readable(principal, conversation.removeprefix("support:"))
-        events = []
+        replayed = []
         for index, message in enumerate(chat.messages[after_seq : after_seq + limit]):
             seq = after_seq + index + 1
             payload = SupportMessageEvent(
@@ -234,8 +248,8 @@ class SupportDesk:
                 seq=seq,
                 message=MessagePublic.of(message, seq),
             )
-            events.append(("support:message", payload.model_dump(mode="json")))
-        return events
+            replayed.append(("support:message", payload.model_dump(mode="json")))
+        return replayed
 
     # --- operators -------------------------------------------------------------------
 
@@ -249,14 +263,14 @@ class SupportDesk:
         if not await self.availability.reserve_operator(me, chat.id, self.rules.capacity):
             raise CapacityReached(capacity=self.rules.capacity)
         entry = RoutingEntry(at=now(), decision=Decision.claimed, operator_id=me, by=_operator(me))
-        assigned = await self.store.assign(chat.id, me, entry)
-        if assigned is None:
-            await self._give_back_unless_theirs(me, chat.id)
-            raise Conflict("Someone else took this conversation first.")
-        await self.availability.confirm(me, chat.id)
-        log.info("support chat claimed", extra={"chat_id": chat.id, "operator_id": me})
-        await self.events.assigned(assigned)
-        await self.events.queue(assigned, "removed")
+        async with self._announcements.announcing() as work:
+            assigned = await self.store.assign(chat.id, me, entry)
+            if assigned is None:
+                await self._give_back_unless_theirs(me, chat.id)
+                raise Conflict("Someone else took this conversation first.")
+            await self.availability.confirm(me, chat.id)
+            log.info("support chat claimed", extra={"chat_id": chat.id, "operator_id": me})
+            work.announce(*events.assigned(assigned), events.queue_changed(assigned, "removed"))
         return assigned
 
     async def transfer_chat(
@@ -286,15 +300,16 @@ class SupportDesk:
             reason=f"from {previous}",
             by=_operator(me),
         )
-        moved = await self.store.transfer(chat.id, previous, operator_id, entry)
-        if moved is None:
-            await self._give_back_unless_theirs(operator_id, chat.id)
-            raise Conflict("The conversation changed meanwhile; reload it.")
-        await self.availability.confirm(operator_id, chat.id)
-        await self.availability.release(previous, chat.id)
-        log.info("support chat transferred", extra={"chat_id": chat.id, "to": operator_id})
-        await self.events.assigned(moved, previous_operator_id=previous)
-        await self.reoffer(1)  # the previous operator has a free slot
+        async with self._announcements.announcing() as work:
+            moved = await self.store.transfer(chat.id, previous, operator_id, entry)
+            if moved is None:
+                await self._give_back_unless_theirs(operator_id, chat.id)
+                raise Conflict("The conversation changed meanwhile; reload it.")
+            await self.availability.confirm(operator_id, chat.id)
+            await self.availability.release(previous, chat.id)
+            log.info("support chat transferred", extra={"chat_id": chat.id, "to": operator_id})
+            work.announce(*events.assigned(moved, previous_operator_id=previous))
+            await self._reoffer(work, 1)  # the previous operator has a free slot
         return moved
 
     async def close_chat(self, principal: Principal, chat_id: str) -> SupportChat:
@@ -311,16 +326,17 @@ class SupportDesk:
         entry = RoutingEntry(
             at=now(), decision=Decision.closed, operator_id=chat.operator_id, by=by
         )
-        closed = await self.store.close(chat.id, chat.operator_id, entry)
-        if closed is None:
-            raise Conflict("The conversation changed meanwhile; reload it.")
-        log.info("support chat closed", extra={"chat_id": chat.id})
-        await self.events.closed(closed, by)
-        if chat.operator_id:
-            await self.availability.release(chat.operator_id, chat.id)
-            await self.reoffer(1)
-        else:
-            await self.events.queue(closed, "removed")
+        async with self._announcements.announcing() as work:
+            closed = await self.store.close(chat.id, chat.operator_id, entry)
+            if closed is None:
+                raise Conflict("The conversation changed meanwhile; reload it.")
+            log.info("support chat closed", extra={"chat_id": chat.id})
+            work.announce(events.closed(closed, by))
+            if chat.operator_id:
+                await self.availability.release(chat.operator_id, chat.id)
+                await self._reoffer(work, 1)
+            else:
+                work.announce(events.queue_changed(closed, "removed"))
         return closed
 
     # --- availability ----------------------------------------------------------------
@@ -377,20 +393,21 @@ class SupportDesk:
         )
         return list(map(conversation_of, waiting_or_open))
 
-    async def reoffer(self, slots: int) -> list[str]:
+    async def _reoffer(self, work: Work, slots: int) -> list[str]:
         """Offer the ``slots`` oldest waiting conversations to routing again."""
         if slots <= 0:
             return []
         entry = RoutingEntry(at=now(), decision=Decision.reoffered, reason="a slot is free")
         offered = await self.store.request_routing(slots, entry)
         if offered:
-            self._wake_relay()
+            work.announce(OutboxWritten())
         return offered
 
     async def _offer_new_slots(self, free_before: int, state: OperatorState) -> None:
         free_now = state.free_slots(self.rules.capacity)
         if free_now > free_before:
-            await self.reoffer(free_now - free_before)
+            async with self._announcements.announcing() as work:
+                await self._reoffer(work, free_now - free_before)
 
     def _presence(self, state: OperatorState) -> OperatorPresence:
         return OperatorPresence(

@@ -14,6 +14,8 @@ from typing import Literal
 
 from goftogu.queueing import QueueMessage
 
+SUPPORT_ROUTING = "support.routing"  # consumed by `goftogu worker`
+
 
 class RouteChat(QueueMessage):
     """Find ``chat_id`` an operator (S4, S5)."""

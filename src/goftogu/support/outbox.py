@@ -16,11 +16,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from goftogu.notifications.jobs import ChatAssigned, OperatorReplied, TicketCreated
-from goftogu.queueing import NOTIFY, SUPPORT_ROUTING, QueueMessage
+from goftogu.notifications.jobs import NOTIFY, ChatAssigned, OperatorReplied, TicketCreated
+from goftogu.queueing import QueueMessage
 from goftogu.queueing.relay import PendingMessage
 from goftogu.support.documents import SenderKind, SupportChat
-from goftogu.support.jobs import RouteChat
+from goftogu.support.jobs import SUPPORT_ROUTING, RouteChat
 from goftogu.support.store import ChatStore, OutboxKind, PendingJob
 
 log = logging.getLogger(__name__)

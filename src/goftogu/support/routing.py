@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from datetime import timedelta
 from enum import StrEnum
 
+from goftogu.bus import Announcements
 from goftogu.presence.operators import OperatorAvailability, free_slots
 from goftogu.queueing import Delivery
+from goftogu.queueing.relay import OutboxWritten
+from goftogu.support import events
 from goftogu.support.documents import ChatStatus, Decision, RoutingEntry, now
-from goftogu.support.events import SupportEvents
 from goftogu.support.jobs import RouteChat
 from goftogu.support.store import ChatStore
 
@@ -48,17 +49,15 @@ class Router:
         self,
         store: ChatStore,
         availability: OperatorAvailability,
-        events: SupportEvents,
+        announcements: Announcements,
         *,
-        wake_relay: Callable[[], None],
         capacity: int,
         sweep_seconds: float = 30.0,
         undecided_after: timedelta = timedelta(seconds=60),
     ) -> None:
         self.store = store
         self.availability = availability
-        self.events = events
-        self._wake_relay = wake_relay
+        self._announcements = announcements
         self.capacity = capacity
         self.sweep_seconds = sweep_seconds
         self.undecided_after = undecided_after
@@ -87,32 +86,39 @@ class Router:
         if operator_id is None:
             return await self._no_operator(chat.id)
         entry = RoutingEntry(at=now(), decision=Decision.assigned, operator_id=operator_id)
-        assigned = await self.store.assign(chat.id, operator_id, entry)
-        if assigned is None:
-            current = await self.store.get(chat.id)
-            if current and current.status is ChatStatus.OPEN and current.operator_id == operator_id:
-                # The same job delivered twice at once: the other delivery won with
-                # this very slot; giving it back would free a slot in use.
-                await self.availability.confirm(operator_id, chat.id)
-                return Outcome.settled
-            await self.availability.release(operator_id, chat.id)
-            return Outcome.lost_race
-        await self.availability.confirm(operator_id, chat.id)
-        await self.events.assigned(assigned)
-        await self.events.queue(assigned, "removed")
+        async with self._announcements.announcing() as work:
+            assigned = await self.store.assign(chat.id, operator_id, entry)
+            if assigned is None:
+                return await self._lost(chat.id, operator_id)
+            await self.availability.confirm(operator_id, chat.id)
+            work.announce(*events.assigned(assigned), events.queue_changed(assigned, "removed"))
         return Outcome.assigned
+
+    async def _lost(self, chat_id: str, operator_id: str) -> Outcome:
+        """The conditional assignment found the chat taken: give the slot back,
+        unless the winner used this very slot."""
+        current = await self.store.get(chat_id)
+        if current and current.status is ChatStatus.OPEN and current.operator_id == operator_id:
+            # The same job delivered twice at once: the other delivery won with
+            # this very slot; giving it back would free a slot in use.
+            await self.availability.confirm(operator_id, chat_id)
+            return Outcome.settled
+        await self.availability.release(operator_id, chat_id)
+        return Outcome.lost_race
 
     async def _no_operator(self, chat_id: str) -> Outcome:
         """S6b: the chat becomes a ticket, still ``PENDING``; the customer is told and
         a notice for the operators leaves through the outbox."""
         entry = RoutingEntry(at=now(), decision=Decision.ticketed, reason="no operator available")
-        ticket = await self.store.mark_ticket(chat_id, entry)
-        if ticket is None:
-            return Outcome.still_waiting
-        self._wake_relay()
-        position = await self.store.count_waiting_before(ticket) + 1
-        await self.events.ticket(ticket, position)
-        await self.events.queue(ticket, "updated")
+        async with self._announcements.announcing() as work:
+            ticket = await self.store.mark_ticket(chat_id, entry)
+            if ticket is None:
+                return Outcome.still_waiting
+            work.announce(OutboxWritten())
+            position = await self.store.count_waiting_before(ticket) + 1
+            work.announce(
+                events.ticketed(ticket, position), events.queue_changed(ticket, "updated")
+            )
         return Outcome.ticketed
 
     async def sweep(self) -> list[str]:
@@ -120,17 +126,18 @@ class Router:
         chats left undecided too long. Returns the conversations offered."""
         slots = await free_slots(self.availability, self.capacity)
         at = now()
-        offered = await self.store.request_routing(
-            slots, RoutingEntry(at=at, decision=Decision.reoffered, reason="a slot is free")
-        )
-        offered += await self.store.request_routing(
-            SWEEP_BATCH,
-            RoutingEntry(at=at, decision=Decision.reoffered, reason="undecided"),
-            undecided_before=at - self.undecided_after,
-        )
-        if offered:
-            self._wake_relay()
-            log.info("waiting support chats offered again", extra={"chats": len(offered)})
+        async with self._announcements.announcing() as work:
+            offered = await self.store.request_routing(
+                slots, RoutingEntry(at=at, decision=Decision.reoffered, reason="a slot is free")
+            )
+            offered += await self.store.request_routing(
+                SWEEP_BATCH,
+                RoutingEntry(at=at, decision=Decision.reoffered, reason="undecided"),
+                undecided_before=at - self.undecided_after,
+            )
+            if offered:
+                work.announce(OutboxWritten())
+                log.info("waiting support chats offered again", extra={"chats": len(offered)})
         await self.reconcile_loads()
         return offered
 

@@ -8,7 +8,7 @@ Socket.IO answer the same codes.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -199,6 +199,7 @@ class SupportEvent(BaseModel):
 class SupportAssigned(SupportEvent):
     """``support:assigned`` to ``operator:<id>`` and ``support:<chat_id>``."""
 
+    EVENT: ClassVar[str] = "support:assigned"
     operator_id: str
     previous_operator_id: str | None = None
     chat: SupportChatPublic
@@ -207,6 +208,7 @@ class SupportAssigned(SupportEvent):
 class SupportMessageEvent(SupportEvent):
     """``support:message`` to ``support:<chat_id>``."""
 
+    EVENT: ClassVar[str] = "support:message"
     seq: int
     message: MessagePublic
 
@@ -215,6 +217,7 @@ class SupportTicket(SupportEvent):
     """``support:ticket`` to ``support:<chat_id>``: nobody could take it live; it
     waits as a ticket and an operator will answer at the first chance."""
 
+    EVENT: ClassVar[str] = "support:ticket"
     status: ChatStatus
     type: ChatType
     queue_position: int | None = None
@@ -223,6 +226,7 @@ class SupportTicket(SupportEvent):
 class SupportClosed(SupportEvent):
     """``support:closed`` to ``support:<chat_id>``."""
 
+    EVENT: ClassVar[str] = "support:closed"
     closed_at: datetime
     closed_by: Sender
 
@@ -230,6 +234,7 @@ class SupportClosed(SupportEvent):
 class SupportQueue(SupportEvent):
     """``support:queue`` to ``operators``: the list of waiting conversations changed."""
 
+    EVENT: ClassVar[str] = "support:queue"
     change: Literal["added", "updated", "removed"]
     status: ChatStatus
     type: ChatType

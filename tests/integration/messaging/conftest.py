@@ -10,10 +10,11 @@ import pytest
 from goftogu.identity.models import Role, User
 from goftogu.identity.tokens import Principal
 from goftogu.ids import new_id
+from goftogu.messaging.access import Access
 from goftogu.messaging.service import Messaging, build_messaging
 from goftogu.storage.database import Database
 from tests.conftest import make_settings
-from tests.support.broadcast import RecordingBroadcaster
+from tests.helpers.broadcast import RecordingBroadcaster, units_of_work
 
 NewUser = Callable[[], Awaitable[Principal]]
 
@@ -28,7 +29,7 @@ def messaging(
     database: Database, database_url: str, broadcasts: RecordingBroadcaster, tmp_path: Path
 ) -> Messaging:
     settings = make_settings(database_url, tmp_path, max_message_length=100)
-    return build_messaging(database, broadcasts, settings)
+    return build_messaging(units_of_work(database, broadcasts), Access(database), settings)
 
 
 @pytest.fixture

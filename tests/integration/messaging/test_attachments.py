@@ -18,8 +18,8 @@ from goftogu.gateway import Gateway, create_gateway
 from goftogu.messaging.models import Attachment
 from goftogu.storage.models import utcnow
 from tests.conftest import make_settings
-from tests.support.api import API, SignedIn, sign_up
-from tests.support.messaging import error_code, history, open_chat
+from tests.helpers.api import API, SignedIn, sign_up
+from tests.helpers.messaging import error_code, history, open_chat
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 HTML = b"<html><script>alert(1)</script></html>"

@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.api import API, SignedIn, sign_up
-from tests.support.messaging import create_group, group_id, history, open_chat, send
+from tests.helpers.api import API, SignedIn, sign_up
+from tests.helpers.messaging import create_group, group_id, history, open_chat, send
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
 

@@ -14,9 +14,9 @@ from goftogu.identity.tokens import Principal
 from goftogu.messaging.schemas import CreateGroup, SendMessage
 from goftogu.messaging.service import Messaging
 from goftogu.storage.database import Database
+from tests.helpers.api import API, sign_up
+from tests.helpers.messaging import create_group, error_code, group_id, open_chat, send
 from tests.integration.messaging.conftest import NewUser
-from tests.support.api import API, sign_up
-from tests.support.messaging import create_group, error_code, group_id, open_chat, send
 
 
 async def listing(client: httpx.AsyncClient, who: Any, **params: Any) -> dict[str, Any]:

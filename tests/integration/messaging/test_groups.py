@@ -14,10 +14,10 @@ from goftogu.messaging.models import GroupMember, GroupRole
 from goftogu.messaging.schemas import CreateGroup, SendMessage, UpdateGroup
 from goftogu.messaging.service import Messaging
 from goftogu.storage.database import Database
+from tests.helpers.api import API, sign_up
+from tests.helpers.broadcast import RecordingBroadcaster
+from tests.helpers.messaging import error_code
 from tests.integration.messaging.conftest import NewUser
-from tests.support.api import API, sign_up
-from tests.support.broadcast import RecordingBroadcaster
-from tests.support.messaging import error_code
 
 UNKNOWN_USER = uuid.UUID("01234567-89ab-7def-8123-456789abcdef")
 

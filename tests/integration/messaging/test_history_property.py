@@ -12,11 +12,12 @@ from hypothesis import strategies as st
 from goftogu.identity.models import Role, User
 from goftogu.identity.tokens import Principal
 from goftogu.ids import new_id
+from goftogu.messaging.access import Access
 from goftogu.messaging.schemas import SendMessage
 from goftogu.messaging.service import build_messaging
 from goftogu.storage.database import Database
 from tests.conftest import make_settings, run_blocking
-from tests.support.broadcast import RecordingBroadcaster
+from tests.helpers.broadcast import RecordingBroadcaster, units_of_work
 
 # One step of a conversation: a message from a or b, then maybe a reaction to it
 # and maybe its deletion.
@@ -42,7 +43,8 @@ async def _check(
 ) -> None:
     database = Database(url)
     try:
-        messaging = build_messaging(database, RecordingBroadcaster(), make_settings(url, data_dir))
+        work = units_of_work(database, RecordingBroadcaster())
+        messaging = build_messaging(work, Access(database), make_settings(url, data_dir))
         a, b = await _person(database), await _person(database)
         chat = (await messaging.chats.open_chat(a, b.user_id))[0].conversation
         sent: list[int] = []

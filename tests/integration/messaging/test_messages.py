@@ -21,9 +21,9 @@ from goftogu.identity.tokens import Principal
 from goftogu.messaging.models import GroupRole
 from goftogu.messaging.schemas import CreateGroup, SendMessage
 from goftogu.messaging.service import Messaging
+from tests.helpers.api import API, sign_up
+from tests.helpers.messaging import error_code, history, open_chat, send
 from tests.integration.messaging.conftest import NewUser
-from tests.support.api import API, sign_up
-from tests.support.messaging import error_code, history, open_chat, send
 
 
 async def say(

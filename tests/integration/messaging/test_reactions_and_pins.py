@@ -8,9 +8,9 @@ import pytest
 from goftogu.errors import MessageDeleted, NotAllowed, NotFound
 from goftogu.messaging.schemas import CreateGroup, SendMessage
 from goftogu.messaging.service import Messaging
+from tests.helpers.api import API, sign_up
+from tests.helpers.messaging import error_code, history, open_chat, send
 from tests.integration.messaging.conftest import NewUser
-from tests.support.api import API, sign_up
-from tests.support.messaging import error_code, history, open_chat, send
 
 
 async def test_reactions_are_counted_per_emoji_with_the_callers_own_marked(

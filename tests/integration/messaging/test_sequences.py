@@ -14,8 +14,8 @@ from goftogu.messaging.models import Message
 from goftogu.messaging.schemas import CreateGroup, SendMessage
 from goftogu.messaging.service import Messaging
 from goftogu.storage.database import Database
+from tests.helpers.broadcast import RecordingBroadcaster
 from tests.integration.messaging.conftest import NewUser
-from tests.support.broadcast import RecordingBroadcaster
 
 
 async def chat_of(messaging: Messaging, a: Principal, b: Principal) -> str:

@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 from goftogu.gateway import Gateway
 from goftogu.messaging.models import SingleChat
 from goftogu.messaging.service import Messaging
+from tests.helpers.api import API, sign_up, visitor
+from tests.helpers.broadcast import RecordingBroadcaster
+from tests.helpers.messaging import error_code
 from tests.integration.messaging.conftest import NewUser
-from tests.support.api import API, sign_up, visitor
-from tests.support.broadcast import RecordingBroadcaster
-from tests.support.messaging import error_code
 
 
 async def test_opening_a_chat_from_either_side_gives_the_one_chat(

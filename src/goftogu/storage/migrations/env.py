@@ -13,7 +13,7 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 
 from goftogu.storage.models import UTCDateTime
-from goftogu.storage.registry import metadata
+from goftogu.tables import metadata
 
 
 def render_item(kind: str, item: Any, autogen_context: AutogenContext) -> str | Literal[False]:

@@ -1,7 +1,9 @@
 """Every table of every domain, gathered on one metadata for Alembic and tests.
 
-Domain packages define their tables on ``Base``; importing their ``models``
-module here registers them. Add a domain's module when it gains tables.
+Domain packages define their tables on ``Base`` (``goftogu.storage.models``);
+importing their ``models`` module here registers them. Add a domain's module
+when it gains tables. It lives above the domains, not in ``storage``, which
+knows no domain.
 """
 
 from __future__ import annotations

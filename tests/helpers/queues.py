@@ -2,38 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import aio_pika
 
+from goftogu.bus import Handlers
 from goftogu.queueing import DEAD_SUFFIX, Delivery, Queue, QueuePolicy
 from goftogu.queueing.memory import MemoryQueue
 from goftogu.queueing.rabbitmq import RabbitQueue
+from goftogu.queueing.relay import OutboxRelay, OutboxWritten
+from goftogu.storage.database import Database
+from goftogu.storage.work import UnitsOfWork
 
 # Fast retries, few attempts: the tests see every step without waiting long.
 FAST_POLICY = QueuePolicy(max_attempts=3, retry_base_seconds=0.05, retry_max_seconds=0.2)
 WAIT_SECONDS = 30.0
-
-
-async def eventually(
-    predicate: Callable[[], bool | Awaitable[bool]], *, timeout: float = WAIT_SECONDS
-) -> None:
-    """Wait until ``predicate`` holds (a wait, not a timing assertion: slow is fine)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        outcome = predicate()
-        if not isinstance(outcome, bool):
-            outcome = await outcome
-        if outcome:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        await asyncio.sleep(0.02)
 
 
 @dataclass
@@ -101,3 +87,14 @@ class Recorder:
     @property
     def attempts(self) -> list[int]:
         return [delivery.attempt for delivery in self.deliveries]
+
+
+def outbox_writer(database: Database, relay: OutboxRelay | None = None) -> UnitsOfWork:
+    """Units of work on ``database`` for writing outbox rows, whose commits wake
+    ``relay`` as they do in a process (the composition root's handler)."""
+
+    async def wake(_event: OutboxWritten) -> None:
+        if relay is not None:
+            relay.wake()
+
+    return UnitsOfWork(database, Handlers().after_commit(OutboxWritten, wake).build())

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from tests.support.api import API, SignedIn
+from tests.helpers.api import API, SignedIn
 
 
 async def open_chat(client: httpx.AsyncClient, user: SignedIn, other: SignedIn) -> str:

@@ -2,34 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import httpx
 
 from goftogu.identity.models import Role
 from goftogu.identity.tokens import Principal
-from tests.support.api import API, SignedIn, staff
+from tests.helpers.api import API, SignedIn, staff
+from tests.helpers.waiting import eventually
 
 T = TypeVar("T")
-
-
-async def eventually(
-    probe: Callable[[], Awaitable[T | None]], *, timeout: float = 20.0, what: str = "it"
-) -> T:
-    """Ask ``probe`` until it answers something truthy (work happens in the
-    background: the routing consumer); fail with ``what`` after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"waited {timeout}s for {what}")
-        await asyncio.sleep(0.02)
 
 
 def principal_of(user: SignedIn, role: Role = Role.operator) -> Principal:

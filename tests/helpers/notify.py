@@ -16,7 +16,7 @@ from goftogu.identity.accounts import identifier_key
 from goftogu.identity.models import Role, User
 from goftogu.identity.tokens import Principal
 from goftogu.ids import new_id
-from goftogu.notifications.jobs import Trigger
+from goftogu.notifications.jobs import NOTIFY, Trigger
 from goftogu.notifications.models import (
     NotificationDelivery,
     NotificationDigest,
@@ -25,11 +25,12 @@ from goftogu.notifications.models import (
 from goftogu.notifications.schemas import NotificationSettingsUpdate, PushSubscriptionCreate
 from goftogu.notifications.triggers import enqueue_notification
 from goftogu.presence.users import UserPresence
-from goftogu.queueing import NOTIFY, Delivery, Handler, Reject, Subscription
+from goftogu.queueing import Delivery, Handler, Reject, Subscription
 from goftogu.queueing.outbox import OutboxMessage
+from goftogu.queueing.runner import Runner, subscriptions_for
 from goftogu.storage.models import utcnow
-from tests.support.smtp import SmtpServer
-from tests.support.webpush import Browser, PushService
+from tests.helpers.smtp import SmtpServer
+from tests.helpers.webpush import Browser, PushService
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -47,12 +48,19 @@ class NotifyWorld:
     in_flight: int = 0
     done: set[str] = field(default_factory=set)  # message ids whose handler settled them
 
-    def watch_handler(self) -> None:
-        """Count the notify handlers running, so ``settled`` knows when all is done."""
-        subscriptions = self.container.subscriptions
-        for index, subscription in enumerate(subscriptions):
-            if subscription.queue == NOTIFY:
-                subscriptions[index] = replace(subscription, handler=self._counted(subscription))
+    def runner(self) -> Runner:
+        """A runner of the container's ``notify`` subscription whose handlers are
+        counted, so that ``settled`` knows when all is done."""
+        watched = [
+            replace(subscription, handler=self._counted(subscription))
+            for subscription in subscriptions_for(self.container.subscriptions, {NOTIFY})
+        ]
+        return Runner(
+            self.container.queue,
+            watched,
+            self.container.relay,
+            default_prefetch=self.container.settings.queue_prefetch,
+        )
 
     def _counted(self, subscription: Subscription) -> Handler:
         async def handler(delivery: Delivery) -> None:
@@ -114,9 +122,9 @@ class NotifyWorld:
 
     async def trigger(self, *jobs: Trigger) -> None:
         """Producers' way: the jobs go to the outbox in one transaction."""
-        async with self.container.database.transaction() as session:
+        async with self.container.work.transaction() as work:
             for job in jobs:
-                await enqueue_notification(session, job)
+                await enqueue_notification(work, job)
 
     async def handle(self, job: Any) -> None:
         """Run the notifier's handler on ``job`` directly (no queue)."""
