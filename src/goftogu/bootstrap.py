@@ -15,42 +15,41 @@ from __future__ import annotations
 import logging
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from goftogu.broadcast import Broadcaster, NoBroadcast, clients_are_told
 from goftogu.bus import Bus, Handlers
 from goftogu.health import Probe
 from goftogu.identity.accounts import Accounts
-from goftogu.identity.auth import Authentication, AuthRules
-from goftogu.identity.passwords import PasswordHashes
-from goftogu.identity.tokens import AccessTokens
+from goftogu.identity.auth import Authentication
+from goftogu.identity.service import build_identity
 from goftogu.messaging.access import Access
 from goftogu.messaging.common import MessageStored
 from goftogu.messaging.mutes import ConversationMutes
 from goftogu.messaging.notices import notify_recipients
 from goftogu.messaging.service import Messaging, build_messaging
-from goftogu.notifications.jobs import NOTIFY
 from goftogu.notifications.notifier import Notifier
 from goftogu.notifications.preferences import NotificationPreferences
+from goftogu.notifications.service import build_notifier, notify_subscription
 from goftogu.notifications.subscriptions import PushSubscriptions
-from goftogu.presence.operators import OperatorAvailability
+from goftogu.presence.operators import AvailabilitySeed
+from goftogu.presence.service import build_operator_availability, build_user_presence
 from goftogu.presence.users import UserPresence
 from goftogu.queueing import Queue, QueuePolicy, Subscription
 from goftogu.queueing.outbox import RelationalOutbox
 from goftogu.queueing.relay import OutboxRelay, OutboxWritten
 from goftogu.queueing.runner import Runner, subscriptions_for
-from goftogu.ratelimit import RateLimiter, RateRule
+from goftogu.ratelimit import RateLimiter
 from goftogu.settings import Settings
 from goftogu.storage.database import Database
 from goftogu.storage.schema import ensure_up_to_date, upgrade_to_head
 from goftogu.storage.work import UnitsOfWork
-from goftogu.support.desk import SupportDesk, SupportRules
-from goftogu.support.jobs import SUPPORT_ROUTING
+from goftogu.support.connections import LocalConnections
+from goftogu.support.desk import SupportDesk
 from goftogu.support.outbox import SupportOutbox
 from goftogu.support.routing import Router
+from goftogu.support.service import build_support, open_chat_store, routing_subscription
 from goftogu.support.staff import StaffDirectory
-from goftogu.support.store import ChatStore
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -75,7 +74,6 @@ class Container:
     probes: tuple[Probe, ...]
     queue: Queue
     relay: OutboxRelay
-    bus: Bus
     work: UnitsOfWork
     rate_limiter: RateLimiter
     accounts: Accounts
@@ -131,7 +129,7 @@ async def _build(
     queue = _connect_queue(settings, exit_stack, probes)
     probes.append(_mail_probe(settings))
 
-    chats = await _chat_store(database, mongo)
+    chats = await open_chat_store(database, mongo)
     relay = OutboxRelay(
         queue,
         [RelationalOutbox(database), SupportOutbox(chats)],
@@ -142,20 +140,32 @@ async def _build(
     exit_stack.push_async_callback(relay.stop)
     access = Access(database)
     clients = broadcaster or _broadcaster_for(settings)
-    bus = _announcements(clients, relay, access)
-    work = UnitsOfWork(database, bus)
+    work = UnitsOfWork(database, _announcements(clients, relay, access))
 
     rate_limiter = _rate_limiter(redis)
-    hashes = PasswordHashes(
-        memory_kib=settings.password_hash_memory_kib,
-        time_cost=settings.password_hash_time_cost,
-        parallelism=settings.password_hash_parallelism,
-    )
+    accounts, auth = build_identity(settings, database, rate_limiter)
     messaging = build_messaging(work, access, settings)
-    presence = _user_presence(settings, redis, work, access)
-    availability = _operator_availability(settings, redis, chats, StaffDirectory(database))
-    notifier = _notifier(settings, work, presence, ConversationMutes(database))
-    support, router = _support(settings, exit_stack, chats, availability, work, clients)
+    presence = build_user_presence(settings, redis, work, access.contacts_of)
+    notifier = build_notifier(settings, work, presence, ConversationMutes(database))
+    staff = StaffDirectory(database)
+
+    async def seed() -> AvailabilitySeed:
+        return AvailabilitySeed(
+            statuses=await staff.statuses(), open_chats=await chats.open_chats_by_operator()
+        )
+
+    availability = build_operator_availability(settings, redis, seed)
+    connections = LocalConnections(availability, lease_seconds=settings.operator_lease_seconds)
+    exit_stack.push_async_callback(connections.aclose)
+    support, router = build_support(
+        settings,
+        chats,
+        availability,
+        staff,
+        work,
+        connections=connections,
+        join_before_write=clients.join_user,
+    )
     return Container(
         settings=settings,
         database=database,
@@ -164,11 +174,10 @@ async def _build(
         probes=tuple(probes),
         queue=queue,
         relay=relay,
-        bus=bus,
         work=work,
         rate_limiter=rate_limiter,
-        accounts=Accounts(database, hashes),
-        auth=_authentication(settings, database, hashes, rate_limiter),
+        accounts=accounts,
+        auth=auth,
         messaging=messaging,
         presence=presence,
         notification_preferences=NotificationPreferences(database),
@@ -180,18 +189,7 @@ async def _build(
         notifier=notifier,
         support=support,
         router=router,
-        subscriptions=(
-            Subscription(SUPPORT_ROUTING, router.handle, background=router.run_sweeps),
-            Subscription(
-                NOTIFY,
-                notifier.handle,
-                policy=QueuePolicy(
-                    max_attempts=settings.notify_max_attempts,
-                    retry_base_seconds=settings.notify_retry_base_seconds,
-                    retry_max_seconds=settings.notify_retry_max_seconds,
-                ),
-            ),
-        ),
+        subscriptions=(routing_subscription(router), notify_subscription(settings, notifier)),
         _exit=exit_stack,
     )
 
@@ -333,157 +331,3 @@ def _rate_limiter(redis: Redis | None) -> RateLimiter:
     from goftogu.ratelimit.memory import MemoryRateLimiter
 
     return MemoryRateLimiter()
-
-
-def _authentication(
-    settings: Settings, database: Database, hashes: PasswordHashes, limiter: RateLimiter
-) -> Authentication:
-    tokens = AccessTokens(settings.secret_key.get_secret_value(), settings.access_token_ttl_seconds)
-    rules = AuthRules(
-        login_per_ip=RateRule.parse("login-ip", settings.rate_login_per_ip),
-        login_per_account=RateRule.parse("login-account", settings.rate_login_per_account),
-        register_per_ip=RateRule.parse("register-ip", settings.rate_register_per_ip),
-    )
-    return Authentication(
-        database, hashes, tokens, limiter, rules, settings.refresh_token_ttl_seconds
-    )
-
-
-async def _chat_store(
-    database: Database, mongo: AsyncMongoClient[dict[str, Any]] | None
-) -> ChatStore:
-    """Support chat documents: in MongoDB, else in the relational database."""
-    store: ChatStore
-    if mongo is not None:
-        from goftogu.support.store_mongo import MongoChatStore
-
-        store = MongoChatStore(mongo)
-    else:
-        from goftogu.support.store_sql import SqlChatStore
-
-        store = SqlChatStore(database)
-    await store.prepare()
-    return store
-
-
-def _user_presence(
-    settings: Settings, redis: Redis | None, work: UnitsOfWork, access: Access
-) -> UserPresence:
-    from goftogu.presence.users import ConnectionStore
-
-    store: ConnectionStore
-    if redis is not None:
-        from goftogu.presence.users_redis import RedisConnectionStore
-
-        store = RedisConnectionStore(redis)
-    else:
-        from goftogu.presence.users_memory import MemoryConnectionStore
-
-        store = MemoryConnectionStore()
-    return UserPresence(
-        store,
-        work,
-        contacts_of=access.contacts_of,
-        grace_seconds=settings.presence_grace_seconds,
-        lease_seconds=settings.presence_lease_seconds,
-    )
-
-
-def _operator_availability(
-    settings: Settings, redis: Redis | None, chats: ChatStore, staff: StaffDirectory
-) -> OperatorAvailability:
-    """Operators' status, connections and loads (Redis, else in-process), rebuilt
-    from the databases when the store lost them."""
-    from goftogu.presence.operators import AvailabilitySeed, MemoryOperatorAvailability
-
-    async def seed() -> AvailabilitySeed:
-        return AvailabilitySeed(
-            statuses=await staff.statuses(), open_chats=await chats.open_chats_by_operator()
-        )
-
-    lease, hold = settings.operator_lease_seconds, settings.support_hold_seconds
-    if redis is not None:
-        from goftogu.presence.operators_redis import RedisOperatorAvailability
-
-        return RedisOperatorAvailability(redis, seed, lease_seconds=lease, hold_seconds=hold)
-    return MemoryOperatorAvailability(seed, lease_seconds=lease, hold_seconds=hold)
-
-
-def _support(
-    settings: Settings,
-    exit_stack: AsyncExitStack,
-    chats: ChatStore,
-    availability: OperatorAvailability,
-    work: UnitsOfWork,
-    clients: Broadcaster,
-) -> tuple[SupportDesk, Router]:
-    """The desk (use cases of customers and operators) and the routing consumer."""
-    from goftogu.support.connections import LocalConnections
-
-    connections = LocalConnections(availability, lease_seconds=settings.operator_lease_seconds)
-    exit_stack.push_async_callback(connections.aclose)
-    desk = SupportDesk(
-        chats,
-        availability,
-        StaffDirectory(work.database),
-        work,
-        join_before_write=clients.join_user,
-        rules=SupportRules(settings.operator_capacity, settings.max_message_length),
-        connections=connections,
-    )
-    router = Router(
-        chats,
-        availability,
-        work,
-        capacity=settings.operator_capacity,
-        sweep_seconds=settings.support_sweep_seconds,
-        undecided_after=timedelta(seconds=settings.support_undecided_seconds),
-    )
-    return desk, router
-
-
-def _notifier(
-    settings: Settings, work: UnitsOfWork, presence: UserPresence, mutes: ConversationMutes
-) -> Notifier:
-    """The ``notify`` consumer (run by ``goftogu notifier``, or by ``serve`` in
-    embedded mode): plans deliveries, then sends them."""
-    from goftogu.notifications.compose import Links
-    from goftogu.notifications.dispatch import Dispatcher
-    from goftogu.notifications.ledger import Ledger
-    from goftogu.notifications.mail import LogMailer, Mailer, SmtpMailer
-    from goftogu.notifications.planner import Planner
-    from goftogu.notifications.webpush import PushSender, WebPushSender
-    from goftogu.vapid import VapidKeys
-
-    mailer: Mailer = SmtpMailer(settings.smtp_url) if settings.smtp_url else LogMailer()
-    pusher: PushSender | None = None
-    if settings.vapid_public_key and settings.vapid_private_key:
-        keys = VapidKeys.parse(
-            settings.vapid_public_key,
-            settings.vapid_private_key.get_secret_value(),
-            settings.vapid_subject,
-        )
-        pusher = WebPushSender(keys)
-    planner = Planner(
-        work,
-        presence=presence,
-        mutes=mutes,
-        digest_seconds=settings.notify_digest_seconds,
-        push_enabled=pusher is not None,
-    )
-    database = work.database
-    dispatcher = Dispatcher(
-        database,
-        Ledger(database, lease_seconds=settings.notify_send_lease_seconds),
-        mailer=mailer,
-        pusher=pusher,
-        mail_from=settings.mail_from,
-        links=Links(settings.public_url),
-        default_language=settings.notify_language,
-    )
-    return Notifier(
-        planner,
-        dispatcher,
-        database=database,
-        retention=timedelta(days=settings.notify_retention_days),
-    )

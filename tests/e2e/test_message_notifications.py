@@ -3,7 +3,7 @@ conversation window, through the whole pipeline of a real gateway (P1)."""
 
 from __future__ import annotations
 
-import asyncio
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +16,7 @@ from tests.e2e.conftest import E2E_SECRET
 from tests.e2e.servers import Process, gateway_process
 from tests.helpers.api import API, sign_up
 from tests.helpers.smtp import SmtpServer
+from tests.helpers.waiting import eventually
 
 
 @pytest.fixture
@@ -39,7 +40,7 @@ def mailing_gateway(smtp: SmtpServer, tmp_path: Path) -> Iterator[Process]:
 
 
 async def test_messages_to_an_offline_user_arrive_as_one_email(
-    mailing_gateway: Process, smtp: SmtpServer
+    mailing_gateway: Process, smtp: SmtpServer, tmp_path: Path
 ) -> None:
     async with httpx.AsyncClient(base_url=mailing_gateway.base_url, timeout=15) as http:
         sara, omid = await sign_up(http), await sign_up(http)
@@ -56,14 +57,25 @@ async def test_messages_to_an_offline_user_arrive_as_one_email(
         finally:
             await client.close()
 
-    for _ in range(100):
-        if smtp.received():
-            break
-        await asyncio.sleep(0.1)
-    await asyncio.sleep(1.5)  # a second email would have come by now
+    await eventually(smtp.received, timeout=15, what="the email")
+    # The pipeline is quiet once every digest closed and every planned delivery was
+    # sent: a second email would have been planned and sent by then.
+    database = tmp_path / "var" / "goftogu.db"  # the gateway's embedded database
+    await eventually(lambda: _notifications_settled(database), timeout=15, what="the notifier")
     emails = smtp.received()
     assert len(emails) == 1
     assert emails[0].recipients == [f"{omid.username}@example.com"]
     text = emails[0].body("plain")
     for line in ("سلام امید", "کجایی؟", "خبر بده"):
         assert line in text
+
+
+def _notifications_settled(database: Path) -> bool:
+    """No digest left open and no delivery still queued or being sent."""
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as connection:
+        open_digests, unfinished = connection.execute(
+            "SELECT (SELECT count(*) FROM notification_digests WHERE closed_at IS NULL),"
+            " (SELECT count(*) FROM notification_deliveries"
+            "  WHERE status IN ('queued', 'sending'))"
+        ).fetchone()
+    return bool(open_digests == 0 and unfinished == 0)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -79,12 +78,24 @@ async def test_presence_is_one_answer_across_nodes(
     cluster: tuple[Process, Process], carol: SignedIn
 ) -> None:
     node_a, node_b = cluster
+    async with httpx.AsyncClient(base_url=node_a.base_url, timeout=15) as http:
+        erin = await sign_up(http)
+        opened = await http.post(
+            "/api/v1/chats/single", headers=carol.headers, json={"user_id": erin.id}
+        )
+        assert opened.status_code == 201  # erin is carol's contact
     watcher = await connect("python", node_a.base_url, {"token": carol.access_token})
     second = await connect("js", node_b.base_url, {"token": carol.access_token})
+    witness = await connect("python", node_b.base_url, {"token": erin.access_token})
     await second.close()
-    await asyncio.sleep(0.8)  # past the grace period
+    await witness.close()
+    # Erin left node B after carol's second socket did, with the same grace period:
+    # once she is announced offline, carol would have been too.
+    await watcher.wait_for(
+        "presence", lambda p: p["user_id"] == erin.id and p["status"] == "offline"
+    )
     # The connection on node A keeps carol online although node B saw its socket go.
-    statuses = [p["status"] for p in watcher.events("presence")]
+    statuses = [p["status"] for p in watcher.events("presence") if p["user_id"] == carol.id]
     assert statuses.count("online") == 1
     assert "offline" not in statuses
     await watcher.close()

@@ -4,6 +4,7 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 
 from goftogu.identity.models import Role
@@ -11,7 +12,8 @@ from goftogu.identity.tokens import AccessTokens, Principal
 from tests.e2e.clients import ConnectRefused, connect
 from tests.e2e.conftest import E2E_SECRET
 from tests.e2e.servers import Process
-from tests.helpers.api import SignedIn
+from tests.helpers.api import API, SignedIn
+from tests.helpers.waiting import eventually
 
 KINDS = ["js", "python"]
 
@@ -67,16 +69,19 @@ async def test_auth_refresh_keeps_a_socket_open_past_its_first_tokens_expiry(
     url = embedded_gateway.base_url
     refreshed = await connect("python", url, {"token": short_lived_token(alice, 2)})
     left_alone = await connect("python", url, {"token": short_lived_token(alice, 2)})
+    # A witness whose token outlives the others' by a second: once a sweep closed it,
+    # the sweeps after the first token's expiry have run.
+    witness = await connect("python", url, {"token": short_lived_token(alice, 3)})
     try:
         answer = await refreshed.emit("auth:refresh", {"token": alice.access_token})
         assert answer["ok"], answer
         await left_alone.wait_for("disconnect", timeout=6)
-        await asyncio.sleep(1.0)  # more sweeps
+        await witness.wait_for("disconnect", timeout=8)
         assert refreshed.events("disconnect") == []
         assert (await refreshed.emit("sync", {"cursors": {}}))["ok"]
     finally:
-        await refreshed.close()
-        await left_alone.close()
+        for client in (refreshed, left_alone, witness):
+            await client.close()
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -120,19 +125,30 @@ async def test_a_flood_is_rate_limited_and_the_socket_recovers(
         codes = {a["error"]["code"] for a in answers if not a["ok"]}
         assert codes == {"rate_limited"}
         assert sum(a["ok"] for a in answers) >= 50
-        await asyncio.sleep(1.0)
-        assert (await client.emit("presence:set", {"status": "online"}))["ok"] is True
+
+        async def accepted_again() -> bool:
+            return bool((await client.emit("presence:set", {"status": "online"}))["ok"])
+
+        await eventually(accepted_again, timeout=15, what="the socket's limit to recover")
     finally:
         await client.close()
 
 
 async def test_a_user_stays_online_while_any_connection_is_alive(
-    embedded_gateway: Process, alice: SignedIn
+    embedded_gateway: Process, http: httpx.AsyncClient, alice: SignedIn, bob: SignedIn
 ) -> None:
+    opened = await http.post(f"{API}/chats/single", headers=alice.headers, json={"user_id": bob.id})
+    assert opened.status_code == 201  # bob is alice's contact: she hears of his presence
     watcher = await connect("python", embedded_gateway.base_url, {"token": alice.access_token})
     phone = await connect("js", embedded_gateway.base_url, {"token": alice.access_token})
+    witness = await connect("python", embedded_gateway.base_url, {"token": bob.access_token})
     await phone.close()
-    await asyncio.sleep(1.0)  # past the grace period: alice still has the watcher
+    await witness.close()
+    # Bob left after alice's phone did, with the same grace period: once he is
+    # announced offline, alice would have been too.
+    await watcher.wait_for(
+        "presence", lambda p: p["user_id"] == bob.id and p["status"] == "offline"
+    )
     statuses = [p["status"] for p in watcher.events("presence") if p["user_id"] == alice.id]
     assert "offline" not in statuses
     await watcher.close()

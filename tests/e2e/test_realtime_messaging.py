@@ -4,7 +4,6 @@ typing, presence, and membership moving sockets live."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from typing import Any
 
@@ -199,7 +198,14 @@ async def test_a_member_added_receives_at_once_and_a_removed_one_stops_receiving
         await laptop.wait_for("conversation:left", lambda d: d["conversation"] == conversation)
         after = (await owner.emit("message:send", send(conversation, "secret")))["data"]["message"]
         await owner.wait_for("message:new", lambda d: d["message"]["id"] == after["id"])
-        await asyncio.sleep(0.5)
+        # A witness sent after the secret, to a chat bob is still in: each socket gets
+        # its events in order, so once the witness is there the secret would be too.
+        direct = await single_chat(http, alice, bob)
+        for device in (phone, laptop):
+            await device.wait_for("conversation:joined", lambda d: d["conversation"] == direct)
+        witness = (await owner.emit("message:send", send(direct, "ping")))["data"]["message"]
+        for device in (phone, laptop):
+            await device.wait_for("message:new", lambda d: d["message"]["id"] == witness["id"])
         for device in (phone, laptop):
             assert all(e["message"]["id"] != after["id"] for e in device.events("message:new"))
         refused = await laptop.emit("message:send", send(conversation, "still here?"))

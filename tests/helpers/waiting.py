@@ -31,3 +31,11 @@ async def eventually(
         if time.monotonic() > deadline:
             raise AssertionError(f"waited {timeout} s for {what}")
         await asyncio.sleep(POLL_SECONDS)
+
+
+def after_this_millisecond() -> None:
+    """Return once the wall clock's millisecond has changed (ids and stored times
+    tell time by the millisecond; this makes "later" observable, in under 1 ms)."""
+    start = time.time_ns() // 1_000_000
+    while time.time_ns() // 1_000_000 == start:
+        pass

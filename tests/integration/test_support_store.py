@@ -31,6 +31,7 @@ from tests.helpers.chats import (
     open_chat_store,
     operator_message,
 )
+from tests.helpers.waiting import after_this_millisecond
 
 
 @pytest.fixture(params=STORE_BACKENDS)
@@ -415,8 +416,9 @@ async def test_lost_first_routing_jobs_are_found_by_age(store: ChatStore) -> Non
         await store.create(chat)
     await store.mark_ticket(ticket.id, entry(Decision.ticketed))
     await publish_all(store)  # published into a queue that then lost them
-    await asyncio.sleep(0.002)  # ids tell time by the millisecond
+    after_this_millisecond()  # ids and times tell time by the millisecond
     cutoff = now()
+    after_this_millisecond()
     young = new_chat(client_id="young")
     await store.create(young)
     await publish_all(store)

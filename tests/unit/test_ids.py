@@ -2,6 +2,7 @@ import time
 import uuid
 
 from goftogu.ids import new_id, parse_id
+from tests.helpers.waiting import after_this_millisecond
 
 
 def test_new_ids_are_version_7_with_the_rfc_variant() -> None:
@@ -12,7 +13,7 @@ def test_new_ids_are_version_7_with_the_rfc_variant() -> None:
 
 def test_new_ids_sort_by_creation_time_across_milliseconds() -> None:
     first = new_id()
-    time.sleep(0.002)
+    after_this_millisecond()
     second = new_id()
     assert str(first) < str(second)
     assert first.bytes < second.bytes

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from goftogu.realtime.replay import SharedReads
+from tests.helpers.waiting import eventually
 
 ROOM = "group:g"
 
@@ -61,9 +62,10 @@ async def test_a_read_already_under_way_is_not_shared_by_a_later_request() -> No
     reads = SharedReads(log.read, page=100, concurrency=2)
     log.gate.clear()
     first = asyncio.create_task(reads.events_after(ROOM, 0))
-    await asyncio.sleep(0.01)  # started: its snapshot may predate the next caller's room join
+    # Started: its snapshot may predate the next caller's room join.
+    await eventually(lambda: log.reads == [0], what="the first read to start")
     second = asyncio.create_task(reads.events_after(ROOM, 0))
-    await asyncio.sleep(0.01)
+    await eventually(lambda: log.reads == [0, 0], what="a read of its own")
     log.gate.set()
 
     assert seqs(await first) == seqs(await second) == [1, 2, 3, 4]

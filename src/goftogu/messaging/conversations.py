@@ -51,7 +51,7 @@ from goftogu.messaging.schemas import (
     SettingsPublic,
     UpdateSettings,
 )
-from goftogu.messaging.views import messages_public
+from goftogu.messaging.serialisers import messages_public
 
 
 class Conversations:

@@ -64,7 +64,7 @@ from goftogu.messaging.schemas import (
     MessageVersion,
     SendMessage,
 )
-from goftogu.messaging.views import attachments_of, history_page, message_public
+from goftogu.messaging.serialisers import attachments_of, history_page, message_public
 from goftogu.storage.errors import is_unique_violation
 from goftogu.storage.models import utcnow
 

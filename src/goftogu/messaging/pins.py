@@ -25,7 +25,7 @@ from goftogu.messaging.events import record_event
 from goftogu.messaging.models import GroupRole, Message, Pin
 from goftogu.messaging.preamble import lock_conversation
 from goftogu.messaging.schemas import MessagePinnedEvent, MessageUnpinnedEvent, PinPublic
-from goftogu.messaging.views import messages_public
+from goftogu.messaging.serialisers import messages_public
 
 
 class Pins:

@@ -1,0 +1,79 @@
+"""The support desk of a process, built once (``container.support``, ``container.router``).
+
+``open_chat_store`` picks the documents' home (MongoDB when configured, else
+the relational database); ``build_support`` makes the desk (customers' and
+operators' use cases) and the routing consumer on it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from goftogu.bus import Announcements
+from goftogu.presence.operators import OperatorAvailability
+from goftogu.queueing import Subscription
+from goftogu.settings import Settings
+from goftogu.storage.database import Database
+from goftogu.support.connections import LocalConnections
+from goftogu.support.desk import JoinRoom, SupportDesk, SupportRules
+from goftogu.support.jobs import SUPPORT_ROUTING
+from goftogu.support.routing import Router
+from goftogu.support.staff import StaffDirectory
+from goftogu.support.store import ChatStore
+
+if TYPE_CHECKING:
+    from pymongo import AsyncMongoClient
+
+
+async def open_chat_store(
+    database: Database, mongo: AsyncMongoClient[dict[str, Any]] | None
+) -> ChatStore:
+    """Support chat documents: in MongoDB, else in the relational database."""
+    store: ChatStore
+    if mongo is not None:
+        from goftogu.support.store_mongo import MongoChatStore
+
+        store = MongoChatStore(mongo)
+    else:
+        from goftogu.support.store_sql import SqlChatStore
+
+        store = SqlChatStore(database)
+    await store.prepare()
+    return store
+
+
+def build_support(
+    settings: Settings,
+    chats: ChatStore,
+    availability: OperatorAvailability,
+    staff: StaffDirectory,
+    announcements: Announcements,
+    *,
+    connections: LocalConnections,
+    join_before_write: JoinRoom,
+) -> tuple[SupportDesk, Router]:
+    """The desk and the router, announcing what they do through ``announcements``."""
+    desk = SupportDesk(
+        chats,
+        availability,
+        staff,
+        announcements,
+        join_before_write=join_before_write,
+        rules=SupportRules(settings.operator_capacity, settings.max_message_length),
+        connections=connections,
+    )
+    router = Router(
+        chats,
+        availability,
+        announcements,
+        capacity=settings.operator_capacity,
+        sweep_seconds=settings.support_sweep_seconds,
+        undecided_after=timedelta(seconds=settings.support_undecided_seconds),
+    )
+    return desk, router
+
+
+def routing_subscription(router: Router) -> Subscription:
+    """The ``support.routing`` queue's consumer, with the sweeps beside it."""
+    return Subscription(SUPPORT_ROUTING, router.handle, background=router.run_sweeps)
