@@ -3,10 +3,8 @@
 The API other packages use (stable: add to it, do not change it)
 ================================================================
 
-Names and messages (this module)::
-
-    SUPPORT_ROUTING = "support.routing"     # consumed by `goftogu worker`
-    NOTIFY = "notify"                       # consumed by `goftogu notifier`
+Names and messages: each domain names its queues (``goftogu.support.jobs.SUPPORT_ROUTING``,
+``goftogu.notifications.jobs.NOTIFY``); this module has the base of their messages::
 
     class QueueMessage(BaseModel):          # base of every typed queue message
         type: str                           # subclasses narrow it: type: Literal["route_chat"]
@@ -19,19 +17,20 @@ Publishing (``container.queue`` is a ``Queue``)::
         # returns the message id (a fresh UUIDv7 when none is given).
 
 Do not publish straight after a state change: write the job in the same
-transaction with the outbox (``goftogu.queueing.outbox``)::
+unit of work with the outbox (``goftogu.queueing.outbox``)::
 
     from goftogu.queueing.outbox import add_to_outbox
-    async with container.database.transaction() as session:
-        ...  # the state change
-        await add_to_outbox(session: AsyncSession, queue: str,
+    async with container.work.transaction() as work:     # goftogu.storage.work
+        ...  # the state change, in work.session
+        await add_to_outbox(work: Transaction, queue: str,
                             message: QueueMessage | Mapping[str, Any],
                             *, message_id: str | None = None, delay: float = 0.0) -> str
     # INSIDE the caller's transaction: a rollback removes the job, a commit keeps it.
-    # The commit wakes this process's relay, which publishes it (a sweep every
-    # GOFTOGU_OUTBOX_SWEEP_SECONDS catches anything else). ``message_id`` is an
-    # idempotency key: a second row with the same id is silently not written.
-    # ``delay``: not published before that many seconds (batching windows).
+    # The row announces ``OutboxWritten``: after the commit the bus wakes this
+    # process's relay, which publishes it (a sweep every GOFTOGU_OUTBOX_SWEEP_SECONDS
+    # catches anything else). ``message_id`` is an idempotency key: a second row with
+    # the same id is silently not written. ``delay``: not published before that many
+    # seconds (batching windows).
 
 The relay (``container.relay``, ``goftogu.queueing.relay.OutboxRelay``) publishes
 what a ``PendingSource`` holds; the relational outbox is one source, a domain
@@ -46,8 +45,8 @@ may add its own (the support desk's MongoDB documents)::
         async def mark_published(self, messages: Sequence[PendingMessage]) -> None
         async def mark_failed(self, messages: Sequence[PendingMessage], error: str) -> None
 
-    container.relay.add_source(source)     # in bootstrap, before the runner starts
-    container.relay.wake()                 # a hint: publish now rather than at the next sweep
+    OutboxRelay(queue, [source, ...])      # built with its sources in bootstrap
+    work.announce(OutboxWritten())         # a hint: publish after this commit, not at the sweep
 
     # A source without transactions (MongoDB) claims without locking, and marks
     # conditionally (e.g. update_many({_id: {$in: keys}, routing_pending: true},
@@ -61,11 +60,10 @@ Consuming (a handler is ``async def handle(delivery: Delivery) -> None``)::
                                              policy: QueuePolicy | None = None) -> Consumer
     await consumer.stop(grace: float = 30.0)   # let in-flight handlers finish, then stop
 
-Long-running processes do not call ``consume`` themselves: a domain registers
+Long-running processes do not call ``consume`` themselves: a domain offers
 a ``Subscription(queue, handler, prefetch=None, policy=None)`` (None: the
-GOFTOGU_QUEUE_* settings) on
-``container.subscriptions`` (in bootstrap.py) and ``goftogu.queueing.runner``
-runs it (``goftogu worker`` runs ``support.routing``, ``goftogu notifier`` runs
+GOFTOGU_QUEUE_* settings), bootstrap puts it in ``container.subscriptions`` and
+``goftogu.queueing.runner`` runs it (``goftogu worker`` runs ``support.routing``, ``goftogu notifier`` runs
 ``notify``, ``goftogu serve`` runs every subscription in embedded mode).
 
 What a handler gets and may raise::
