@@ -63,8 +63,9 @@ Consuming (a handler is ``async def handle(delivery: Delivery) -> None``)::
 Long-running processes do not call ``consume`` themselves: a domain offers
 a ``Subscription(queue, handler, prefetch=None, policy=None)`` (None: the
 GOFTOGU_QUEUE_* settings), bootstrap puts it in ``container.subscriptions`` and
-``goftogu.queueing.runner`` runs it (``goftogu worker`` runs ``support.routing``, ``goftogu notifier`` runs
-``notify``, ``goftogu serve`` runs every subscription in embedded mode).
+``goftogu.queueing.runner`` runs it (``goftogu worker`` runs ``support.routing``,
+``goftogu notifier`` runs ``notify``, ``goftogu serve`` runs every subscription in
+embedded mode).
 
 What a handler gets and may raise::
 
