@@ -387,8 +387,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="after the measured runs, one more max run of each goftogu "
         "target with py-spy attached (not in the table)",
     )
-    parser.add_argument("--redis-url", default=None, help="default: GOFTOGU_REDIS_URL")
-    parser.add_argument("--database-url", default=None, help="default: GOFTOGU_DATABASE_URL")
+    parser.add_argument(
+        "--idle-wait",
+        type=float,
+        default=30.0,
+        help="seconds at most to wait before each load for the server to be idle",
+    )
+    parser.add_argument(
+        "--redis-url", default=None, help="default: db 5 of the Redis of scripts/services"
+    )
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="default: database goftogu_bench_realtime of the PostgreSQL of scripts/services",
+    )
     parser.add_argument("--out", default="fanout")
     args = parser.parse_args(argv)
     args.profile_this_run = False
@@ -416,12 +428,12 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         report.setdefault("notes", {})[name] = target.notes
         try:
             for load in args.loads.split(","):
-                harness.cpu_idle_wait(target.server.pid)
+                harness.cpu_idle_wait(target.server.pid, timeout=args.idle_wait)
                 row = await run_load(target, load, args, out)
                 rows.append(row)
                 print(harness.table([printable(row)], COLUMNS).splitlines()[-1], flush=True)
             if args.profile and name != "node":
-                harness.cpu_idle_wait(target.server.pid)
+                harness.cpu_idle_wait(target.server.pid, timeout=args.idle_wait)
                 args.profile_this_run = True
                 try:
                     await run_load(target, "max", args, out, tag="-profiled")

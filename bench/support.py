@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import subprocess
 import time
 import uuid
 from pathlib import Path
@@ -30,11 +29,11 @@ from typing import Any
 import httpx
 
 from bench import gateway, harness, services
-from bench.harness import BENCH, ROOT
+from bench.harness import BENCH
 
 GENERATOR = BENCH / "load" / "support.mjs"
 PASSWORD = "bench passphrase, long enough"  # noqa: S105 - throwaway benchmark accounts
-DATABASE = "goftogu_bench_support"
+DATABASE = services.database_name("support")
 
 
 async def drop_mongo_database(url: str) -> None:
@@ -92,7 +91,7 @@ async def run_store(store: str, args: argparse.Namespace, out: Path) -> dict[str
     )
     gateway.migrate(env, logs)
     admin = "benchadmin"
-    subprocess.run(
+    harness.run_command(
         gateway.goftogu_argv(
             "create-admin",
             "--username",
@@ -102,26 +101,22 @@ async def run_store(store: str, args: argparse.Namespace, out: Path) -> dict[str
             "--password",
             PASSWORD,
         ),
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
+        env,
+        logs / f"support-{store}-create-admin.log",
     )
     server = gateway.start_gateway(f"support-{store}-serve", env, logs)
     workers = []
     proc: asyncio.subprocess.Process | None = None
     try:
         for i in range(args.workers):
-            with (logs / f"support-{store}-worker{i}.log").open("wb") as log:
-                workers.append(
-                    subprocess.Popen(
-                        gateway.goftogu_argv("worker"),
-                        cwd=ROOT,
-                        env=env,
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                    )
+            # The same settings as the gateway's (harness.environment): both read
+            # the same document store whatever the caller exported.
+            workers.append(
+                harness.spawn(
+                    f"support-{store}-worker{i}", gateway.goftogu_argv("worker"),
+                    log_dir=logs, env=env,
                 )
+            )  # fmt: skip
         count = int(args.rate * args.seconds) + 10
         operator_tokens = await operators(server.url, admin, args.operators)
         customers = [p["access_token"] for p in await gateway.visitors(server.url, count)]
@@ -160,12 +155,7 @@ async def run_store(store: str, args: argparse.Namespace, out: Path) -> dict[str
         if proc is not None:
             await harness.stop_generator(proc, 30)
         for worker in workers:
-            worker.terminate()
-        for worker in workers:
-            try:
-                worker.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+            worker.stop()
         server.stop()
         if mongo_url:
             await drop_mongo_database(mongo_url)
