@@ -129,9 +129,9 @@ async def start_goftogu(
 
 
 async def start_nest(args: argparse.Namespace, logs: Path) -> Target:
-    from bench.peers import nest
+    from bench import nest_setup
 
-    return await nest.start_target(args, logs)
+    return await nest_setup.start_target(args, logs)
 
 
 STARTERS: dict[str, Callable[[argparse.Namespace, Path], Target | Awaitable[Target]]] = {

@@ -13,7 +13,9 @@ socket.io-client) and online with room for every chat
 (GOFTOGU_OPERATOR_CAPACITY), and anonymous customers (POST /auth/visitor). The
 generator POSTs /api/v1/support/chats at ``--rate`` per second for
 ``--seconds``; latency is from sending that request to the operator's socket
-receiving ``support:assigned`` for the chat.
+receiving ``support:assigned`` for the chat. Intakes are counted as created,
+refused (HTTP 503), HTTP errors (any other non-2xx) and lost (no answer within
+30 s); created chats never assigned by the end of ``--drain`` as not routed.
 """
 
 from __future__ import annotations
@@ -175,6 +177,8 @@ async def run_store(store: str, args: argparse.Namespace, out: Path) -> dict[str
         "not_routed": done["notRouted"],
         "duplicate_assigned": done["duplicateAssigned"],
         "http_errors": done["httpErrors"],
+        "refused": done["refused"],
+        "lost": done["lost"],
         "first_http_error": done["firstHttpError"],
         "latency": summary,
         "p50": summary["p50_ms"],
@@ -203,7 +207,9 @@ COLUMNS = [
     ("intake_p99", "POST p99 ms"),
     ("not_routed", "not routed"),
     ("duplicate_assigned", "dup assigned"),
+    ("refused", "refused (503)"),
     ("http_errors", "HTTP errors"),
+    ("lost", "lost"),
     ("gateway_cpu_percent", "gateway CPU%"),
     ("workers_cpu_percent", "workers CPU%"),
 ]
