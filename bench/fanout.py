@@ -1,8 +1,10 @@
 """Scenario 1, room fan-out: R rooms x K clients, ~200-byte messages, at fixed
-offered rates and at saturation, against the Node.js Socket.IO peer and goftogu.
+offered rates and at saturation, against the Node.js Socket.IO peer, the NestJS
+peer, the database ceiling and goftogu.
 
-    .venv/bin/python -m bench.fanout [--targets node,relay,relay-redis,goftogu]
-                                     [--loads 5000,20000,max] [--generators 1]
+    .venv/bin/python -m bench.fanout
+        [--targets node,relay,relay-redis,goftogu,goftogu-w2,nest,ceiling]
+        [--loads 5000,20000,max] [--generators 1]
 
 Targets (the same generator and scenario for each, in one run):
   node         the plain Node.js Socket.IO server of peers/node_relay.mjs
@@ -456,7 +458,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=__doc__.split("\n\n", 2)[2],
     )
-    parser.add_argument("--targets", default="node,relay,relay-redis,goftogu")
+    parser.add_argument(
+        "--targets", default="node,relay,relay-redis,goftogu,goftogu-w2,nest,ceiling"
+    )
     parser.add_argument(
         "--loads", default="5000,20000,max", help="offered deliveries/s, or max (closed loop)"
     )

@@ -38,13 +38,15 @@ def ensure_built() -> None:
         built.touch()
 
 
-async def prepare(base_url: str, rooms: int, per_room: int) -> list[dict[str, Any]]:
+async def prepare(
+    base_url: str, rooms: int, per_room: int, prefix: str = "n"
+) -> list[dict[str, Any]]:
     """``rooms`` groups of ``per_room`` users (POST /users, POST /groups)."""
     semaphore = asyncio.Semaphore(16)
     async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
 
         async def user(index: int) -> dict[str, Any]:
-            name = f"n{index:05d}"
+            name = f"{prefix}{index:05d}"
             async with semaphore:
                 response = await http.post(
                     "/users", json={"username": name, "email": f"{name}@bench.example"}
@@ -77,9 +79,9 @@ async def prepare(base_url: str, rooms: int, per_room: int) -> list[dict[str, An
     ]
 
 
-async def start_target(args: argparse.Namespace, logs: Path) -> Target:
+async def start_peer(database_url: str, logs: Path) -> harness.Server:
+    """The peer on a fresh database (named in ``database_url``), once /healthz answers."""
     ensure_built()
-    database_url = services.with_path(args.database_url, services.database_name("nest"))
     await gateway.recreate_database(database_url)
     port = harness.free_port()
     env = {
@@ -87,7 +89,7 @@ async def start_target(args: argparse.Namespace, logs: Path) -> Target:
         "TOKEN_SECRET": secrets.token_urlsafe(32),
         "NODE_ENV": "production",
     }
-    server = harness.start_server(
+    return harness.start_server(
         "nest-peer",
         [NODE, str(PEER / "dist" / "main.js"), str(port)],
         port=port,
@@ -95,6 +97,11 @@ async def start_target(args: argparse.Namespace, logs: Path) -> Target:
         env=env,
         ready_path="/healthz",
     )
+
+
+async def start_target(args: argparse.Namespace, logs: Path) -> Target:
+    database_url = services.with_path(args.database_url, services.database_name("nest"))
+    server = await start_peer(database_url, logs)
     started = time.monotonic()
     try:
         rooms = await prepare(server.url, args.rooms, args.clients_per_room)
