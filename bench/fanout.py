@@ -1,8 +1,10 @@
 """Scenario 1, room fan-out: R rooms x K clients, ~200-byte messages, at fixed
-offered rates and at saturation, against the Node.js Socket.IO peer and goftogu.
+offered rates and at saturation, against the Node.js Socket.IO peer, the NestJS
+peer, the database ceiling and goftogu.
 
-    .venv/bin/python -m bench.fanout [--targets node,relay,relay-redis,goftogu]
-                                     [--loads 5000,20000,max] [--generators 1]
+    .venv/bin/python -m bench.fanout
+        [--targets node,relay,relay-redis,goftogu,goftogu-w2,nest,ceiling]
+        [--loads 5000,20000,max] [--generators 1]
 
 Targets (the same generator and scenario for each, in one run):
   node         the plain Node.js Socket.IO server of peers/node_relay.mjs
@@ -15,6 +17,15 @@ Targets (the same generator and scenario for each, in one run):
                `message:send` with acks, receivers get `message:new` (authorised,
                stored, seq assigned, fanned out)
   goftogu-local  the same without Redis (in-process presence and fan-out: one node)
+  goftogu-w2   `goftogu serve --workers 2` (PostgreSQL + Redis + RabbitMQ, and a
+               `goftogu notifier` for the notify jobs the one process runs itself);
+               goftogu-wN for N processes
+  nest         the document's own stack (peers/nest: NestJS + Socket.IO + TypeORM
+               on PostgreSQL, a database of its own): the same `message:send`
+               contract, users, groups and tokens, written as its authors would
+  ceiling      not a server: the database's ceiling for the same statements
+               (bench/ceiling.py: three ways, asyncpg, no framework), measured
+               once per run; the ratio table divides by it
 
 A load is an offered rate in deliveries/s (open loop: messages are sent on a
 clock whether or not the server keeps up) or `max` (closed loop: `--window`
@@ -22,6 +33,12 @@ messages in flight, each sent when the previous one was acked and delivered to
 every member). Every message goes to its whole room, the sender included, so a
 message is K deliveries. Latency is receive time minus the send time the sender
 wrote into the message (one clock: CLOCK_MONOTONIC of the machine).
+
+Sends are counted as acked, refused (an error ack with the code `overloaded`),
+errors (any other error ack) and lost (neither acked nor answered by the end of
+the drain). After the table, per goftogu target and load: deliveries/s over
+Node's and over the NestJS peer's at the same load, and persisted messages/s
+over each way of the database ceiling.
 """
 
 from __future__ import annotations
@@ -39,7 +56,7 @@ from typing import Any
 
 import numpy as np
 
-from bench import harness
+from bench import ceiling, harness
 from bench.harness import BENCH, NODE, PYTHON, Server
 
 GENERATOR = BENCH / "load" / "fanout.mjs"
@@ -56,9 +73,12 @@ class Target:
     rooms: list[dict[str, Any]]  # [{conversation, clients: [auth, ...]}]
     notes: list[str] = field(default_factory=list)
     cleanup: Callable[[], None] | None = None
+    helpers: list[Server] = field(default_factory=list)  # counted with the server (CPU, RSS)
 
     def stop(self) -> None:
         self.server.stop()
+        for helper in self.helpers:
+            helper.stop()
         if self.cleanup is not None:
             self.cleanup()
 
@@ -102,10 +122,18 @@ def start_relay(args: argparse.Namespace, logs: Path, *, redis: bool = False) ->
     )
 
 
-async def start_goftogu(args: argparse.Namespace, logs: Path, *, redis: bool = True) -> Target:
+async def start_goftogu(
+    args: argparse.Namespace, logs: Path, *, redis: bool = True, workers: int = 1
+) -> Target:
     from bench import messaging_setup
 
-    return await messaging_setup.start_target(args, logs, redis=redis)
+    return await messaging_setup.start_target(args, logs, redis=redis, workers=workers)
+
+
+async def start_nest(args: argparse.Namespace, logs: Path) -> Target:
+    from bench import nest_setup
+
+    return await nest_setup.start_target(args, logs)
 
 
 STARTERS: dict[str, Callable[[argparse.Namespace, Path], Target | Awaitable[Target]]] = {
@@ -114,7 +142,20 @@ STARTERS: dict[str, Callable[[argparse.Namespace, Path], Target | Awaitable[Targ
     "relay-redis": lambda args, logs: start_relay(args, logs, redis=True),
     "goftogu": start_goftogu,
     "goftogu-local": lambda args, logs: start_goftogu(args, logs, redis=False),
+    "nest": start_nest,
 }
+BASELINES = ("node", "nest")  # targets the others are compared with
+
+
+def starter(name: str) -> Callable[[argparse.Namespace, Path], Target | Awaitable[Target]]:
+    """The starter of a target name; ``goftogu-wN``: ``goftogu serve --workers N``."""
+    if name in STARTERS:
+        return STARTERS[name]
+    if name.startswith("goftogu-w") and name.removeprefix("goftogu-w").isdigit():
+        workers = int(name.removeprefix("goftogu-w"))
+        return lambda args, logs: start_goftogu(args, logs, workers=workers)
+    known = ", ".join([*STARTERS, "goftogu-wN", "ceiling"])
+    raise SystemExit(f"unknown target {name!r}: one of {known}")
 
 
 # --- one run ------------------------------------------------------------------------
@@ -169,7 +210,10 @@ async def run_load(
         if connect_errors:
             raise RuntimeError(f"{connect_errors} clients could not connect: {ready}")
         sampler = harness.ProcessSampler(
-            {"server": [target.server.pid], "clients": [p.pid for p in procs]}
+            {
+                "server": [target.server.pid, *(h.pid for h in target.helpers)],
+                "clients": [p.pid for p in procs],
+            }
         )
         for i, p in enumerate(procs):
             sampler.groups[f"client{i}"] = [p.pid]
@@ -221,11 +265,12 @@ def summarise(
     received_in_window = (pairs[:, 1] >= window_start) & (pairs[:, 1] < window_end)
     latencies = pairs[sent_in_window, 1] - pairs[sent_in_window, 0]
     ack_in_window = (acks[:, 0] >= window_start) & (acks[:, 0] < window_end)
-    totals = {
+    totals: dict[str, Any] = {
         key: sum(d[key] for d in done)
         for key in (
             "sent",
             "acked",
+            "refused",
             "ackErrors",
             "ackTimeouts",
             "unacked",
@@ -238,6 +283,14 @@ def summarise(
             "disconnects",
         )
     }
+    # Lost: sent, and neither acked nor answered by the end (an ack timeout, or
+    # still waiting when the drain ended).
+    totals["lost"] = totals["ackTimeouts"] + totals["unacked"]
+    codes: dict[str, int] = {}
+    for d in done:
+        for code, count in d["ackErrorCodes"].items():
+            codes[code] = codes.get(code, 0) + count
+    totals["error_codes"] = codes
     client_cpu = [
         sampler.cpu_percent(f"client{i}", window_start, window_end) for i in range(generators)
     ]
@@ -247,6 +300,7 @@ def summarise(
     row: dict[str, Any] = {
         "target": target.name,
         "label": target.label,
+        "event": target.event,
         "load": load,
         "offered_deliveries_per_s": None if load == "max" else int(load),
         "deliveries_per_s": round(int(received_in_window.sum()) / args.measure, 1),
@@ -309,7 +363,9 @@ COLUMNS = [
     ("server_cpu", "server CPU%"),
     ("client_cpu", "client CPU%"),
     ("loss", "missing/dup/gap"),
-    ("errors", "ack err/lost"),
+    ("refused", "refused"),
+    ("errors", "errors"),
+    ("lost", "lost"),
     ("bound", "limited by"),
 ]
 
@@ -327,33 +383,72 @@ def printable(row: dict[str, Any]) -> dict[str, Any]:
         "server_cpu": row["server_cpu_percent"],
         "client_cpu": "+".join(harness.fmt(c, 0) for c in row["client_cpu_percent"]),
         "loss": f"{totals['missing']}/{totals['duplicates']}/{totals['gaps']}",
-        "errors": totals["ackErrors"] + totals["ackTimeouts"] + totals["unacked"],
+        "refused": totals["refused"],
+        "errors": totals["ackErrors"],
+        "lost": totals["lost"],
         "bound": bound,
     }
 
 
-def ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """goftogu / Node for every goftogu target and load run against both."""
-    node = {r["load"]: r for r in rows if r["target"] == "node"}
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 3) if a is not None and b else None
+
+
+def ratios(
+    rows: list[dict[str, Any]], ceiling: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """Every target but the baselines, per load: deliveries/s over Node's and over
+    the NestJS peer's at the same load, p50/p99 over Node's, and persisted
+    messages/s over each way of the database ceiling."""
+    base = {(r["target"], r["load"]): r for r in rows if r["target"] in BASELINES}
+    ways = {m["method"]: m["messages_per_s"] for m in (ceiling or {}).get("methods", [])}
     result = []
     for row in rows:
-        base = node.get(row["load"])
-        if row["target"] == "node" or base is None:
+        if row["target"] in BASELINES and row["target"] != "nest":
             continue
-
-        def ratio(a: float | None, b: float | None) -> float | None:
-            return round(a / b, 3) if a is not None and b else None
-
-        result.append(
-            {
-                "target": row["target"],
-                "load": row["load"],
-                "throughput_ratio": ratio(row["deliveries_per_s"], base["deliveries_per_s"]),
-                "p50_ratio": ratio(row["latency"]["p50_ms"], base["latency"]["p50_ms"]),
-                "p99_ratio": ratio(row["latency"]["p99_ms"], base["latency"]["p99_ms"]),
-            }
+        node = base.get(("node", row["load"]))
+        nest = base.get(("nest", row["load"])) if row["target"] != "nest" else None
+        entry: dict[str, Any] = {
+            "target": row["target"],
+            "load": row["load"],
+            "messages_per_s": row["messages_per_s"],
+            "vs_node": _ratio(row["deliveries_per_s"], node and node["deliveries_per_s"]),
+            "p50_vs_node": _ratio(row["latency"]["p50_ms"], node and node["latency"]["p50_ms"]),
+            "p99_vs_node": _ratio(row["latency"]["p99_ms"], node and node["latency"]["p99_ms"]),
+            "vs_nest": _ratio(row["deliveries_per_s"], nest and nest["deliveries_per_s"]),
+        }
+        persisted = row["event"] == "message:send"
+        for method in ("transaction", "cte", "group_commit"):
+            entry[f"vs_{method}"] = (
+                _ratio(row["messages_per_s"], ways.get(method)) if persisted else None
+            )
+        entry["vs_ceiling"] = (
+            _ratio(row["messages_per_s"], max(ways.values())) if persisted and ways else None
         )
+        if any(entry[k] is not None for k in ("vs_node", "vs_nest", "vs_ceiling")):
+            result.append(entry)
     return result
+
+
+def printable_ratios(entry: dict[str, Any]) -> dict[str, Any]:
+    """Ratios with three significant digits (0.0123, 1.05, 135)."""
+    return {
+        k: f"{v:.3g}" if isinstance(v, float) and k.startswith(("vs_", "p")) else v
+        for k, v in entry.items()
+    }
+
+
+RATIO_COLUMNS = [
+    ("target", "target"),
+    ("load", "load"),
+    ("messages_per_s", "msgs/s"),
+    ("vs_node", "deliveries vs Node"),
+    ("p99_vs_node", "p99 vs Node"),
+    ("vs_nest", "deliveries vs NestJS"),
+    ("vs_transaction", "vs ceiling: tx"),
+    ("vs_cte", "vs ceiling: CTE"),
+    ("vs_group_commit", "vs ceiling: group commit"),
+]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -363,7 +458,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=__doc__.split("\n\n", 2)[2],
     )
-    parser.add_argument("--targets", default="node,relay,relay-redis,goftogu")
+    parser.add_argument(
+        "--targets", default="node,relay,relay-redis,goftogu,goftogu-w2,nest,ceiling"
+    )
     parser.add_argument(
         "--loads", default="5000,20000,max", help="offered deliveries/s, or max (closed loop)"
     )
@@ -387,8 +484,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="after the measured runs, one more max run of each goftogu "
         "target with py-spy attached (not in the table)",
     )
-    parser.add_argument("--redis-url", default=None, help="default: GOFTOGU_REDIS_URL")
-    parser.add_argument("--database-url", default=None, help="default: GOFTOGU_DATABASE_URL")
+    parser.add_argument(
+        "--idle-wait",
+        type=float,
+        default=30.0,
+        help="seconds at most to wait before each load for the server to be idle",
+    )
+    parser.add_argument(
+        "--redis-url", default=None, help="default: db 5 of the Redis of scripts/services"
+    )
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="default: database goftogu_bench_realtime of the PostgreSQL of scripts/services",
+    )
+    parser.add_argument(
+        "--broker-url", default=None, help="goftogu-wN: default, the RabbitMQ of scripts/services"
+    )
+    ceiling.add_arguments(parser)
     parser.add_argument("--out", default="fanout")
     args = parser.parse_args(argv)
     args.profile_this_run = False
@@ -410,18 +523,26 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         "runs": [],
     }
     rows: list[dict[str, Any]] = []
-    for name in args.targets.split(","):
-        started = STARTERS[name](args, out / "logs")
+    names = args.targets.split(",")
+    for name in names:
+        if name != "ceiling":
+            starter(name)  # an unknown name fails before anything starts
+    for name in names:
+        if name == "ceiling":
+            print("database ceiling of the send path (bench/ceiling.py):", flush=True)
+            report["ceiling"] = await ceiling.measure(args, out)
+            continue
+        started = starter(name)(args, out / "logs")
         target = await started if inspect.isawaitable(started) else started
         report.setdefault("notes", {})[name] = target.notes
         try:
             for load in args.loads.split(","):
-                harness.cpu_idle_wait(target.server.pid)
+                harness.cpu_idle_wait(target.server.pid, timeout=args.idle_wait)
                 row = await run_load(target, load, args, out)
                 rows.append(row)
                 print(harness.table([printable(row)], COLUMNS).splitlines()[-1], flush=True)
             if args.profile and name != "node":
-                harness.cpu_idle_wait(target.server.pid)
+                harness.cpu_idle_wait(target.server.pid, timeout=args.idle_wait)
                 args.profile_this_run = True
                 try:
                     await run_load(target, "max", args, out, tag="-profiled")
@@ -430,7 +551,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         finally:
             target.stop()
     report["runs"] = [{k: v for k, v in r.items() if k != "_plot"} for r in rows]
-    report["ratios_to_node"] = ratios(rows)
+    report["ratios"] = ratios(rows, report.get("ceiling"))
     stamp = time.strftime("%Y%m%d-%H%M%S")
     harness.save_json(out / f"fanout-{stamp}.json", report)
     harness.save_json(out / "fanout.json", report)
@@ -442,20 +563,16 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     )
     print()
     print(harness.table([printable(r) for r in rows], COLUMNS))
-    if report["ratios_to_node"]:
+    if "ceiling" in report:
         print()
         print(
             harness.table(
-                report["ratios_to_node"],
-                [
-                    ("target", "goftogu target"),
-                    ("load", "load"),
-                    ("throughput_ratio", "deliveries/s vs Node"),
-                    ("p50_ratio", "p50 vs Node"),
-                    ("p99_ratio", "p99 vs Node"),
-                ],
+                [ceiling.printable(m) for m in report["ceiling"]["methods"]], ceiling.COLUMNS
             )
         )
+    if report["ratios"]:
+        print()
+        print(harness.table([printable_ratios(r) for r in report["ratios"]], RATIO_COLUMNS))
     print(f"\nJSON: {out / 'fanout.json'}  plot: {out / 'fanout.png'}")
     return report
 

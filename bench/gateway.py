@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from bench import harness
-from bench.harness import PYTHON, ROOT, Server
+from bench.harness import PYTHON, Server
 
 # Argon2 at its cheapest: setting up a thousand accounts is not what is measured.
 FAST_SETUP_ENV = {
@@ -47,8 +46,10 @@ async def recreate_database(database_url: str) -> None:
 def goftogu_env(
     args: Any, *, redis: bool = True, extra: dict[str, str] | None = None
 ) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GOFTOGU_")}
-    env.update(FAST_SETUP_ENV)
+    """Every ``GOFTOGU_*`` setting of a run's goftogu processes, and nothing else:
+    each process gets ``harness.environment(<these>)``, so the gateway, its
+    workers and the migrations all read the same backends."""
+    env = dict(FAST_SETUP_ENV)
     env["GOFTOGU_DATABASE_URL"] = args.database_url
     env["GOFTOGU_DATA_DIR"] = str(harness.RESULTS / "var")
     if redis and args.redis_url:
@@ -72,23 +73,18 @@ def goftogu_argv(*command: str) -> list[str]:
 
 
 def migrate(env: dict[str, str], logs: Path) -> None:
-    with (logs / "migrate.log").open("wb") as log:
-        subprocess.run(
-            goftogu_argv("migrate"),
-            cwd=ROOT,
-            env=env,
-            check=True,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    harness.run_command(goftogu_argv("migrate"), env, logs / "migrate.log")
 
 
-def start_gateway(name: str, env: dict[str, str], logs: Path) -> Server:
-    """``goftogu serve`` on a free port, once /healthz answers."""
+def start_gateway(name: str, env: dict[str, str], logs: Path, *, workers: int = 1) -> Server:
+    """``goftogu serve`` on a free port (``--workers`` processes), once /healthz answers."""
     port = harness.free_port()
+    argv = goftogu_argv("serve", "--port", str(port))
+    if workers > 1:
+        argv += ["--workers", str(workers)]
     return harness.start_server(
         name,
-        goftogu_argv("serve", "--port", str(port)),
+        argv,
         port=port,
         log_dir=logs,
         env=env,

@@ -13,7 +13,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,8 +25,51 @@ import psutil
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 RESULTS = BENCH / "results"
+WORKDIR = RESULTS / "workdir"
 NODE = shutil.which("node") or "node"
 PYTHON = sys.executable
+
+
+def environment(settings: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of every process a benchmark starts (servers, workers, the
+    migrations, the Node generators): the caller's without any ``GOFTOGU_*``
+    variable, plus ``settings``. Nothing the caller exported (``scripts/services
+    env``, say) reaches one process and not another: the gateway and the worker of
+    a run read the same stores because they were given the same settings, and only
+    those. ``PYTHONPATH`` names the project, as processes run outside it (see
+    ``WORKDIR``)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOFTOGU_")}
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p
+    )
+    env.update(settings or {})
+    return env
+
+
+def workdir() -> Path:
+    """Where benchmark processes run: not the project root, whose ``.env`` (read by
+    goftogu's settings from the working directory) would configure them behind the
+    benchmark's back."""
+    WORKDIR.mkdir(parents=True, exist_ok=True)
+    return WORKDIR
+
+
+def run_command(argv: Sequence[str], settings: Mapping[str, str], log_path: Path) -> None:
+    """Run a set-up command (``goftogu migrate``, ``create-admin``...) to its end in
+    the benchmark's environment, its output in ``log_path``; fail with that output."""
+    with log_path.open("wb") as log:
+        done = subprocess.run(
+            list(argv),
+            cwd=workdir(),
+            env=environment(settings),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    if done.returncode:
+        tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-20:])
+        raise RuntimeError(f"{' '.join(argv)} failed ({done.returncode}):\n{tail}")
 
 
 def monotonic_us() -> int:
@@ -45,6 +88,7 @@ async def start_generator(
             str(script),
             str(config_path),
             cwd=BENCH,
+            env=environment(),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=err,
@@ -123,29 +167,40 @@ class Server:
                 self.popen.wait()
 
 
+def spawn(
+    name: str, argv: Sequence[str], *, log_dir: Path, env: Mapping[str, str] | None = None
+) -> Server:
+    """Start ``argv`` in the benchmark's environment (``environment(env)``: the
+    caller's own ``GOFTOGU_*`` never merged back in), its output in
+    ``<log_dir>/<name>.log``; without waiting for anything (see ``start_server``)."""
+    log_path = log_dir / f"{name}.log"
+    with log_path.open("wb") as log_file:
+        popen = subprocess.Popen(
+            list(argv),
+            cwd=workdir(),
+            env=environment(env),
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    return Server(name, popen, 0, log_path)
+
+
 def start_server(
     name: str,
     argv: Sequence[str],
     *,
     port: int,
     log_dir: Path,
-    env: dict[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
     ready_path: str | None = None,
     timeout: float = 60,
 ) -> Server:
-    """Start ``argv`` and return once 127.0.0.1:``port`` accepts connections (and
-    answers 200 at ``ready_path`` when given)."""
-    log_path = log_dir / f"{name}.log"
-    with log_path.open("wb") as log_file:
-        popen = subprocess.Popen(
-            list(argv),
-            cwd=ROOT,
-            env={**os.environ, **(env or {})},
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    server = Server(name, popen, port, log_path)
+    """Start ``argv`` (as ``spawn`` does) and return once 127.0.0.1:``port`` accepts
+    connections (and answers 200 at ``ready_path`` when given)."""
+    server = spawn(name, argv, log_dir=log_dir, env=env)
+    server.port = port
+    popen = server.popen
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if popen.poll() is not None:

@@ -1,20 +1,24 @@
 """History page latency on a conversation of 1,000,000 messages (PostgreSQL).
 
     .venv/bin/python bench/history.py [--messages 1000000] [--requests 1000] [--http]
+                                      [--out DIR]
 
-Seeds a group conversation in a database of its own (``goftogu_bench`` on the
-server of ``GOFTOGU_DATABASE_URL``, default: the PostgreSQL of
-``scripts/services``) with ``generate_series`` (once; later runs reuse it),
+Seeds a group conversation in a database of its own (``goftogu_bench``, or
+``GOFTOGU_BENCH_NAMESPACE``, on the server of ``GOFTOGU_DATABASE_URL``, default:
+the PostgreSQL of ``scripts/services``) with ``generate_series`` (once; later
+runs reuse it),
 then asks for a 50-message page at the oldest end (``after_seq=0``), in the
 middle (``before_seq=N/2``) and at the newest end, ``--requests`` times each,
 through the service layer (and with ``--http`` through the REST API, in
-process), and prints p50 / p99 per kind. Target: p99 under 10 ms.
+process), and prints p50 / p99 per kind (``--out``: also as history.json there).
+Target: p99 under 10 ms.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import sys
@@ -40,7 +44,8 @@ from goftogu.storage.schema import upgrade_to_head
 from goftogu.storage.work import UnitsOfWork
 
 DEFAULT_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:55432/goftogu"
-BENCH_DATABASE = "goftogu_bench"
+BENCH_DATABASE = os.environ.get("GOFTOGU_BENCH_NAMESPACE", "goftogu_bench")
+assert BENCH_DATABASE.startswith("goftogu_bench"), "GOFTOGU_BENCH_NAMESPACE: goftogu_bench..."
 PAGE = 50
 
 
@@ -149,7 +154,9 @@ async def _seed(connection: asyncpg.Connection, messages: int) -> tuple[Any, Any
     return group, member
 
 
-async def _measure(name: str, requests: int, call: Callable[[], Awaitable[int]]) -> None:
+async def _measure(
+    name: str, requests: int, call: Callable[[], Awaitable[int]]
+) -> dict[str, float | int | str]:
     for _ in range(min(100, requests)):  # warm caches and the connection pool
         await call()
     timings = []
@@ -165,6 +172,14 @@ async def _measure(name: str, requests: int, call: Callable[[], Awaitable[int]])
     print(
         f"{name:<34} p50 {p50:6.2f} ms   p99 {p99:6.2f} ms   max {timings[-1]:6.2f} ms   {verdict}"
     )
+    return {
+        "case": name,
+        "requests": requests,
+        "page": PAGE,
+        "p50_ms": round(p50, 3),
+        "p99_ms": round(p99, 3),
+        "max_ms": round(timings[-1], 3),
+    }
 
 
 async def main() -> int:
@@ -172,9 +187,14 @@ async def main() -> int:
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--http", action="store_true", help="also through the REST API")
+    parser.add_argument("--out", type=Path, default=None, help="write history.json there")
     args = parser.parse_args()
 
     server = os.environ.get("GOFTOGU_DATABASE_URL", DEFAULT_SERVER)
+    # The in-process gateway of --http reads its settings from the environment:
+    # nothing else the caller exported (a Redis, a MongoDB) may reach it.
+    for key in [k for k in os.environ if k.startswith("GOFTOGU_")]:
+        del os.environ[key]
     url, group_id, member_id = await _prepare_database(server, args.messages)
     address = f"group:{group_id}"
     principal = Principal(
@@ -193,25 +213,34 @@ async def main() -> int:
         items, _ = await messaging.messages.history(principal, address, limit=PAGE, **cursor)
         return len(items)
 
+    rows = []
     try:
-        await _measure(
-            "service: oldest page (after_seq=0)", args.requests, lambda: page(after_seq=0)
+        rows.append(
+            await _measure(
+                "service: oldest page (after_seq=0)", args.requests, lambda: page(after_seq=0)
+            )
         )
-        await _measure(
-            "service: middle page (before_seq)", args.requests, lambda: page(before_seq=middle)
+        rows.append(
+            await _measure(
+                "service: middle page (before_seq)", args.requests, lambda: page(before_seq=middle)
+            )
         )
-        await _measure("service: newest page", args.requests, lambda: page())
+        rows.append(await _measure("service: newest page", args.requests, lambda: page()))
     finally:
         await database.close()
 
     if args.http:
-        await _measure_http(settings, principal, address, args.requests, middle)
+        rows += await _measure_http(settings, principal, address, args.requests, middle)
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        report = {"scenario": "history", "messages": args.messages, "runs": rows}
+        (args.out / "history.json").write_text(json.dumps(report, indent=2) + "\n")
     return 0
 
 
 async def _measure_http(
     settings: Settings, principal: Principal, address: str, requests: int, middle: int
-) -> None:
+) -> list[dict[str, float | int | str]]:
     gateway = create_gateway(settings)
     async with gateway.api.router.lifespan_context(gateway.api):
         token = gateway.container.auth.tokens.issue(principal)
@@ -227,11 +256,15 @@ async def _measure_http(
                 )
                 return len(response.json()["items"])
 
-            await _measure("http: oldest page (after_seq=0)", requests, lambda: get(after_seq=0))
-            await _measure(
-                "http: middle page (before_seq)", requests, lambda: get(before_seq=middle)
-            )
-            await _measure("http: newest page", requests, lambda: get())
+            return [
+                await _measure(
+                    "http: oldest page (after_seq=0)", requests, lambda: get(after_seq=0)
+                ),
+                await _measure(
+                    "http: middle page (before_seq)", requests, lambda: get(before_seq=middle)
+                ),
+                await _measure("http: newest page", requests, lambda: get()),
+            ]
 
 
 if __name__ == "__main__":

@@ -6,12 +6,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bench import gateway
+from bench import gateway, harness
 from bench.fanout import Target
 
 PASSWORD = "bench passphrase, long enough"  # noqa: S105 - a throwaway benchmark account
@@ -58,25 +59,56 @@ async def prepare(
     ]
 
 
-async def start_target(args: argparse.Namespace, logs: Path, *, redis: bool = True) -> Target:
+async def start_target(
+    args: argparse.Namespace, logs: Path, *, redis: bool = True, workers: int = 1
+) -> Target:
+    """A real ``goftogu serve`` (``--workers`` processes) with ``args.rooms`` groups
+    of ``args.clients_per_room`` users. Several processes need RabbitMQ: the
+    notify jobs the single process runs itself go to a ``goftogu notifier`` then."""
     await gateway.recreate_database(args.database_url)
-    env = gateway.goftogu_env(args, redis=redis)
+    extra: dict[str, str] = {}
+    if workers > 1:
+        if not (redis and args.redis_url and getattr(args, "broker_url", None)):
+            raise SystemExit("goftogu-wN needs Redis and RabbitMQ (--redis-url, --broker-url)")
+        extra = {
+            "GOFTOGU_BROKER_URL": args.broker_url,
+            "GOFTOGU_QUEUE_PREFIX": f"bench-{uuid.uuid4().hex[:8]}.",
+        }
+    env = gateway.goftogu_env(args, redis=redis, extra=extra)
     gateway.migrate(env, logs)
     name = "goftogu" if redis else "goftogu-local"
-    server = gateway.start_gateway(f"{name}-serve", env, logs)
+    if workers > 1:
+        name = f"goftogu-w{workers}"
+    server = gateway.start_gateway(f"{name}-serve", env, logs, workers=workers)
+    helpers = []
+    if workers > 1:
+        helpers.append(
+            harness.spawn(
+                f"{name}-notifier", gateway.goftogu_argv("notifier"), log_dir=logs, env=env
+            )
+        )
     started = time.monotonic()
     try:
         rooms = await prepare(server.url, args.rooms, args.clients_per_room)
     except BaseException:
         server.stop()
+        for helper in helpers:
+            helper.stop()
         raise
     setup = time.monotonic() - started
     label = "goftogu serve, message:send (PostgreSQL" + (
         " + Redis)" if redis else ", in-process fan-out)"
     )
+    if workers > 1:
+        label = f"goftogu serve --workers {workers}, message:send (PostgreSQL + Redis + RabbitMQ)"
     notes = [
         f"{args.rooms * args.clients_per_room} users registered and {args.rooms} groups created "
         f"through the REST API in {setup:.1f} s",
         "backends: PostgreSQL" + (" + Redis (presence, rate limits, fan-out)" if redis else ""),
     ]
-    return Target(name, label, "message:send", True, server, rooms, notes)
+    if workers > 1:
+        notes.append(
+            f"{workers} gateway processes (uvicorn workers) and one `goftogu notifier`; "
+            "their CPU is the server's"
+        )
+    return Target(name, label, "message:send", True, server, rooms, notes, helpers=helpers)

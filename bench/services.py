@@ -9,7 +9,18 @@ import subprocess
 from bench.harness import ROOT
 
 BENCH_REDIS_DB = os.environ.get("GOFTOGU_BENCH_REDIS_DB", "5")
-BENCH_DATABASE = os.environ.get("GOFTOGU_BENCH_DATABASE", "goftogu_bench_realtime")
+# Every database a benchmark makes (PostgreSQL and FerretDB) is named
+# <namespace>_<scenario>; another namespace (the test suite's smoke runs use one
+# of their own) never touches the figures' databases.
+NAMESPACE = os.environ.get("GOFTOGU_BENCH_NAMESPACE", "goftogu_bench")
+if not NAMESPACE.startswith("goftogu_bench"):
+    raise SystemExit(f"GOFTOGU_BENCH_NAMESPACE must start with goftogu_bench: {NAMESPACE!r}")
+BENCH_DATABASE = os.environ.get("GOFTOGU_BENCH_DATABASE", f"{NAMESPACE}_realtime")
+
+
+def database_name(scenario: str) -> str:
+    """The PostgreSQL (or FerretDB) database of one scenario: ``<namespace>_<scenario>``."""
+    return f"{NAMESPACE}_{scenario}"
 
 
 def service_urls() -> dict[str, str]:
@@ -28,8 +39,9 @@ def with_path(url: str, path: str) -> str:
 
 def fill_defaults(args: argparse.Namespace) -> None:
     """Redis: db GOFTOGU_BENCH_REDIS_DB (5) of the services' Redis; PostgreSQL: a
-    database of these benchmarks' own (GOFTOGU_BENCH_DATABASE, goftogu_bench_realtime;
-    goftogu_bench belongs to the history benchmark, which seeds it once)."""
+    database of these benchmarks' own (GOFTOGU_BENCH_DATABASE, <namespace>_realtime;
+    <namespace> itself belongs to the history benchmark, which seeds it once). The
+    services' URLs are those of ``scripts/services env``, whatever the caller exported."""
     urls = service_urls()
     if getattr(args, "redis_url", None) is None and "GOFTOGU_REDIS_URL" in urls:
         args.redis_url = with_path(urls["GOFTOGU_REDIS_URL"], BENCH_REDIS_DB)

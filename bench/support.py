@@ -13,7 +13,9 @@ socket.io-client) and online with room for every chat
 (GOFTOGU_OPERATOR_CAPACITY), and anonymous customers (POST /auth/visitor). The
 generator POSTs /api/v1/support/chats at ``--rate`` per second for
 ``--seconds``; latency is from sending that request to the operator's socket
-receiving ``support:assigned`` for the chat.
+receiving ``support:assigned`` for the chat. Intakes are counted as created,
+refused (HTTP 503), HTTP errors (any other non-2xx) and lost (no answer within
+30 s); created chats never assigned by the end of ``--drain`` as not routed.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import subprocess
 import time
 import uuid
 from pathlib import Path
@@ -30,11 +31,11 @@ from typing import Any
 import httpx
 
 from bench import gateway, harness, services
-from bench.harness import BENCH, ROOT
+from bench.harness import BENCH
 
 GENERATOR = BENCH / "load" / "support.mjs"
 PASSWORD = "bench passphrase, long enough"  # noqa: S105 - throwaway benchmark accounts
-DATABASE = "goftogu_bench_support"
+DATABASE = services.database_name("support")
 
 
 async def drop_mongo_database(url: str) -> None:
@@ -92,7 +93,7 @@ async def run_store(store: str, args: argparse.Namespace, out: Path) -> dict[str
     )
     gateway.migrate(env, logs)
     admin = "benchadmin"
-    subprocess.run(
+    harness.run_command(
         gateway.goftogu_argv(
             "create-admin",
             "--username",
@@ -102,26 +103,22 @@ async def run_store(store: str, args: argparse.Namespace, out: Path) -> dict[str
             "--password",
             PASSWORD,
         ),
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
+        env,
+        logs / f"support-{store}-create-admin.log",
     )
     server = gateway.start_gateway(f"support-{store}-serve", env, logs)
     workers = []
     proc: asyncio.subprocess.Process | None = None
     try:
         for i in range(args.workers):
-            with (logs / f"support-{store}-worker{i}.log").open("wb") as log:
-                workers.append(
-                    subprocess.Popen(
-                        gateway.goftogu_argv("worker"),
-                        cwd=ROOT,
-                        env=env,
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                    )
+            # The same settings as the gateway's (harness.environment): both read
+            # the same document store whatever the caller exported.
+            workers.append(
+                harness.spawn(
+                    f"support-{store}-worker{i}", gateway.goftogu_argv("worker"),
+                    log_dir=logs, env=env,
                 )
+            )  # fmt: skip
         count = int(args.rate * args.seconds) + 10
         operator_tokens = await operators(server.url, admin, args.operators)
         customers = [p["access_token"] for p in await gateway.visitors(server.url, count)]
@@ -160,12 +157,7 @@ async def run_store(store: str, args: argparse.Namespace, out: Path) -> dict[str
         if proc is not None:
             await harness.stop_generator(proc, 30)
         for worker in workers:
-            worker.terminate()
-        for worker in workers:
-            try:
-                worker.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+            worker.stop()
         server.stop()
         if mongo_url:
             await drop_mongo_database(mongo_url)
@@ -185,6 +177,8 @@ async def run_store(store: str, args: argparse.Namespace, out: Path) -> dict[str
         "not_routed": done["notRouted"],
         "duplicate_assigned": done["duplicateAssigned"],
         "http_errors": done["httpErrors"],
+        "refused": done["refused"],
+        "lost": done["lost"],
         "first_http_error": done["firstHttpError"],
         "latency": summary,
         "p50": summary["p50_ms"],
@@ -213,7 +207,9 @@ COLUMNS = [
     ("intake_p99", "POST p99 ms"),
     ("not_routed", "not routed"),
     ("duplicate_assigned", "dup assigned"),
+    ("refused", "refused (503)"),
     ("http_errors", "HTTP errors"),
+    ("lost", "lost"),
     ("gateway_cpu_percent", "gateway CPU%"),
     ("workers_cpu_percent", "workers CPU%"),
 ]

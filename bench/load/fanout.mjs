@@ -41,8 +41,12 @@ class Samples {
 
 const deliveries = new Samples();
 const acks = new Samples();
+// An error ack is counted by its code (ackErrorCodes); `overloaded` is a refusal
+// (the server said at once that it cannot take the send), any other code an
+// error. A send neither acked nor answered by the end (ack timeout, or still
+// waiting when the drain ends) is lost: the server's contract is that it never is.
 const stats = {
-  sent: 0, acked: 0, ackErrors: 0, ackTimeouts: 0, firstAckError: null,
+  sent: 0, acked: 0, ackErrors: 0, ackErrorCodes: {}, refused: 0, ackTimeouts: 0, firstAckError: null,
   deliveries: 0, unacked: 0, foreign: 0, duplicates: 0, gaps: 0, missing: 0, skipped: 0,
   connectErrors: 0, firstConnectError: null, disconnects: 0,
 };
@@ -150,8 +154,13 @@ function sendOne() {
   client.socket.timeout(30000).emit(config.event, payloadFor(client.conversation, id, sendUs), (err, answer) => {
     if (err) { stats.ackTimeouts += 1; }
     else if (!answer?.ok) {
-      stats.ackErrors += 1;
-      stats.firstAckError ??= answer?.error ?? answer;
+      const code = String(answer?.error?.code ?? "no_code");
+      stats.ackErrorCodes[code] = (stats.ackErrorCodes[code] || 0) + 1;
+      if (code === "overloaded") stats.refused += 1;
+      else {
+        stats.ackErrors += 1;
+        stats.firstAckError ??= answer?.error ?? answer;
+      }
     } else { stats.acked += 1; acks.push(sendUs, nowUs()); }
     entry.acked = true;
     if (err || !answer?.ok) entry.expected = 0; // nothing will be delivered for it

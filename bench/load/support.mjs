@@ -23,8 +23,11 @@ const sentAt = new Map(); // chat id -> intake send time
 const pendingAssigned = new Map(); // chat id -> assigned time, when it beat the HTTP answer
 const routed = [];
 const intakes = [];
-const stats = { sent: 0, created: 0, httpErrors: 0, firstHttpError: null, assigned: 0,
-  duplicateAssigned: 0, operatorErrors: 0, firstOperatorError: null };
+// An intake answered 503 (the gateway refusing what it cannot finish) is refused;
+// one never answered within 30 s (or cut off) is lost; any other non-2xx is an
+// HTTP error.
+const stats = { sent: 0, created: 0, httpErrors: 0, firstHttpError: null, refused: 0, lost: 0,
+  assigned: 0, duplicateAssigned: 0, operatorErrors: 0, firstOperatorError: null };
 const assignedOnce = new Set();
 
 function onAssigned(data) {
@@ -64,9 +67,14 @@ async function intake() {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
       body: JSON.stringify({ client_id: randomUUID(), body: `Hello, I need help with order ${sent}` }),
+      signal: AbortSignal.timeout(30000),
     });
-    const body = await response.json();
+    const body = await response.json().catch(() => null);
     intakes.push(sent, nowUs());
+    if (response.status === 503) {
+      stats.refused += 1;
+      return;
+    }
     if (!response.ok) {
       stats.httpErrors += 1;
       stats.firstHttpError ??= body;
@@ -77,7 +85,7 @@ async function intake() {
     const early = pendingAssigned.get(body.id);
     if (early !== undefined) { routed.push(sent, early); pendingAssigned.delete(body.id); }
   } catch (err) {
-    stats.httpErrors += 1;
+    stats.lost += 1;
     stats.firstHttpError ??= String(err);
   }
 }

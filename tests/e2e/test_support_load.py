@@ -3,11 +3,11 @@ capacity 3, 300 conversations started at once (P3, S5, S6), over PostgreSQL,
 Redis and RabbitMQ.
 
 The documents live in PostgreSQL here (the relational document store, a
-supported production setting). The FerretDB server of the test services keeps
-its data in SQLite, writes one document at a time at several milliseconds each
-and needs a lock per write (see ``store_mongo``): the same run takes minutes
-there on a two-core machine. The store contract suite races conversations on
-FerretDB too.
+supported production setting). FerretDB, the MongoDB-protocol server of the
+test services, needs a lock per write (see ``store_mongo``) and took minutes
+for the same run on a two-core machine while it kept its data in SQLite (it
+runs on its PostgreSQL handler now; not measured here again). The store
+contract suite races conversations on FerretDB too.
 """
 
 from __future__ import annotations

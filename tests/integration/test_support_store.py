@@ -5,6 +5,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -275,6 +276,24 @@ async def test_only_one_of_many_racing_assignments_wins(store: ChatStore) -> Non
     assert len(loaded.routing) == 1
 
 
+async def test_two_racing_conditional_updates_never_both_win(store: ChatStore) -> None:
+    # Two at a time, many times: the race FerretDB loses without the lock (its
+    # update reads, then writes back) shows up in almost every round there.
+    for _ in range(20):
+        chat = new_chat()
+        await store.create(chat)
+        a, b = str(new_id()), str(new_id())
+        results = await asyncio.gather(
+            store.assign(chat.id, a, entry(Decision.assigned, a)),
+            store.assign(chat.id, b, entry(Decision.assigned, b)),
+        )
+        winners = [r.operator_id for r in results if r is not None]
+        assert len(winners) == 1
+        loaded = await store.get(chat.id)
+        assert loaded is not None
+        assert loaded.operator_id == winners[0]
+
+
 async def test_a_chat_nobody_takes_becomes_a_pending_ticket_with_a_notice(
     store: ChatStore,
 ) -> None:
@@ -445,3 +464,36 @@ async def test_loads_are_the_open_chats_of_each_operator(store: ChatStore) -> No
     await store.assign(chats[2].id, b, entry(Decision.assigned, b))
     await store.close(chats[2].id, b, entry(Decision.closed))
     assert await store.open_chats_by_operator() == {a: {chats[0].id, chats[1].id}}
+
+
+@pytest.mark.mongodb
+async def test_ferretdb_still_needs_the_per_document_lock(mongodb_url: str) -> None:
+    """Why MongoChatStore locks on FerretDB (on every handler, PostgreSQL's too):
+    there, an update matches the filter in one statement and writes the
+    document back by id in another, so two conditional updates of one document
+    both win. If this fails, FerretDB applies updates atomically now and the
+    lock (``store_mongo._DocumentLocks``) can go for that version."""
+    from pymongo import AsyncMongoClient
+
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_url)
+    try:
+        build = await client.admin.command("buildInfo")
+        if "ferretdbVersion" not in build:
+            pytest.skip("not FerretDB: MongoDB applies each update atomically")
+        documents = client.get_default_database()["race"]
+        both_won = 0
+        for _ in range(20):
+            doc_id = str(new_id())
+            await documents.insert_one({"_id": doc_id, "owner": None})
+            results = await asyncio.gather(
+                *(
+                    documents.find_one_and_update(
+                        {"_id": doc_id, "owner": None}, {"$set": {"owner": who}}
+                    )
+                    for who in ("a", "b")
+                )
+            )
+            both_won += sum(r is not None for r in results) == 2
+        assert both_won > 0
+    finally:
+        await client.close()

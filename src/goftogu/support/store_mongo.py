@@ -9,10 +9,16 @@ grouping happens here instead.
 FerretDB 1.x does not apply an update atomically: it reads the document, then
 writes it back (FerretDB issue 3040), so two concurrent updates of one
 document can lose one of them and two conditional updates can both "win".
+That is in its command layer (``findAndModify`` and ``update`` query the
+matching documents, apply the operators in Go, then write each one back by
+``_id``), shared by its handlers: the PostgreSQL handler, which
+``scripts/services`` runs, needs the lock as much as the SQLite one (without it
+two racing conditional updates both won in 97 rounds of 100 there).
 Against FerretDB (found with ``buildInfo``) every write of a conversation
 therefore holds a per-document lock: an insert of the conversation's id into
 ``chat_locks``, which a unique ``_id`` makes atomic there too. MongoDB itself
-needs no lock and runs the very same filters and updates without it.
+needs no lock and runs the very same filters and updates without it
+(``tests/integration/test_support_store.py`` checks that FerretDB still needs it).
 """
 
 from __future__ import annotations
