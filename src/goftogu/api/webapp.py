@@ -32,7 +32,7 @@ REVALIDATE = "no-cache"
 RESERVED = frozenset(
     {"api", "socket.io", "healthz", "readyz", "metrics", "docs", "openapi.json", "assets"}
 )
-ORIGINS_PLACEHOLDER = "__GOFTOGU_WIDGET_ORIGINS__"
+CONFIG_PLACEHOLDER = "__GOFTOGU_CONFIG__"
 
 
 class WebAppNotBuilt(NotFound):
@@ -43,9 +43,14 @@ class WebAppNotBuilt(NotFound):
 class WebApp:
     """Serves one build directory (``dist``) for one gateway."""
 
-    def __init__(self, dist: Path | None, widget_origins: list[str]) -> None:
+    def __init__(
+        self, dist: Path | None, widget_origins: list[str], max_message_length: int
+    ) -> None:
         self.dist = dist or PACKAGED_DIST
         self.widget_origins = widget_origins
+        # What the pages learn of the server (<meta name="goftogu-config">).
+        config = {"maxMessageLength": max_message_length, "widgetOrigins": widget_origins}
+        self._config = html.escape(json.dumps(config), quote=True)
 
     @property
     def built(self) -> bool:
@@ -85,8 +90,7 @@ class WebApp:
     async def widget_page(self) -> HTMLResponse:
         """The widget's own page, on our origin (its tokens stay here), framed only by
         the allowed host pages; it learns them to check their postMessages."""
-        page = self._file("widget", "index.html").read_text(encoding="utf-8")
-        page = page.replace(ORIGINS_PLACEHOLDER, html.escape(json.dumps(self.widget_origins)))
+        page = self._page(self._file("widget", "index.html"))
         ancestors = " ".join(["'self'", *self.widget_origins])
         return HTMLResponse(
             page,
@@ -120,16 +124,19 @@ class WebApp:
 
     # --- helpers ------------------------------------------------------------------
 
-    def _index(self) -> Response:
+    def _index(self) -> HTMLResponse:
         if not self.built:
             raise WebAppNotBuilt()
-        return FileResponse(
-            self.dist / "index.html",
+        return HTMLResponse(
+            self._page(self.dist / "index.html"),
             headers={
                 "Cache-Control": REVALIDATE,
                 "Content-Security-Policy": "frame-ancestors 'none'",
             },
         )
+
+    def _page(self, file: Path) -> str:
+        return file.read_text(encoding="utf-8").replace(CONFIG_PLACEHOLDER, self._config)
 
     def _fallback(self, scope: Scope) -> Response | None:
         if scope["method"] not in ("GET", "HEAD"):
