@@ -89,8 +89,7 @@ export function Console({ app, chatId }: { app: App; chatId: string | null }) {
               class="link"
               onClick={() => void askForNotifications().then(() => setAskable(false))}
             >
-              🔔
-              <span class="visually-hidden">notifications</span>
+              {t('notify.enable')}
             </button>
           )}
           <span class="user" dir="auto">

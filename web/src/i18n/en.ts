@@ -77,6 +77,7 @@ export const en = {
   'message.retry': 'Retry',
 
   'notify.assigned': 'New conversation: {name}',
+  'notify.enable': 'Turn on notifications',
 
   'widget.launcher': 'Chat with us',
   'widget.title': 'Support',

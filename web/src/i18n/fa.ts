@@ -78,6 +78,7 @@ export const fa: Record<MessageKey, string> = {
   'message.retry': 'دوباره',
 
   'notify.assigned': 'گفتگوی تازه: {name}',
+  'notify.enable': 'روشن کردن اعلان‌ها',
 
   'widget.launcher': 'گفتگو با ما',
   'widget.title': 'پشتیبانی',

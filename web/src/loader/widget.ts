@@ -19,7 +19,7 @@
 
   const host = document.createElement('div')
   host.setAttribute('data-goftogu-widget', '')
-  const root = host.attachShadow({ mode: 'closed' })
+  const root = host.attachShadow({ mode: 'open' })
   root.innerHTML = `<style>
     :host { all: initial; }
     button { position: fixed; inset-block-end: 20px; inset-inline-end: 20px; z-index: 2147483646;

@@ -1,5 +1,5 @@
 // Pieces both the console and the widget use.
-import { useState } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
 import type { ApiError } from '../api/errors'
 import type { SupportMessage } from '../api/types'
 import { describeError } from '../i18n/errors'
@@ -69,8 +69,17 @@ export function MessageList({
 }) {
   const t = useT()
   const language = useStore(i18n)
+  const list = useRef<HTMLOListElement>(null)
+  const count = timeline.messages.length + timeline.pending.length
+  useEffect(() => {
+    // Follow new messages, unless the reader scrolled up to read older ones.
+    const element = list.current
+    if (element && element.scrollHeight - element.scrollTop - element.clientHeight < 200) {
+      element.scrollTop = element.scrollHeight
+    }
+  }, [count])
   return (
-    <ol class="messages" aria-live="polite" aria-relevant="additions">
+    <ol class="messages" ref={list} aria-live="polite" aria-relevant="additions" tabIndex={0}>
       {timeline.messages.map((message) => {
         const mine = message.sender.id === names.me
         return (
