@@ -1,7 +1,8 @@
 // The app's build: two pages (the console at index.html, the widget's iframe at
 // widget/index.html) sharing chunks, written into the Python package so the wheel
 // carries them. The loader (/widget.js) has its own build: vite.loader.config.ts.
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { gzipSync } from 'node:zlib'
 import { createRequire } from 'node:module'
 import { dirname, resolve } from 'node:path'
 import { defineConfig, type Plugin } from 'vite'
@@ -32,8 +33,24 @@ function swaggerUi(): Plugin {
   }
 }
 
+/** gzip copies of the static files (the gateway sends them to browsers that
+ * accept gzip): compressed once at build time instead of on every request. */
+export function precompress(): Plugin {
+  return {
+    name: 'goftogu-precompress',
+    apply: 'build',
+    writeBundle(options, bundle) {
+      for (const file of Object.keys(bundle)) {
+        if (!/\.(js|css|svg|json)$/.test(file)) continue
+        const path = resolve(options.dir ?? OUT_DIR, file)
+        writeFileSync(`${path}.gz`, gzipSync(readFileSync(path), { level: 9 }))
+      }
+    },
+  }
+}
+
 export default defineConfig({
-  plugins: [swaggerUi()],
+  plugins: [swaggerUi(), precompress()],
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
   build: {
     outDir: OUT_DIR,

@@ -2,10 +2,11 @@
 // a fixed name (the snippet points at it), added to the app's build directory.
 import { resolve } from 'node:path'
 import { defineConfig } from 'vite'
-import { OUT_DIR } from './vite.config.ts'
+import { OUT_DIR, precompress } from './vite.config.ts'
 
 export default defineConfig({
   publicDir: false,
+  plugins: [precompress()],
   build: {
     outDir: OUT_DIR,
     emptyOutDir: false,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import json
+import mimetypes
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -80,12 +81,11 @@ class WebApp:
 
     # --- routes -------------------------------------------------------------------
 
-    async def asset(self, name: str) -> FileResponse:
-        file = self._file("assets", name)
-        return FileResponse(file, headers={"Cache-Control": IMMUTABLE})
+    async def asset(self, name: str, request: Request) -> FileResponse:
+        return _static(self._file("assets", name), IMMUTABLE, request)
 
-    async def loader(self) -> FileResponse:
-        return FileResponse(self._file("widget.js"), headers={"Cache-Control": REVALIDATE})
+    async def loader(self, request: Request) -> FileResponse:
+        return _static(self._file("widget.js"), REVALIDATE, request)
 
     async def widget_page(self) -> HTMLResponse:
         """The widget's own page, on our origin (its tokens stay here), framed only by
@@ -164,3 +164,14 @@ class WebApp:
         if root not in candidate.parents or not candidate.is_file():
             raise NotFound("No such resource.")
         return candidate
+
+
+def _static(file: Path, cache: str, request: Request) -> FileResponse:
+    """The file, or its gzip copy from the build when the browser takes gzip."""
+    headers = {"Cache-Control": cache, "Vary": "Accept-Encoding"}
+    packed = file.with_name(file.name + ".gz")
+    if "gzip" in request.headers.get("accept-encoding", "") and packed.is_file():
+        media_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        headers["Content-Encoding"] = "gzip"
+        return FileResponse(packed, media_type=media_type, headers=headers)
+    return FileResponse(file, headers=headers)

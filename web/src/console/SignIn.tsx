@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks'
+import { useEffect, useState } from 'preact/hooks'
 import { ApiError, asApiError } from '../api/errors'
 import type { App } from '../app'
 import { useT } from '../i18n'
@@ -11,6 +11,9 @@ export function SignIn({ app, ended }: { app: App; ended: string | null }) {
   const [password, setPassword] = useState('')
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<ApiError | null>(null)
+  useEffect(() => {
+    if (performance.getEntriesByName('goftogu:interactive').length === 0) performance.mark('goftogu:interactive')
+  }, [])
   const submit = async (event: Event) => {
     event.preventDefault()
     unlockSound()

@@ -71,12 +71,13 @@ export function MessageList({
   const language = useStore(i18n)
   const list = useRef<HTMLOListElement>(null)
   const count = timeline.messages.length + timeline.pending.length
+  const shown = useRef(0)
   useEffect(() => {
-    // Follow new messages, unless the reader scrolled up to read older ones.
+    // Open at the newest message; follow new ones unless the reader scrolled up.
     const element = list.current
-    if (element && element.scrollHeight - element.scrollTop - element.clientHeight < 200) {
-      element.scrollTop = element.scrollHeight
-    }
+    const near = element && element.scrollHeight - element.scrollTop - element.clientHeight < 200
+    if (element && (shown.current === 0 || near)) element.scrollTop = element.scrollHeight
+    shown.current = count
   }, [count])
   return (
     <ol class="messages" ref={list} aria-live="polite" aria-relevant="additions" tabIndex={0}>
@@ -126,7 +127,9 @@ export function Composer({
   placeholder,
   onSend,
   onTyping,
+  autoFocus,
 }: {
+  autoFocus?: boolean
   limit: number
   disabled?: boolean
   placeholder?: string
@@ -136,6 +139,10 @@ export function Composer({
   const t = useT()
   const [draft, setDraft] = useState('')
   const [problem, setProblem] = useState<string | null>(null)
+  const input = useRef<HTMLTextAreaElement>(null)
+  useEffect(() => {
+    if (autoFocus && document.hasFocus()) input.current?.focus()
+  }, [])
   const submit = (event?: Event) => {
     event?.preventDefault()
     const check = checkBody(draft, limit)
@@ -159,6 +166,8 @@ export function Composer({
         </label>
         <textarea
           id="composer-input"
+          ref={input}
+          data-autofocus={autoFocus ? '' : undefined}
           dir="auto"
           rows={2}
           value={draft}

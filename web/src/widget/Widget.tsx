@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
 import type { SupportChat, SupportMessage } from '../api/types'
 import type { App } from '../app'
 import { useT } from '../i18n'
@@ -13,6 +13,12 @@ export function Widget({ app, store, bridge }: { app: App; store: WidgetStore; b
   const t = useT()
   const state = useStore(store)
   const status = useStore(app.realtime.status)
+  useEffect(() => {
+    // Time to interactive, for the browser tests' figures (Performance API).
+    if (state.phase !== 'loading' && performance.getEntriesByName('goftogu:interactive').length === 0) {
+      performance.mark('goftogu:interactive')
+    }
+  }, [state.phase])
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
       if (event.key === 'Escape') bridge.post({ type: 'goftogu:close' })
@@ -53,6 +59,10 @@ function PreChat({ store, notice }: { store: WidgetStore; notice: string | null 
   const [email, setEmail] = useState('')
   const [problem, setProblem] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
+  const nameInput = useRef<HTMLInputElement>(null)
+  useEffect(() => {
+    if (document.hasFocus()) nameInput.current?.focus() // the panel was just opened
+  }, [])
   return (
     <form
       class="widget-body stack prechat"
@@ -76,6 +86,7 @@ function PreChat({ store, notice }: { store: WidgetStore; notice: string | null 
         {t('widget.name')}
         <input
           data-autofocus
+          ref={nameInput}
           name="name"
           dir="auto"
           autoComplete="name"
@@ -147,6 +158,7 @@ function ChatPane({
       </p>
       <Composer
         limit={app.config.maxMessageLength}
+        autoFocus
         placeholder={chat ? undefined : t('widget.first_message')}
         onSend={(body) => store.send(body)}
         onTyping={(active) => (chat?.status !== 'CLOSED' ? conversation?.typing(active) : undefined)}
