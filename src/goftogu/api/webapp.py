@@ -158,10 +158,12 @@ class WebApp:
         return self._index()
 
     def _file(self, *parts: str) -> Path:
-        """A file of the build, never outside it; 404 ``not_found`` otherwise."""
+        """A file of the build inside the folder its first parts name (``assets/``),
+        never outside it; 404 ``not_found`` otherwise."""
         root = self.dist.resolve()
+        folder = root.joinpath(*parts[:-1])
         candidate = root.joinpath(*parts).resolve()
-        if root not in candidate.parents or not candidate.is_file():
+        if folder not in candidate.parents or not candidate.is_file():
             raise NotFound("No such resource.")
         return candidate
 
