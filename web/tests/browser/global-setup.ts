@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 
 const ROOT = resolve(import.meta.dirname, '../../..')
-const PYTHON = process.env.GOFTOGU_PYTHON || join(ROOT, '.venv/bin/python')
+const PYTHON = resolve(process.env.GOFTOGU_PYTHON || join(ROOT, '.venv/bin/python'))
 export const ADMIN = { username: 'browser-admin', password: 'correct-horse-battery-42' }
 
 async function freePort(): Promise<number> {
@@ -31,7 +31,7 @@ export function hostPage(gateway: string, lang = 'en'): string {
 
 function run(args: string[], env: NodeJS.ProcessEnv): void {
   const result = spawnSync(PYTHON, ['-m', 'goftogu', ...args], { cwd: ROOT, env, encoding: 'utf-8' })
-  if (result.status !== 0) throw new Error(`goftogu ${args[0]} failed: ${result.stderr}`)
+  if (result.status !== 0) throw new Error(`goftogu ${args[0]} failed: ${result.stderr ?? result.error}`)
 }
 
 async function waitHealthy(url: string, child: ChildProcess, log: string): Promise<void> {
