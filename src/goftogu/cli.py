@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sys
 from collections.abc import Callable, Coroutine
-from typing import Annotated, TypeVar
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -251,6 +253,80 @@ def create_admin(
         typer.echo(f"goftogu: {exc.code}: {exc.message}", err=True)
         raise typer.Exit(1) from exc
     typer.echo(f"admin {request.username} created with id {user_id}")
+
+
+@app.command()
+def openapi(
+    output: Annotated[
+        Path | None, typer.Option(help="write the document here instead of printing it")
+    ] = None,
+) -> None:
+    """Write the gateway's OpenAPI document (what /openapi.json serves) without starting
+    a server or connecting to anything: the web app's API types are generated from it."""
+    from goftogu.gateway import create_gateway
+
+    document = create_gateway(_settings(log_level="WARNING")).api.openapi()
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+
+
+@app.command()
+def demo(
+    host: Annotated[str | None, typer.Option(help="interface to bind [GOFTOGU_HOST]")] = None,
+    port: Annotated[int | None, typer.Option(help="the gateway's port [GOFTOGU_PORT]")] = None,
+    page_port: Annotated[
+        int, typer.Option(help="port of the demo shop page that embeds the widget")
+    ] = 8001,
+) -> None:
+    """Try the support desk in two minutes: seed three staff accounts (demo-admin,
+    demo-sara, demo-omid; a new password for each is printed every run), serve a demo
+    shop page with the widget on --page-port, and run the gateway (as `serve` does),
+    which lets that page embed the widget. Not for production."""
+    import uvicorn
+
+    from goftogu.bootstrap import build_container
+    from goftogu.demo import seed_demo_staff, serve_host_page
+    from goftogu.gateway import create_gateway
+
+    settings = _settings(host=host, port=port)
+    if settings.is_production:
+        typer.echo("goftogu: demo refuses to run with GOFTOGU_ENV=production", err=True)
+        raise typer.Exit(2)
+    gateway_url = f"http://{settings.host}:{settings.port}"
+    page_origin = f"http://{settings.host}:{page_port}"
+    settings = settings.model_copy(
+        update={"widget_origins": [*settings.widget_origins, page_origin]}
+    )
+
+    async def seed() -> list[Any]:
+        container = await build_container(settings)
+        try:
+            return list(await seed_demo_staff(container))
+        finally:
+            await container.aclose()
+
+    accounts = _run(seed)
+    page = serve_host_page(settings.host, page_port, gateway_url)
+    typer.echo("")
+    typer.echo(f"  operator console   {gateway_url}/   sign in as one of:")
+    for account in accounts:
+        typer.echo(f"      {account.username:<12} {account.password:<14} ({account.role.value})")
+    typer.echo(f"  customer's page    {page_origin}/   (open it in another window; chat button)")
+    typer.echo("")
+    try:
+        uvicorn.run(
+            create_gateway(settings).asgi,
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            ws_per_message_deflate=settings.ws_compression,
+        )
+    finally:
+        page.shutdown()
 
 
 def main() -> None:

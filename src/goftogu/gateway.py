@@ -26,6 +26,7 @@ from goftogu.api.messaging import (
 from goftogu.api.middleware import RequestContextMiddleware
 from goftogu.api.notifications import push_router, settings_router
 from goftogu.api.support import router as support_router
+from goftogu.api.webapp import WebApp
 from goftogu.bootstrap import Container, build_container, runner_for
 from goftogu.logs import configure_logging
 from goftogu.periodic import every
@@ -118,6 +119,8 @@ def create_gateway(settings: Settings) -> Gateway:
         version=__version__,
         summary="Live conversations: support desk and messaging.",
         lifespan=lifespan,
+        docs_url=None,  # served by the web app from local files (no CDN)
+        redoc_url=None,
     )
     api.add_middleware(RequestContextMiddleware)
     install_error_handlers(api)
@@ -136,6 +139,7 @@ def create_gateway(settings: Settings) -> Gateway:
         support_router,
     ):
         api.include_router(router, prefix=API_PREFIX)
+    WebApp(settings.web_dist_dir, settings.widget_origins, settings.max_message_length).install(api)
     asgi = socketio.ASGIApp(sio, other_asgi_app=api, socketio_path="socket.io")
     return Gateway(api=api, sio=sio, asgi=asgi, settings=settings)
 

@@ -8,6 +8,7 @@ process (requirement P5).
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
@@ -164,7 +165,19 @@ class Settings(BaseSettings):
     ws_compression: bool = Field(
         default=False, description="permessage-deflate on websockets (CPU for bandwidth)"
     )
-    cors_origins: list[str] = Field(default_factory=list, description="origins allowed cross-site")
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="origins allowed to open sockets cross-site; default: the same origin only",
+    )
+    widget_origins: list[str] = Field(
+        default_factory=list,
+        description="origins of the pages allowed to embed the support widget (its iframe's "
+        "Content-Security-Policy frame-ancestors); `*` allows any page",
+    )
+    web_dist_dir: Path | None = Field(
+        default=None,
+        description="the built web app served at /; default: the one inside the package",
+    )
     max_socket_packet_bytes: int = Field(default=1_000_000, ge=1024)
     socket_ping_interval_seconds: int = Field(default=25, ge=1)
     socket_ping_timeout_seconds: int = Field(default=20, ge=1)
@@ -199,6 +212,14 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_means_unset(cls, value: str | None) -> str | None:
         return value or None
+
+    @field_validator("widget_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if origin != "*" and not re.fullmatch(r"https?://[^/\s;,'\"]+", origin):
+                raise ValueError(f"{origin!r} is not an origin (scheme://host[:port], no path)")
+        return value
 
     @field_validator("vapid_private_key")
     @classmethod

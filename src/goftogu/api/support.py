@@ -11,6 +11,7 @@ from goftogu.support.desk import Posted
 from goftogu.support.documents import ChatStatus, ChatType, now
 from goftogu.support.schemas import (
     OperatorPresence,
+    OperatorPublic,
     PostedMessage,
     PostMessageRequest,
     PresenceRequest,
@@ -74,7 +75,7 @@ async def get_chat(
 ) -> SupportChatPublic:
     """The whole conversation in one read, and its place in the queue while it waits."""
     view = await desk.get_chat_for(principal, chat_id)
-    return SupportChatPublic.of(view.chat, view.queue_position)
+    return SupportChatPublic.of(view.chat, view.queue_position, view.operator_name)
 
 
 @router.post("/chats/{chat_id}/messages", status_code=status.HTTP_201_CREATED)
@@ -125,6 +126,21 @@ async def set_presence(
 ) -> OperatorPresence:
     """An operator's availability: offered chats while online, accepting and connected."""
     return await desk.set_presence(principal, body.status, body.accepting)
+
+
+@router.get("/operators")
+async def list_operators(desk: SupportDeskDep, principal: CurrentPrincipal) -> list[OperatorPublic]:
+    """Staff only: every operator and admin with their availability and load, those
+    connected first (whom to transfer a conversation to)."""
+    cards = await desk.operators_for(principal)
+    return [
+        OperatorPublic(
+            **card.presence.model_dump(),
+            username=card.member.username,
+            display_name=card.member.display_name,
+        )
+        for card in cards
+    ]
 
 
 @router.get("/presence")

@@ -60,6 +60,25 @@ class Accounts:
             await _flush_translating_duplicates(session)
         return user
 
+    async def set_password(self, username: str, password: str) -> User | None:
+        """Give an existing account a new password (a command-line tool's reset; the
+        account's sessions stay). None when there is no such user."""
+        check_strength(password, username=username, email=None)
+        new_hash = await self._hashes.hash(password)
+        async with self._db.transaction() as session:
+            user = await session.scalar(
+                select(User).where(User.username_key == identifier_key(username))
+            )
+            if user is not None:
+                user.password_hash = new_hash
+        return user
+
+    async def set_display_name(self, user_id: uuid.UUID, display_name: str | None) -> None:
+        async with self._db.transaction() as session:
+            user = await session.get(User, user_id)
+            if user is not None:
+                user.display_name = display_name
+
     async def create_visitor(self, name: str | None, email: str | None) -> User:
         """An anonymous customer for the support widget; name and email optional."""
         username = VISITOR_PREFIX + secrets.token_hex(6)

@@ -18,7 +18,8 @@ def create_socket_server(settings: Settings) -> socketio.AsyncServer:
     return socketio.AsyncServer(
         async_mode="asgi",
         client_manager=manager,
-        cors_allowed_origins=settings.cors_origins or [],
+        # None: the same origin only (an empty list would turn the check off).
+        cors_allowed_origins=settings.cors_origins or None,
         max_http_buffer_size=settings.max_socket_packet_bytes,
         ping_interval=settings.socket_ping_interval_seconds,
         ping_timeout=settings.socket_ping_timeout_seconds,

@@ -55,7 +55,7 @@ from goftogu.support.documents import (
 )
 from goftogu.support.events import OPERATORS_ROOM, operator_room
 from goftogu.support.schemas import MessagePublic, OperatorPresence, SupportMessageEvent
-from goftogu.support.staff import StaffDirectory
+from goftogu.support.staff import StaffDirectory, StaffMember
 from goftogu.support.store import OPEN_STATUSES, ChatQuery, ChatStore
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,15 @@ class SupportRules:
 class ChatView:
     chat: SupportChat
     queue_position: int | None
+    operator_name: str | None = None
+
+
+@dataclass(frozen=True)
+class OperatorCard:
+    """An operator as the transfer picker shows them."""
+
+    member: StaffMember
+    presence: OperatorPresence
 
 
 @dataclass(frozen=True)
@@ -157,7 +166,8 @@ class SupportDesk:
         """The whole conversation, and its place in the queue while it waits."""
         chat = await self._readable(principal, chat_id)
         position = await self.store.count_waiting_before(chat) + 1 if chat.is_waiting else None
-        return ChatView(chat, position)
+        name = await self.staff.name_of(chat.operator_id) if chat.operator_id else None
+        return ChatView(chat, position, name)
 
     async def list_chats_for(
         self,
@@ -358,6 +368,18 @@ class SupportDesk:
         log.info("operator presence", extra={"operator_id": me, "status": status.value})
         return self._presence(state)
 
+    async def operators_for(self, principal: Principal) -> list[OperatorCard]:
+        """Staff only: every operator and admin with their availability and load (the
+        transfer picker), those who take chats now first."""
+        self._require_staff(principal)
+        members = await self.staff.operators()
+        states = {state.operator_id: state for state in await self.availability.states()}
+        cards = [
+            OperatorCard(member, self._presence(states.get(member.id) or _absent(member.id)))
+            for member in members
+        ]
+        return sorted(cards, key=lambda card: not card.presence.connected)
+
     async def presence_of(self, principal: Principal) -> OperatorPresence:
         self._require_staff(principal)
         return self._presence(await self.availability.state(str(principal.user_id)))
@@ -464,6 +486,11 @@ class SupportDesk:
             body=body,
             created_at=now(),
         )
+
+
+def _absent(operator_id: str) -> OperatorState:
+    """An operator presence has never heard of: offline, nothing assigned."""
+    return OperatorState(operator_id, OperatorStatus.offline, False, 0, frozenset(), 0, 0.0)
 
 
 def _operator(operator_id: str) -> Sender:

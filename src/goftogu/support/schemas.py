@@ -100,14 +100,25 @@ class SupportChatPublic(BaseModel):
     queue_position: int | None = Field(
         default=None, description="1 = next to be taken; only while waiting for an operator"
     )
+    operator_name: str | None = Field(
+        default=None,
+        description="the assigned operator's display name (else username), as the customer "
+        "sees it; in GET /support/chats/{id} only",
+    )
 
     @classmethod
-    def of(cls, chat: SupportChat, queue_position: int | None = None) -> SupportChatPublic:
+    def of(
+        cls,
+        chat: SupportChat,
+        queue_position: int | None = None,
+        operator_name: str | None = None,
+    ) -> SupportChatPublic:
         return cls(
             **chat.model_dump(exclude={"messages", "intake_key"}),
             conversation=chat.conversation,
             messages=[MessagePublic.of(m, index + 1) for index, m in enumerate(chat.messages)],
             queue_position=queue_position,
+            operator_name=operator_name,
         )
 
 
@@ -186,6 +197,13 @@ class OperatorPresence(BaseModel):
     connected: bool
     load: int
     capacity: int
+
+
+class OperatorPublic(OperatorPresence):
+    """An operator or admin in ``GET /support/operators`` (staff only)."""
+
+    username: str
+    display_name: str | None
 
 
 # --- Socket.IO server events (room in the docstring) ------------------------------

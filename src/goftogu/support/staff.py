@@ -4,6 +4,7 @@ the relational table so presence can be rebuilt) and customer details."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -14,6 +15,13 @@ from goftogu.storage.database import Database
 from goftogu.storage.models import utcnow
 from goftogu.support.documents import Customer
 from goftogu.support.models import SupportOperator
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    id: str
+    username: str
+    display_name: str | None
 
 
 class StaffDirectory:
@@ -57,6 +65,33 @@ class StaffDirectory:
         async with self._db.sessions() as session:
             role = await session.scalar(select(User.role).where(User.id == parsed))
         return Role(role) if role else None
+
+    async def operators(self, limit: int = 500) -> list[StaffMember]:
+        """Every operator and admin (who a conversation can be handed to), by username."""
+        async with self._db.sessions() as session:
+            rows = (
+                await session.execute(
+                    select(User.id, User.username, User.display_name)
+                    .where(User.role.in_([Role.operator.value, Role.admin.value]))
+                    .order_by(User.username_key)
+                    .limit(limit)
+                )
+            ).all()
+        return [StaffMember(str(row.id), row.username, row.display_name) for row in rows]
+
+    async def name_of(self, user_id: str) -> str | None:
+        """The name a customer sees for a staff member: display name, else username."""
+        try:
+            parsed = uuid.UUID(user_id)
+        except ValueError:
+            return None
+        async with self._db.sessions() as session:
+            row = (
+                await session.execute(
+                    select(User.username, User.display_name).where(User.id == parsed)
+                )
+            ).first()
+        return (row.display_name or row.username) if row else None
 
     async def customer(self, user_id: uuid.UUID) -> Customer:
         """The customer card copied into each conversation they start."""

@@ -1,0 +1,38 @@
+// The one place that turns an error code into words for the user.
+import { asApiError } from '../api/errors'
+import type { MessageKey } from './en'
+import { type Language, translate } from './index'
+
+const KNOWN: Record<string, MessageKey> = {
+  network: 'error.network',
+  session_lost: 'error.session_lost',
+  unauthenticated: 'error.session_lost',
+  token_expired: 'error.session_lost',
+  token_invalid: 'error.session_lost',
+  validation_error: 'error.validation_error',
+  payload_too_large: 'error.payload_too_large',
+  invalid_credentials: 'error.invalid_credentials',
+  rate_limited: 'error.rate_limited',
+  not_allowed: 'error.not_allowed',
+  forbidden: 'error.forbidden',
+  not_found: 'error.not_found',
+  conflict: 'error.conflict',
+  chat_closed: 'error.chat_closed',
+  capacity_reached: 'error.capacity_reached',
+  email_taken: 'error.email_taken',
+  internal_error: 'error.internal_error',
+}
+
+export function errorKey(code: string): MessageKey | null {
+  return KNOWN[code] ?? null
+}
+
+export function describeError(language: Language, error: unknown): string {
+  const failure = asApiError(error)
+  const key = errorKey(failure.code)
+  const params: Record<string, string | number> = { message: failure.message }
+  for (const [name, value] of Object.entries(failure.details)) {
+    if (typeof value === 'number' || typeof value === 'string') params[name] = value
+  }
+  return key ? translate(language, key, params) : translate(language, 'error.unknown', params)
+}

@@ -1,0 +1,178 @@
+// One support conversation as a view holds it: the document, its timeline, who
+// is typing, and sends that survive a lost connection (pending, retried with the
+// same client id, so each is stored once).
+import type { SupportApi } from '../api/endpoints'
+import { ApiError, asApiError } from '../api/errors'
+import type { PostedMessage, SupportChat, SupportMessage } from '../api/types'
+import { clientId as newClientId } from '../lib/ids'
+import { Store } from '../lib/store'
+import type { Realtime } from '../realtime/socket'
+import {
+  addPending,
+  dropPending,
+  EMPTY_TIMELINE,
+  contiguousSeq,
+  markPending,
+  merge,
+  type Timeline,
+} from './timeline'
+
+export interface ConversationState {
+  chat: SupportChat | null
+  timeline: Timeline
+  /** user ids typing now (never me) */
+  typing: string[]
+  error: ApiError | null
+}
+
+export interface ConversationDeps {
+  support: SupportApi
+  realtime: Realtime
+  me: () => string | null
+}
+
+const TYPING_REPEAT_MS = 3000
+const TYPING_IDLE_MS = 4000
+
+export class SupportConversation extends Store<ConversationState> {
+  /** A customer's message to a closed conversation opened this one. */
+  onMoved: ((chat: SupportChat) => void) | null = null
+  readonly #unsubscribe: Array<() => void> = []
+  #typingSentAt = 0
+  #typingIdle: ReturnType<typeof setTimeout> | undefined
+  #sending = new Set<string>()
+
+  constructor(
+    private readonly deps: ConversationDeps,
+    readonly chatId: string,
+  ) {
+    super({ chat: null, timeline: EMPTY_TIMELINE, typing: [], error: null })
+    const { realtime } = deps
+    realtime.cursors.track(this.conversation)
+    const mine = (payload: { chat_id?: string }) => payload.chat_id === chatId
+    this.#unsubscribe.push(
+      realtime.on('support:message', (event: { chat_id: string; message: SupportMessage }) => {
+        if (mine(event)) this.#merge([event.message])
+      }),
+      realtime.on('support:assigned', (event) => mine(event) && void this.reload()),
+      realtime.on('support:ticket', (event) => mine(event) && void this.reload()),
+      realtime.on('support:closed', (event) => mine(event) && void this.reload()),
+      realtime.on('typing', (event: { conversation: string; user_id: string; state: string }) => {
+        if (event.conversation !== this.conversation || event.user_id === deps.me()) return
+        const others = this.value.typing.filter((id) => id !== event.user_id)
+        this.patch({ typing: event.state === 'start' ? [...others, event.user_id] : others })
+      }),
+      realtime.on('connected', () => {
+        void this.reload()
+        this.retryPending()
+      }),
+    )
+  }
+
+  get conversation(): string {
+    return `support:${this.chatId}`
+  }
+
+  get chat(): SupportChat | null {
+    return this.value.chat
+  }
+
+  async reload(): Promise<void> {
+    try {
+      const chat = await this.deps.support.get(this.chatId)
+      this.deps.realtime.cursors.advance(this.conversation, chat.messages.length)
+      this.set({
+        ...this.value,
+        chat,
+        timeline: merge(this.value.timeline, chat.messages, this.deps.me()),
+        // a typing indicator of someone who is no longer in the conversation
+        typing: chat.status === 'CLOSED' ? [] : this.value.typing,
+        error: null,
+      })
+    } catch (error) {
+      this.patch({ error: asApiError(error) })
+    }
+  }
+
+  /** Show the message at once as pending, then send it (retried until stored). */
+  send(body: string, id = newClientId()): void {
+    this.#stopTyping()
+    this.patch({
+      timeline: addPending(this.value.timeline, {
+        clientId: id,
+        body,
+        createdAt: new Date().toISOString(),
+        failed: false,
+      }),
+      error: null,
+    })
+    void this.#deliver(id, body)
+  }
+
+  /** Send again what is still pending (the connection is back). */
+  retryPending(): void {
+    for (const pending of this.value.timeline.pending) {
+      if (!this.#sending.has(pending.clientId)) void this.#deliver(pending.clientId, pending.body)
+    }
+  }
+
+  discard(clientId: string): void {
+    this.patch({ timeline: dropPending(this.value.timeline, clientId) })
+  }
+
+  /** The user typed (true) or cleared the composer (false). */
+  typing(active: boolean): void {
+    if (!active) return this.#stopTyping()
+    const now = Date.now()
+    if (now - this.#typingSentAt > TYPING_REPEAT_MS) {
+      this.#typingSentAt = now
+      this.deps.realtime.send('typing:start', { conversation: this.conversation })
+    }
+    clearTimeout(this.#typingIdle)
+    this.#typingIdle = setTimeout(() => this.#stopTyping(), TYPING_IDLE_MS)
+  }
+
+  dispose(): void {
+    this.#stopTyping()
+    for (const unsubscribe of this.#unsubscribe) unsubscribe()
+  }
+
+  async #deliver(id: string, body: string): Promise<void> {
+    this.#sending.add(id)
+    try {
+      const posted: PostedMessage = await this.deps.support.send(this.chatId, id, body)
+      if (posted.new_conversation) {
+        this.patch({ timeline: dropPending(this.value.timeline, id) })
+        const chat = await this.deps.support.get(posted.chat_id)
+        this.onMoved?.(chat)
+        return
+      }
+      this.#merge([posted.message])
+    } catch (caught) {
+      const error = asApiError(caught)
+      if (error.isNetwork || error.status >= 500) {
+        this.patch({ timeline: markPending(this.value.timeline, id, true) }) // retried on reconnect
+      } else {
+        // Refused for good (too long, closed, not allowed): say why, keep nothing half way.
+        this.patch({ timeline: dropPending(this.value.timeline, id), error })
+        if (error.code === 'chat_closed') void this.reload()
+      }
+    } finally {
+      this.#sending.delete(id)
+    }
+  }
+
+  #merge(messages: SupportMessage[]): void {
+    const timeline = merge(this.value.timeline, messages, this.deps.me())
+    this.deps.realtime.cursors.advance(this.conversation, contiguousSeq(timeline))
+    this.patch({ timeline })
+  }
+
+  #stopTyping(): void {
+    clearTimeout(this.#typingIdle)
+    if (this.#typingSentAt) {
+      this.#typingSentAt = 0
+      this.deps.realtime.send('typing:stop', { conversation: this.conversation })
+    }
+  }
+}

@@ -1,0 +1,195 @@
+import { useEffect, useRef, useState } from 'preact/hooks'
+import type { SupportChat, SupportMessage } from '../api/types'
+import type { App } from '../app'
+import { useT } from '../i18n'
+import { Store, useStore } from '../lib/store'
+import type { ConversationState, SupportConversation } from '../support/conversation'
+import { EMPTY_TIMELINE } from '../support/timeline'
+import type { WidgetStore } from '../support/widget'
+import { ConnectionBar, Composer, ErrorBanner, LanguageSwitch, MessageList } from '../ui/common'
+import type { HostBridge } from './bridge'
+
+export function Widget({ app, store, bridge }: { app: App; store: WidgetStore; bridge: HostBridge }) {
+  const t = useT()
+  const state = useStore(store)
+  const status = useStore(app.realtime.status)
+  useEffect(() => {
+    // Time to interactive, for the browser tests' figures (Performance API).
+    if (state.phase !== 'loading' && performance.getEntriesByName('goftogu:interactive').length === 0) {
+      performance.mark('goftogu:interactive')
+    }
+  }, [state.phase])
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key === 'Escape') bridge.post({ type: 'goftogu:close' })
+    }
+    window.addEventListener('keydown', onKey)
+    return () => window.removeEventListener('keydown', onKey)
+  }, [])
+  return (
+    <div class="widget">
+      <header class="widget-header">
+        <h1>{t('widget.title')}</h1>
+        <LanguageSwitch />
+        {bridge.embedded && (
+          <button
+            type="button"
+            class="icon"
+            aria-label={t('widget.close')}
+            onClick={() => bridge.post({ type: 'goftogu:close' })}
+          >
+            ×
+          </button>
+        )}
+      </header>
+      <ConnectionBar status={status} />
+      <ErrorBanner error={state.error} onDismiss={() => store.clearError()} />
+      {state.phase === 'loading' && <div class="widget-body" aria-busy="true" />}
+      {state.phase === 'prechat' && <PreChat store={store} notice={state.notice} />}
+      {state.phase === 'chat' && (
+        <ChatPane app={app} store={store} conversation={state.conversation} starting={state.starting} />
+      )}
+    </div>
+  )
+}
+
+function PreChat({ store, notice }: { store: WidgetStore; notice: string | null }) {
+  const t = useT()
+  const [name, setName] = useState('')
+  const [email, setEmail] = useState('')
+  const [problem, setProblem] = useState<string | null>(null)
+  const [busy, setBusy] = useState(false)
+  const nameInput = useRef<HTMLInputElement>(null)
+  useEffect(() => {
+    if (document.hasFocus()) nameInput.current?.focus() // the panel was just opened
+  }, [])
+  return (
+    <form
+      class="widget-body stack prechat"
+      noValidate
+      onSubmit={async (event) => {
+        event.preventDefault()
+        if (!name.trim()) return setProblem(t('widget.name_required'))
+        setProblem(null)
+        setBusy(true)
+        await store.begin(name.trim(), email.trim() || null)
+        setBusy(false)
+      }}
+    >
+      {notice && (
+        <p class="banner banner-error" role="alert">
+          {t('widget.restored_failed')}
+        </p>
+      )}
+      <p>{t('widget.intro')}</p>
+      <label>
+        {t('widget.name')}
+        <input
+          data-autofocus
+          ref={nameInput}
+          name="name"
+          dir="auto"
+          autoComplete="name"
+          maxLength={64}
+          value={name}
+          aria-invalid={problem ? 'true' : undefined}
+          aria-describedby={problem ? 'name-problem' : undefined}
+          onInput={(event) => setName(event.currentTarget.value)}
+        />
+      </label>
+      {problem && (
+        <p id="name-problem" class="composer-problem" role="alert">
+          {problem}
+        </p>
+      )}
+      <label>
+        {t('widget.email')}
+        <input
+          name="email"
+          type="email"
+          dir="ltr"
+          autoComplete="email"
+          value={email}
+          aria-describedby="email-hint"
+          onInput={(event) => setEmail(event.currentTarget.value)}
+        />
+      </label>
+      <p id="email-hint" class="hint">
+        {t('widget.email_hint')}
+      </p>
+      <button class="primary" type="submit" disabled={busy}>
+        {t('widget.start')}
+      </button>
+    </form>
+  )
+}
+
+function ChatPane({
+  app,
+  store,
+  conversation,
+  starting,
+}: {
+  app: App
+  store: WidgetStore
+  conversation: SupportConversation | null
+  starting: { clientId: string; body: string; failed: boolean } | null
+}) {
+  const t = useT()
+  const empty = { chat: null, timeline: EMPTY_TIMELINE, typing: [] as string[], error: null }
+  const state = useStore(conversation ?? emptyStore)
+  const view = conversation ? state : empty
+  const chat = view.chat
+  const me = app.session.user?.id ?? null
+  const operatorName = chat?.operator_name || t('widget.operator')
+  const nameOf = (message: SupportMessage) =>
+    message.sender.kind === 'operator' ? operatorName : message.sender.kind === 'system' ? t('chat.system') : t('chat.you')
+  const timeline = starting
+    ? { messages: [], pending: [{ clientId: starting.clientId, body: starting.body, createdAt: '', failed: starting.failed }] }
+    : view.timeline
+  const operatorTyping = chat?.operator_id ? view.typing.includes(chat.operator_id) : false
+  return (
+    <div class="widget-body chat-pane">
+      <ErrorBanner error={view.error} onDismiss={() => store.clearError()} />
+      <MessageList timeline={timeline} names={{ me, name: nameOf }} onRetry={() => conversation?.retryPending()} />
+      <StatusNotice chat={chat} email={app.session.user?.email ?? null} />
+      <p class="typing" aria-live="polite">
+        {operatorTyping ? t('chat.typing', { name: operatorName }) : ''}
+      </p>
+      <Composer
+        limit={app.config.maxMessageLength}
+        autoFocus
+        placeholder={chat ? undefined : t('widget.first_message')}
+        onSend={(body) => store.send(body)}
+        onTyping={(active) => (chat?.status !== 'CLOSED' ? conversation?.typing(active) : undefined)}
+      />
+      {chat && chat.status !== 'CLOSED' && (
+        <button type="button" class="link end" onClick={() => void store.end()}>
+          {t('widget.end')}
+        </button>
+      )}
+    </div>
+  )
+}
+
+function StatusNotice({ chat, email }: { chat: SupportChat | null; email: string | null }) {
+  const t = useT()
+  if (!chat) return null
+  const lines: string[] = []
+  if (chat.status === 'CLOSED') lines.push(t('widget.closed'))
+  else if (chat.status === 'OPEN' || chat.operator_id)
+    lines.push(t('widget.assigned', { name: chat.operator_name || t('widget.operator') }))
+  else {
+    if (chat.type === 'TICKET') lines.push(email ? t('widget.ticket_email', { email }) : t('widget.ticket_no_email'))
+    lines.push(chat.queue_position ? t('widget.queue_position', { position: chat.queue_position }) : t('widget.waiting'))
+  }
+  return (
+    <div class={`notice notice-${chat.status.toLowerCase()}`} role="status" data-testid="status">
+      {lines.map((line) => (
+        <p key={line}>{line}</p>
+      ))}
+    </div>
+  )
+}
+
+const emptyStore = new Store<ConversationState>({ chat: null, timeline: EMPTY_TIMELINE, typing: [], error: null })

@@ -1,0 +1,78 @@
+import { expect, gateway, goOnline, messages, newOperator, openWidget, signIn, startChat, test, write } from './fixtures'
+
+test('the widget refuses a missing name, an empty message and a huge paste with words', async ({ open }) => {
+  const { page } = await open()
+  const widget = await openWidget(page)
+  await widget.getByRole('button', { name: 'Start chatting' }).click()
+  await expect(widget.getByRole('alert')).toHaveText('Please tell us your name.')
+  await startChat(widget, 'Tara')
+
+  await widget.getByLabel('Message').press('Enter')
+  await expect(widget.getByRole('alert')).toHaveText('Write something first.')
+  await widget.getByLabel('Message').fill('   ')
+  await widget.getByRole('button', { name: 'Send' }).click()
+  await expect(widget.getByRole('alert')).toHaveText('Write something first.')
+
+  const huge = 'x'.repeat(16_001)
+  await widget.getByLabel('Message').fill(huge)
+  await widget.getByLabel('Message').press('Enter')
+  await expect(widget.getByRole('alert')).toHaveText(
+    'This message is 16,001 characters long; at most 16,000 fit.',
+  )
+  await expect(widget.locator('.message')).toHaveCount(0) // nothing was sent
+  await expect(widget.getByLabel('Message')).toHaveValue(huge) // nor lost
+
+  await widget.getByLabel('Message').fill('A normal question')
+  await widget.getByLabel('Message').press('Enter')
+  await expect(messages(widget, 'A normal question')).toHaveCount(1)
+  await expect(widget.getByRole('alert')).toHaveCount(0)
+})
+
+test('a lost session sends the operator back to sign in with a message, never a blank page', async ({ open }) => {
+  const operator = await newOperator('Parisa')
+  const { page, allow } = await open()
+  allow(/status of 401/)
+  await signIn(page, operator)
+  await goOnline(page)
+  // The session is revoked elsewhere and the access token no longer works.
+  await page.evaluate(async () => {
+    const key = 'goftogu.console.session'
+    const session = JSON.parse(localStorage.getItem(key) as string)
+    await fetch('/api/v1/auth/logout', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${session.accessToken}` },
+      body: JSON.stringify({ refresh_token: session.refreshToken }),
+    })
+    localStorage.setItem(key, JSON.stringify({ ...session, accessToken: 'not-a-token' }))
+  })
+  await page.reload() // the console's first calls meet a 401, and the refresh fails
+  await expect(page.getByRole('alert')).toHaveText('Your session ended. Please sign in again.')
+  await expect(page.getByLabel('Username or email')).toBeVisible()
+  await signIn(page, operator) // and back in
+})
+
+test("a visitor whose session is gone starts again, told why", async ({ open }) => {
+  const { page, allow } = await open()
+  allow(/status of 401/)
+  const widget = await openWidget(page)
+  await startChat(widget, 'Babak')
+  await write(widget, 'hello')
+  await expect(messages(widget, 'hello')).toHaveCount(1)
+  const frame = page.frames().find((item) => item.url().startsWith(`${gateway()}/widget/`))
+  await frame?.evaluate(async () => {
+    const key = 'goftogu.widget.session'
+    const session = JSON.parse(localStorage.getItem(key) as string)
+    await fetch('/api/v1/auth/logout', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${session.accessToken}` },
+      body: JSON.stringify({ refresh_token: session.refreshToken }),
+    })
+    localStorage.setItem(key, JSON.stringify({ ...session, accessToken: 'not-a-token' }))
+  })
+  await page.reload()
+  const again = await openWidget(page)
+  await expect(again.getByRole('alert')).toHaveText('Your previous chat could not be restored. Please start again.')
+  await startChat(again, 'Babak')
+  await write(again, 'hello again')
+  await expect(messages(again, 'hello again')).toHaveCount(1)
+})
