@@ -4,8 +4,8 @@ conversation a customer reads."""
 import httpx
 
 from goftogu.gateway import Gateway
-from tests.support.api import API, sign_up, staff, visitor
-from tests.support.desk import available_operator, chat_of, routed, start_chat
+from tests.helpers.api import API, sign_up, staff, visitor
+from tests.helpers.desk import available_operator, chat_of, routed, start_chat
 
 
 async def test_staff_see_every_operator_and_admin_with_availability_and_load(
