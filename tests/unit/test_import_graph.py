@@ -16,7 +16,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "goftogu"
 DOMAINS = {"identity", "messaging", "support", "presence", "realtime", "notifications"}
-COMPOSITION = {"bootstrap", "gateway", "cli", "api"}
+COMPOSITION = {"bootstrap", "gateway", "cli", "demo", "api"}
 
 Graph = dict[str, set[str]]
 
