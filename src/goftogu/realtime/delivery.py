@@ -30,6 +30,8 @@ import socketio
 from engineio import packet as eio_packet
 from socketio import packet
 
+from goftogu.realtime.engine import EngineSocket, OutgoingFrame
+
 log = logging.getLogger(__name__)
 
 RepairPage = tuple[list[tuple[str, dict[str, Any]]], bool]
@@ -121,7 +123,7 @@ class OrderedDelivery(socketio.AsyncManager):  # type: ignore[misc]
         seq: int,
         event: str,
         data: dict[str, Any],
-        frame: list[eio_packet.Packet] | None = None,
+        frame: OutgoingFrame | None = None,
     ) -> None:
         streams = self._streams.setdefault(sid, {})
         stream = streams.get(conversation)
@@ -151,19 +153,24 @@ class OrderedDelivery(socketio.AsyncManager):  # type: ignore[misc]
         ]:
             del stream.held[seq]
 
-    def _encode(self, event: str, data: Any, namespace: str) -> list[eio_packet.Packet]:
+    def _encode(self, event: str, data: Any, namespace: str) -> OutgoingFrame:
+        """The packet encoded once, for every socket it goes to."""
         pkt = self.server.packet_class(packet.EVENT, namespace=namespace, data=[event, data])
         encoded = pkt.encode()
         parts = encoded if isinstance(encoded, list) else [encoded]
-        return [eio_packet.Packet(eio_packet.MESSAGE, part) for part in parts]
+        return OutgoingFrame([eio_packet.Packet(eio_packet.MESSAGE, part) for part in parts])
 
-    def _send(self, eio_sid: str, frame: list[eio_packet.Packet]) -> None:
-        """Put the packets on the socket's Engine.IO queue, in order, without a task
-        per recipient (its writer task sends them; ping timeouts are its business)."""
+    def _send(self, eio_sid: str, frame: OutgoingFrame) -> None:
+        """Hand the packets to the socket, in order, without a task per recipient:
+        written at once when its transport is free, else queued behind what waits
+        (realtime/engine.py; a socket over its send buffer cap is dropped there)."""
         socket = self.server.eio.sockets.get(eio_sid)
         if socket is None or socket.closed:
             return
-        for part in frame:
+        if isinstance(socket, EngineSocket):
+            socket.offer(frame)
+            return
+        for part in frame.packets:
             socket.queue.put_nowait(part)
 
     # --- replay and repair -----------------------------------------------------
