@@ -22,6 +22,8 @@ from goftogu.bus import Bus, Handlers
 from goftogu.health import Probe
 from goftogu.identity.accounts import Accounts
 from goftogu.identity.auth import Authentication
+from goftogu.identity.events import SessionsRevoked
+from goftogu.identity.revocations import MemorySessionRevocations, SessionRevocations
 from goftogu.identity.service import build_identity
 from goftogu.messaging.access import Access
 from goftogu.messaging.common import MessageStored
@@ -140,10 +142,11 @@ async def _build(
     exit_stack.push_async_callback(relay.stop)
     access = Access(database)
     clients = broadcaster or _broadcaster_for(settings)
-    work = UnitsOfWork(database, _announcements(clients, relay, access))
+    revocations = _revocations(settings, redis)
+    work = UnitsOfWork(database, _announcements(clients, relay, access, revocations))
 
     rate_limiter = _rate_limiter(redis)
-    accounts, auth = build_identity(settings, database, rate_limiter)
+    accounts, auth = build_identity(settings, work, rate_limiter, revocations)
     messaging = build_messaging(work, access, settings)
     presence = build_user_presence(settings, redis, work, access.contacts_of)
     notifier = build_notifier(settings, work, presence, ConversationMutes(database))
@@ -194,18 +197,32 @@ async def _build(
     )
 
 
-def _announcements(broadcaster: Broadcaster, relay: OutboxRelay, access: Access) -> Bus:
+def _announcements(
+    broadcaster: Broadcaster,
+    relay: OutboxRelay,
+    access: Access,
+    revocations: SessionRevocations,
+) -> Bus:
     """Who handles what a unit of work announces (``goftogu.bus``): clients are told
-    through ``broadcaster``, the relay wakes for what was written for it, and a
-    stored message's notifier job commits with it."""
+    through ``broadcaster``, the relay wakes for what was written for it, a stored
+    message's notifier job commits with it, and revoked sessions stop at once
+    (their tokens refused on every node, then their sockets ended)."""
 
     async def wake_relay(_written: OutboxWritten) -> None:
         relay.wake()
+
+    async def refuse_tokens(revoked: SessionsRevoked) -> None:
+        await revocations.revoke(revoked.session_ids, revoked.reason)
+
+    async def end_sockets(revoked: SessionsRevoked) -> None:
+        await broadcaster.end_sockets(revoked.session_ids, revoked.reason)
 
     handlers = clients_are_told(Handlers(), broadcaster)
     return (
         handlers.after_commit(OutboxWritten, wake_relay)
         .before_commit(MessageStored, notify_recipients(access))
+        .after_commit(SessionsRevoked, refuse_tokens)
+        .after_commit(SessionsRevoked, end_sockets)
         .build()
     )
 
@@ -321,6 +338,15 @@ def _mail_probe(settings: Settings) -> Probe:
             await client.noop()
 
     return Probe("mail", "smtp", False, check_smtp)
+
+
+def _revocations(settings: Settings, redis: Redis | None) -> SessionRevocations:
+    ttl = settings.access_token_ttl_seconds
+    if redis is not None:
+        from goftogu.identity.revocations_redis import RedisSessionRevocations
+
+        return RedisSessionRevocations(redis, ttl)
+    return MemorySessionRevocations(ttl)
 
 
 def _rate_limiter(redis: Redis | None) -> RateLimiter:
