@@ -1,6 +1,7 @@
 """Revoking a session takes effect at once (issue 17, item 2): its access token is
 refused by the next request, whatever ended it, on the embedded and the Redis set."""
 
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -104,8 +105,8 @@ async def test_revoking_all_sessions_of_a_user_ends_them_with_the_reason(
     user = await sign_up(client)
     second = await login(client, user.username)
     bystander = await sign_up(client)
-    ended = await gateway.container.auth.revoke_all_sessions_of(
-        __import__("uuid").UUID(user.id), "account_disabled"
+    ended = await gateway.container.auth.revoke_all_sessions(
+        uuid.UUID(user.id), reason="account_disabled"
     )
     assert ended == 2
     for token in (user, second):

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from goftogu.bus import Transaction
 from goftogu.errors import (
+    AccountDisabled,
     InvalidCredentials,
     NotAllowed,
     NotFound,
@@ -117,6 +118,9 @@ class Authentication:
             raise InvalidCredentials()
         assert user is not None
         assert user.password_hash is not None
+        if user.disabled:
+            # Said only to whoever knows the password: the account's existence stays hidden.
+            raise AccountDisabled()
         if self._hashes.needs_rehash(user.password_hash):
             await self._rehash(user.id, password)
         return await self.start_session(user, client)
@@ -153,6 +157,13 @@ class Authentication:
             user = await session.get(User, auth_session.user_id) if auth_session else None
             if outcome is _RefreshOutcome.reused and auth_session is not None:
                 work.announce(_revoked(auth_session, "refresh_token_reuse"))
+            if outcome is _RefreshOutcome.rotated and user is not None and user.disabled:
+                assert auth_session is not None
+                _revoke(auth_session, "account_disabled")
+                work.announce(_revoked(auth_session, "account_disabled"))
+                outcome = _RefreshOutcome.revoked
+        if outcome is _RefreshOutcome.revoked and user is not None and user.disabled:
+            raise AccountDisabled()
         if outcome is _RefreshOutcome.reused:
             log.warning(
                 "refresh token re-used: session revoked",
@@ -202,8 +213,8 @@ class Authentication:
                 _revoke(auth_session, "revoked_by_user")
                 work.announce(_revoked(auth_session, "revoked_by_user"))
 
-    async def revoke_all_sessions_of(
-        self, user_id: uuid.UUID, reason: str, *, keep: uuid.UUID | None = None
+    async def revoke_all_sessions(
+        self, user_id: uuid.UUID, *, reason: str, keep: uuid.UUID | None = None
     ) -> int:
         """End every live session of ``user_id`` (but ``keep``) at once: refresh and
         access tokens stop working and their sockets are ended with ``reason``

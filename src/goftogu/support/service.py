@@ -18,6 +18,7 @@ from goftogu.storage.database import Database
 from goftogu.support.connections import LocalConnections
 from goftogu.support.desk import JoinRoom, SupportDesk, SupportRules
 from goftogu.support.jobs import SUPPORT_ROUTING
+from goftogu.support.queue import QueuePositions
 from goftogu.support.routing import Router
 from goftogu.support.staff import StaffDirectory
 from goftogu.support.store import ChatStore
@@ -43,6 +44,19 @@ async def open_chat_store(
     return store
 
 
+def build_queue_positions(
+    settings: Settings, chats: ChatStore, availability: OperatorAvailability
+) -> QueuePositions:
+    """Queue positions and wait estimates (announced by the bus's ``QueueMoved`` handler)."""
+    return QueuePositions(
+        chats,
+        availability,
+        capacity=settings.operator_capacity,
+        window=timedelta(hours=settings.support_estimate_window_hours),
+        announce_limit=settings.support_queue_announce_limit,
+    )
+
+
 def build_support(
     settings: Settings,
     chats: ChatStore,
@@ -50,6 +64,7 @@ def build_support(
     staff: StaffDirectory,
     announcements: Announcements,
     *,
+    positions: QueuePositions,
     connections: LocalConnections,
     join_before_write: JoinRoom,
 ) -> tuple[SupportDesk, Router]:
@@ -61,6 +76,7 @@ def build_support(
         announcements,
         join_before_write=join_before_write,
         rules=SupportRules(settings.operator_capacity, settings.max_message_length),
+        positions=positions,
         connections=connections,
     )
     router = Router(
