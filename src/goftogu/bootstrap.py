@@ -44,12 +44,20 @@ from goftogu.settings import Settings
 from goftogu.storage.database import Database
 from goftogu.storage.schema import ensure_up_to_date, upgrade_to_head
 from goftogu.storage.work import UnitsOfWork
+from goftogu.support.canned import CannedReplies
 from goftogu.support.connections import LocalConnections
+from goftogu.support.content import SupportContent
 from goftogu.support.desk import SupportDesk
 from goftogu.support.outbox import SupportOutbox
 from goftogu.support.routing import Router
-from goftogu.support.service import build_support, open_chat_store, routing_subscription
+from goftogu.support.service import (
+    build_support,
+    open_canned_store,
+    open_chat_store,
+    routing_subscription,
+)
 from goftogu.support.staff import StaffDirectory
+from goftogu.support.teams_port import NoTeams, TeamDirectory
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -85,6 +93,9 @@ class Container:
     notifier: Notifier
     support: SupportDesk
     router: Router
+    support_content: SupportContent
+    canned_replies: CannedReplies
+    teams: TeamDirectory
     # The queue handlers of this codebase; each process runs those of its queues.
     subscriptions: tuple[Subscription, ...]
     _exit: AsyncExitStack
@@ -130,6 +141,7 @@ async def _build(
     probes.append(_mail_probe(settings))
 
     chats = await open_chat_store(database, mongo)
+    canned_store = await open_canned_store(database, mongo)
     relay = OutboxRelay(
         queue,
         [RelationalOutbox(database), SupportOutbox(chats)],
@@ -166,6 +178,7 @@ async def _build(
         connections=connections,
         join_before_write=clients.join_user,
     )
+    teams: TeamDirectory = NoTeams()  # until teams are wired (goftogu.support.teams_port)
     return Container(
         settings=settings,
         database=database,
@@ -189,6 +202,9 @@ async def _build(
         notifier=notifier,
         support=support,
         router=router,
+        support_content=SupportContent(chats, work),
+        canned_replies=CannedReplies(canned_store, chats, staff, teams, work),
+        teams=teams,
         subscriptions=(routing_subscription(router), notify_subscription(settings, notifier)),
         _exit=exit_stack,
     )
