@@ -74,6 +74,11 @@ class NotAllowed(Forbidden):
     default_message = "Your role does not allow this."
 
 
+class AccountDisabled(Forbidden):
+    code = "account_disabled"
+    default_message = "This account has been disabled by an administrator."
+
+
 class NotFound(DomainError):
     code = "not_found"
     status = 404

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from goftogu.api.deps import CurrentPrincipal, SupportDeskDep
-from goftogu.support.desk import Posted
+from goftogu.support.desk import ChatView, Posted
 from goftogu.support.documents import ChatStatus, ChatType, now
 from goftogu.support.schemas import (
     OperatorPresence,
@@ -26,6 +26,13 @@ from goftogu.support.schemas import (
 router = APIRouter(prefix="/support", tags=["support"])
 
 
+def _view(view: ChatView, *, for_staff: bool = False) -> SupportChatPublic:
+    wait = view.place.estimated_wait_s if view.place else None
+    return SupportChatPublic.of(
+        view.chat, view.queue_position, view.operator_name, wait, for_staff=for_staff
+    )
+
+
 def _posted(posted: Posted) -> PostedMessage:
     return posted_message(posted.chat, posted.message, posted.seq, posted.new_conversation)
 
@@ -42,8 +49,7 @@ async def start_chat(
     chat, created = await desk.start_chat(principal, body.client_id, body.body)
     if not created:
         response.status_code = status.HTTP_200_OK
-    view = await desk.get_chat_for(principal, chat.id)
-    return SupportChatPublic.of(view.chat, view.queue_position)
+    return _view(await desk.get_chat_for(principal, chat.id))
 
 
 @router.get("/chats")
@@ -76,10 +82,7 @@ async def get_chat(
 ) -> SupportChatPublic:
     """The whole conversation in one read, and its place in the queue while it waits;
     for staff also its private notes and labels (never for the customer)."""
-    view = await desk.get_chat_for(principal, chat_id)
-    return SupportChatPublic.of(
-        view.chat, view.queue_position, view.operator_name, for_staff=principal.is_staff
-    )
+    return _view(await desk.get_chat_for(principal, chat_id), for_staff=principal.is_staff)
 
 
 @router.post("/chats/{chat_id}/messages", status_code=status.HTTP_201_CREATED)

@@ -41,6 +41,7 @@ class SupportChatRow(Entity):
         Index(None, "status", "operator_id", "id"),
         Index(None, "customer_id", "id"),
         Index(None, "operator_id", "status"),
+        Index(None, "closed_at"),
         Index(
             "ix_support_chats_route_token",
             "route_token",
@@ -67,6 +68,9 @@ class SupportChatRow(Entity):
     ticket_notice_token: Mapped[str | None] = mapped_column(String(32))
     assigned_notice_token: Mapped[str | None] = mapped_column(String(32))
     reply_notice_token: Mapped[str | None] = mapped_column(String(32))
+    # Copies of the document's times, for estimates and reports.
+    assigned_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
     # A relay's lease on the outbox entries above while it publishes them.
     outbox_claim: Mapped[str | None] = mapped_column(String(32))
     outbox_claimed_until: Mapped[datetime | None]

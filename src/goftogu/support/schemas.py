@@ -120,6 +120,11 @@ class SupportChatPublic(BaseModel):
         description="the assigned operator's display name (else username), as the customer "
         "sees it; in GET /support/chats/{id} only",
     )
+    estimated_wait_s: int | None = Field(
+        default=None,
+        description="while waiting: seconds until an operator takes it, from recent service "
+        "times (null when not known); in POST and GET /support/chats/{id} only",
+    )
     notes: list[NotePublic] | None = Field(
         default=None,
         description="private notes, staff only: null for the customer and in socket events",
@@ -134,6 +139,7 @@ class SupportChatPublic(BaseModel):
         chat: SupportChat,
         queue_position: int | None = None,
         operator_name: str | None = None,
+        estimated_wait_s: int | None = None,
         *,
         for_staff: bool = False,
     ) -> SupportChatPublic:
@@ -144,6 +150,7 @@ class SupportChatPublic(BaseModel):
             messages=[MessagePublic.of(m, index + 1) for index, m in enumerate(chat.messages)],
             queue_position=queue_position,
             operator_name=operator_name,
+            estimated_wait_s=estimated_wait_s,
             notes=[NotePublic.of(note) for note in chat.notes] if for_staff else None,
             labels=list(chat.labels) if for_staff else None,
         )
@@ -285,6 +292,20 @@ class SupportQueue(SupportEvent):
     change: Literal["added", "updated", "removed"]
     status: ChatStatus
     type: ChatType
+
+
+class SupportQueuePosition(SupportEvent):
+    """``support:queue_position`` to ``support:<chat_id>`` (and to a customer's socket
+    as it connects): where a waiting conversation stands now. Sent when the
+    position changes (someone ahead was served or left) and on (re)connect."""
+
+    EVENT: ClassVar[str] = "support:queue_position"
+    position: int = Field(description="1 = next to be taken")
+    estimated_wait_s: int | None = Field(
+        description="seconds until an operator takes it, from recent service times; "
+        "null when not known (see estimate)"
+    )
+    estimate: Literal["recent_service_times", "no_recent_service", "no_operator_available"]
 
 
 class SupportNoteEvent(SupportEvent):

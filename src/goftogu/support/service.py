@@ -19,6 +19,7 @@ from goftogu.support.canned import CannedReplyStore
 from goftogu.support.connections import LocalConnections
 from goftogu.support.desk import JoinRoom, SupportDesk, SupportRules
 from goftogu.support.jobs import SUPPORT_ROUTING
+from goftogu.support.queue import QueuePositions
 from goftogu.support.routing import Router
 from goftogu.support.staff import StaffDirectory
 from goftogu.support.store import ChatStore
@@ -42,6 +43,19 @@ async def open_chat_store(
         store = SqlChatStore(database)
     await store.prepare()
     return store
+
+
+def build_queue_positions(
+    settings: Settings, chats: ChatStore, availability: OperatorAvailability
+) -> QueuePositions:
+    """Queue positions and wait estimates (announced by the bus's ``QueueMoved`` handler)."""
+    return QueuePositions(
+        chats,
+        availability,
+        capacity=settings.operator_capacity,
+        window=timedelta(hours=settings.support_estimate_window_hours),
+        announce_limit=settings.support_queue_announce_limit,
+    )
 
 
 async def open_canned_store(
@@ -68,6 +82,7 @@ def build_support(
     staff: StaffDirectory,
     announcements: Announcements,
     *,
+    positions: QueuePositions,
     connections: LocalConnections,
     join_before_write: JoinRoom,
 ) -> tuple[SupportDesk, Router]:
@@ -79,6 +94,7 @@ def build_support(
         announcements,
         join_before_write=join_before_write,
         rules=SupportRules(settings.operator_capacity, settings.max_message_length),
+        positions=positions,
         connections=connections,
     )
     router = Router(

@@ -175,6 +175,16 @@ class ChatStore(Protocol):
         """How many waiting conversations are older than ``chat``."""
         ...
 
+    async def waiting_from(self, chat_id: str, limit: int) -> list[str]:
+        """The ids of up to ``limit`` waiting conversations from ``chat_id`` on
+        (itself included when it waits), oldest first: the line behind it."""
+        ...
+
+    async def service_times(self, since: datetime, limit: int) -> list[float]:
+        """Seconds from assignment to close of the last ``limit`` conversations closed
+        since ``since`` (newest first); conversations never assigned are left out."""
+        ...
+
     async def request_routing(
         self, limit: int, entry: RoutingEntry, *, undecided_before: datetime | None = None
     ) -> list[str]:

@@ -145,6 +145,7 @@ class MongoChatStore:
         for field in _TOKEN_FIELD.values():
             await self._chats.create_index(field, sparse=True)
         await self._chats.create_index("outbox_claim", sparse=True)
+        await self._chats.create_index([("status", ASCENDING), ("closed_at", DESCENDING)])
 
     async def create(self, chat: SupportChat) -> tuple[SupportChat, bool]:
         document = _to_document(chat)
@@ -354,6 +355,32 @@ class MongoChatStore:
 
     async def count_waiting_before(self, chat: SupportChat) -> int:
         return await self._chats.count_documents({**_WAITING, "_id": {"$lt": chat.id}})
+
+    async def waiting_from(self, chat_id: str, limit: int) -> list[str]:
+        cursor = (
+            self._chats.find({**_WAITING, "_id": {"$gte": chat_id}}, projection={"_id": 1})
+            .sort("_id", ASCENDING)
+            .limit(limit)
+        )
+        return [document["_id"] async for document in cursor]
+
+    async def service_times(self, since: datetime, limit: int) -> list[float]:
+        cursor = (
+            self._chats.find(
+                {
+                    "status": ChatStatus.CLOSED.value,
+                    "closed_at": {"$gte": since},
+                    "assigned_at": {"$ne": None},
+                },
+                projection={"assigned_at": 1, "closed_at": 1},
+            )
+            .sort("closed_at", DESCENDING)
+            .limit(limit)
+        )
+        return [
+            max(0.0, (document["closed_at"] - document["assigned_at"]).total_seconds())
+            async for document in cursor
+        ]
 
     async def request_routing(
         self, limit: int, entry: RoutingEntry, *, undecided_before: datetime | None = None

@@ -56,6 +56,8 @@ def _copy_columns(row: SupportChatRow, chat: SupportChat) -> None:
     row.status = chat.status.value
     row.type = chat.type.value
     row.updated_at = chat.updated_at
+    row.assigned_at = chat.assigned_at
+    row.closed_at = chat.closed_at
     row.document = _document(chat)
 
 
@@ -317,6 +319,35 @@ class SqlChatStore:
         async with self._db.sessions() as session:
             return int(await session.scalar(statement) or 0)
 
+    async def waiting_from(self, chat_id: str, limit: int) -> list[str]:
+        statement = (
+            _waiting(select(SupportChatRow.id))
+            .where(SupportChatRow.id >= _parse_or_nil(chat_id))
+            .order_by(SupportChatRow.id)
+            .limit(limit)
+        )
+        async with self._db.sessions() as session:
+            return [str(i) for i in (await session.scalars(statement)).all()]
+
+    async def service_times(self, since: datetime, limit: int) -> list[float]:
+        statement = (
+            select(SupportChatRow.assigned_at, SupportChatRow.closed_at)
+            .where(
+                SupportChatRow.status == ChatStatus.CLOSED.value,
+                SupportChatRow.closed_at >= since,
+                SupportChatRow.assigned_at.is_not(None),
+            )
+            .order_by(SupportChatRow.closed_at.desc())
+            .limit(limit)
+        )
+        async with self._db.sessions() as session:
+            rows = (await session.execute(statement)).all()
+        return [
+            _seconds(closed_at - assigned_at)
+            for assigned_at, closed_at in rows
+            if assigned_at is not None and closed_at is not None
+        ]
+
     async def request_routing(
         self, limit: int, entry: RoutingEntry, *, undecided_before: datetime | None = None
     ) -> list[str]:
@@ -439,6 +470,10 @@ def _matching(statement: Select[Any], query: ChatQuery) -> Select[Any]:
         )
     order = SupportChatRow.id.asc() if query.oldest_first else SupportChatRow.id.desc()
     return statement.order_by(order).limit(query.limit)
+
+
+def _seconds(span: timedelta) -> float:
+    return max(0.0, span.total_seconds())
 
 
 def _parse(chat_id: str) -> uuid.UUID | None:
