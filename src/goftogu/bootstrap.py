@@ -46,7 +46,9 @@ from goftogu.settings import Settings
 from goftogu.storage.database import Database
 from goftogu.storage.schema import ensure_up_to_date, upgrade_to_head
 from goftogu.storage.work import UnitsOfWork
+from goftogu.support.canned import CannedReplies
 from goftogu.support.connections import LocalConnections
+from goftogu.support.content import SupportContent
 from goftogu.support.desk import SupportDesk
 from goftogu.support.outbox import SupportOutbox
 from goftogu.support.queue import QueueMoved, QueuePositions
@@ -54,10 +56,12 @@ from goftogu.support.routing import Router
 from goftogu.support.service import (
     build_queue_positions,
     build_support,
+    open_canned_store,
     open_chat_store,
     routing_subscription,
 )
 from goftogu.support.staff import StaffDirectory
+from goftogu.support.teams_port import NoTeams, TeamDirectory
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -93,6 +97,9 @@ class Container:
     notifier: Notifier
     support: SupportDesk
     router: Router
+    support_content: SupportContent
+    canned_replies: CannedReplies
+    teams: TeamDirectory
     # The queue handlers of this codebase; each process runs those of its queues.
     subscriptions: tuple[Subscription, ...]
     _exit: AsyncExitStack
@@ -138,6 +145,7 @@ async def _build(
     probes.append(_mail_probe(settings))
 
     chats = await open_chat_store(database, mongo)
+    canned_store = await open_canned_store(database, mongo)
     relay = OutboxRelay(
         queue,
         [RelationalOutbox(database), SupportOutbox(chats)],
@@ -177,6 +185,7 @@ async def _build(
         connections=connections,
         join_before_write=clients.join_user,
     )
+    teams: TeamDirectory = NoTeams()  # until teams are wired (goftogu.support.teams_port)
     return Container(
         settings=settings,
         database=database,
@@ -200,6 +209,9 @@ async def _build(
         notifier=notifier,
         support=support,
         router=router,
+        support_content=SupportContent(chats, work),
+        canned_replies=CannedReplies(canned_store, chats, staff, teams, work),
+        teams=teams,
         subscriptions=(routing_subscription(router), notify_subscription(settings, notifier)),
         _exit=exit_stack,
     )
