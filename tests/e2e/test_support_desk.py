@@ -238,3 +238,24 @@ async def test_a_customer_reconnecting_gets_the_messages_it_missed_once(
         assert replayed == [2, 3]
     finally:
         await widget.close()
+
+
+async def test_a_socket_support_message_with_unencodable_text_is_refused_and_not_stored(
+    desk: Desk, http: httpx.AsyncClient
+) -> None:
+    customer = await visitor(http)
+    chat = await start_chat(http, customer)
+    widget = await connect("python", desk.base_url, {"token": customer.access_token})
+    try:
+        sent = [
+            await widget.emit(
+                "support:message", {"chat_id": chat["id"], "client_id": f"c{n}", "body": body}
+            )
+            for n, body in enumerate(["x\ud800", "x\x00y", "x\x1by"])
+        ]
+        assert [answer["error"]["code"] for answer in sent] == ["validation_error"] * 3
+        page = await http.get(f"{API}/support/chats/{chat['id']}", headers=customer.headers)
+        assert page.status_code == 200, page.text
+        assert [m["body"] for m in page.json()["messages"]] == ["Hello, I need help"]
+    finally:
+        await widget.close()

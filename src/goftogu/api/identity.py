@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from goftogu.api.deps import AccountsDep, AuthDep, Client, CurrentPrincipal
+from goftogu.api.deps import AccountsDep, AuthDep, Client, CurrentPrincipal, PathId
 from goftogu.identity.accounts import NewAccount
 from goftogu.identity.auth import IssuedTokens
 from goftogu.identity.schemas import (
@@ -23,6 +23,7 @@ from goftogu.identity.schemas import (
     UserPublic,
     VisitorRequest,
 )
+from goftogu.text import Line
 
 auth_router = APIRouter(prefix="/auth", tags=["auth"])
 users_router = APIRouter(prefix="/users", tags=["users"])
@@ -101,7 +102,9 @@ async def list_sessions(auth: AuthDep, principal: CurrentPrincipal) -> list[Sess
 
 
 @auth_router.delete("/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def revoke_session(session_id: str, auth: AuthDep, principal: CurrentPrincipal) -> Response:
+async def revoke_session(
+    session_id: PathId, auth: AuthDep, principal: CurrentPrincipal
+) -> Response:
     """Sign a device out: its refresh token stops working at once."""
     await auth.revoke_session_for(principal, session_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -134,8 +137,8 @@ async def update_me(
 async def search_users(
     accounts: AccountsDep,
     principal: CurrentPrincipal,
-    q: Annotated[str, Query(min_length=1, max_length=64)],
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    q: Annotated[Line, Query(min_length=1, max_length=64)],
+    cursor: Annotated[Line | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
 ) -> UserPage:
     """Users whose username starts with ``q``, or whose email is exactly ``q``."""
@@ -148,7 +151,9 @@ async def search_users(
 
 
 @users_router.get("/{user_id}")
-async def profile(user_id: str, accounts: AccountsDep, principal: CurrentPrincipal) -> UserPublic:
+async def profile(
+    user_id: PathId, accounts: AccountsDep, principal: CurrentPrincipal
+) -> UserPublic:
     return UserPublic.model_validate(await accounts.get_profile_for(principal, user_id))
 
 

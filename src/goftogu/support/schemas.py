@@ -22,9 +22,10 @@ from goftogu.support.documents import (
     Sender,
     SupportChat,
 )
+from goftogu.text import Line, Text
 
 ClientId = Annotated[
-    str,
+    Line,
     Field(
         min_length=1,
         max_length=64,
@@ -40,24 +41,24 @@ class Request(BaseModel):
 
 class StartChatRequest(Request):
     client_id: ClientId
-    body: str
+    body: Text
 
 
 class PostMessageRequest(Request):
     client_id: ClientId
-    body: str
+    body: Text
 
 
 class SupportMessagePayload(Request):
     """The ``support:message`` socket event."""
 
-    chat_id: Annotated[str, Field(max_length=64)]
+    chat_id: Annotated[Line, Field(max_length=64)]
     client_id: ClientId
-    body: str
+    body: Text
 
 
 class TransferRequest(Request):
-    operator_id: str
+    operator_id: Annotated[Line, Field(max_length=64)]
 
 
 class PresenceRequest(Request):
