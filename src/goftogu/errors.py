@@ -74,6 +74,11 @@ class NotAllowed(Forbidden):
     default_message = "Your role does not allow this."
 
 
+class AccountDisabled(Forbidden):
+    code = "account_disabled"
+    default_message = "This account has been disabled by an administrator."
+
+
 class NotFound(DomainError):
     code = "not_found"
     status = 404
@@ -164,3 +169,8 @@ class PushNotConfigured(NotFound):
 class InvalidPushSubscription(ValidationFailed):
     code = "invalid_push_subscription"
     default_message = "The push subscription is not valid."
+
+
+class ShortcodeTaken(Conflict):
+    code = "shortcode_taken"
+    default_message = "A canned reply with this shortcode already exists in this scope."

@@ -13,6 +13,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from goftogu.errors import (
+    AccountDisabled,
     InvalidCredentials,
     NotAllowed,
     NotFound,
@@ -100,6 +101,9 @@ class Authentication:
             raise InvalidCredentials()
         assert user is not None
         assert user.password_hash is not None
+        if user.disabled:
+            # Said only to whoever knows the password: the account's existence stays hidden.
+            raise AccountDisabled()
         if self._hashes.needs_rehash(user.password_hash):
             await self._rehash(user.id, password)
         return await self.start_session(user, client)
@@ -133,6 +137,12 @@ class Authentication:
         async with self._db.transaction() as session:
             outcome, auth_session = await self._rotate(session, token_hash, new_token)
             user = await session.get(User, auth_session.user_id) if auth_session else None
+            if outcome is _RefreshOutcome.rotated and user is not None and user.disabled:
+                assert auth_session is not None
+                _revoke(auth_session, "account_disabled")
+                outcome = _RefreshOutcome.revoked
+        if outcome is _RefreshOutcome.revoked and user is not None and user.disabled:
+            raise AccountDisabled()
         if outcome is _RefreshOutcome.reused:
             log.warning(
                 "refresh token re-used: session revoked",
@@ -214,6 +224,20 @@ class Authentication:
             )
         count: int = revoked.rowcount  # type: ignore[attr-defined]
         log.info("password changed", extra={"sessions_revoked": count})
+        return count
+
+    async def revoke_all_sessions(self, user_id: uuid.UUID, *, reason: str) -> int:
+        """End every live session of a user at once (their refresh tokens stop
+        working). Returns how many were revoked."""
+        async with self._db.transaction() as session:
+            revoked = await session.execute(
+                update(AuthSession)
+                .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+                .values(revoked_at=utcnow(), revoke_reason=reason)
+                .execution_options(synchronize_session=False)
+            )
+        count: int = revoked.rowcount  # type: ignore[attr-defined]
+        log.info("sessions revoked", extra={"sessions_revoked": count, "reason": reason})
         return count
 
     async def _rotate(
