@@ -17,10 +17,6 @@ const MessengerPage = lazy(() => import('../messenger/Messenger').then((module) 
 const SettingsPage = lazy(() => import('../messenger/Settings').then((module) => module.SettingsPage))
 const AdminPage = lazy(() => import('../admin/Admin').then((module) => module.AdminPage))
 
-// A session that the server ended (an admin disabled the account, a password
-// change elsewhere): the socket says so at once.
-app.realtime.on('session:ended', (event: { reason?: string }) => app.session.lose(event?.reason ?? 'session_lost'))
-
 function Root() {
   const { session, ended } = useStore(app.session)
   const current = useStore(path)
