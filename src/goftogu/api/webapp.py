@@ -46,12 +46,23 @@ class WebApp:
     """Serves one build directory (``dist``) for one gateway."""
 
     def __init__(
-        self, dist: Path | None, widget_origins: list[str], max_message_length: int
+        self,
+        dist: Path | None,
+        widget_origins: list[str],
+        max_message_length: int,
+        *,
+        max_attachment_bytes: int = 20 * 1024 * 1024,
+        push_configured: bool = False,
     ) -> None:
         self.dist = dist or PACKAGED_DIST
         self.widget_origins = widget_origins
         # What the pages learn of the server (<meta name="goftogu-config">).
-        config = {"maxMessageLength": max_message_length, "widgetOrigins": widget_origins}
+        config = {
+            "maxMessageLength": max_message_length,
+            "widgetOrigins": widget_origins,
+            "maxAttachmentBytes": max_attachment_bytes,
+            "pushConfigured": push_configured,
+        }
         self._config = html.escape(json.dumps(config), quote=True)
 
     @property
