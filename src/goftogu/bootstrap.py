@@ -24,9 +24,9 @@ from goftogu.identity.accounts import Accounts
 from goftogu.identity.auth import Authentication
 from goftogu.identity.service import build_identity
 from goftogu.messaging.access import Access
-from goftogu.messaging.common import MessageStored
+from goftogu.messaging.common import MessagesStored, MessageStored
 from goftogu.messaging.mutes import ConversationMutes
-from goftogu.messaging.notices import notify_recipients
+from goftogu.messaging.notices import notify_recipients, notify_recipients_of_batch
 from goftogu.messaging.service import Messaging, build_messaging
 from goftogu.notifications.notifier import Notifier
 from goftogu.notifications.preferences import NotificationPreferences
@@ -206,6 +206,7 @@ def _announcements(broadcaster: Broadcaster, relay: OutboxRelay, access: Access)
     return (
         handlers.after_commit(OutboxWritten, wake_relay)
         .before_commit(MessageStored, notify_recipients(access))
+        .before_commit(MessagesStored, notify_recipients_of_batch())
         .build()
     )
 
