@@ -53,6 +53,11 @@ class TokenInvalid(Unauthenticated):
     default_message = "The token is not valid."
 
 
+class SessionRevoked(Unauthenticated):
+    code = "session_revoked"
+    default_message = "This session has ended; sign in again."
+
+
 class InvalidCredentials(Unauthenticated):
     code = "invalid_credentials"
     default_message = "Wrong login or password."
@@ -72,6 +77,11 @@ class NotAMember(Forbidden):
 class NotAllowed(Forbidden):
     code = "not_allowed"
     default_message = "Your role does not allow this."
+
+
+class AccountDisabled(Forbidden):
+    code = "account_disabled"
+    default_message = "This account has been disabled by an administrator."
 
 
 class NotFound(DomainError):
@@ -178,3 +188,8 @@ class PushNotConfigured(NotFound):
 class InvalidPushSubscription(ValidationFailed):
     code = "invalid_push_subscription"
     default_message = "The push subscription is not valid."
+
+
+class ShortcodeTaken(Conflict):
+    code = "shortcode_taken"
+    default_message = "A canned reply with this shortcode already exists in this scope."

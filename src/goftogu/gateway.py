@@ -26,6 +26,7 @@ from goftogu.api.messaging import (
 from goftogu.api.middleware import RequestContextMiddleware
 from goftogu.api.notifications import push_router, settings_router
 from goftogu.api.support import router as support_router
+from goftogu.api.support_content import router as support_content_router
 from goftogu.api.webapp import WebApp
 from goftogu.bootstrap import Container, build_container, runner_for
 from goftogu.logs import configure_logging
@@ -73,7 +74,8 @@ def create_gateway(settings: Settings) -> Gateway:
                 presence_bindings(container.presence, container.support),
                 support_bindings(container.support),
             ),
-            verify_token=container.auth.tokens.verify,
+            verify_token=container.auth.authenticate,
+            revoked_sessions=container.auth.revoked_sessions,
             typing_ttl_seconds=settings.typing_ttl_seconds,
             event_rule=RateRule.parse("socket-events", settings.rate_socket_events),
         )
@@ -113,6 +115,7 @@ def create_gateway(settings: Settings) -> Gateway:
             stop.set()
             await maintenance
             await container.aclose()
+            await app.state.realtime.delivery.aclose()
 
     api = FastAPI(
         title="goftogu",
@@ -137,6 +140,7 @@ def create_gateway(settings: Settings) -> Gateway:
         messages_router,
         attachments_router,
         support_router,
+        support_content_router,
     ):
         api.include_router(router, prefix=API_PREFIX)
     WebApp(settings.web_dist_dir, settings.widget_origins, settings.max_message_length).install(api)

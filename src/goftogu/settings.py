@@ -153,6 +153,18 @@ class Settings(BaseSettings):
         gt=0,
         description="how often workers offer free operator slots to waiting conversations",
     )
+    support_estimate_window_hours: float = Field(
+        default=24.0,
+        gt=0,
+        description="wait estimates average the service times of conversations closed this "
+        "recently (the last 50)",
+    )
+    support_queue_announce_limit: int = Field(
+        default=1000,
+        ge=1,
+        description="how many waiting customers behind a change hear their new queue position "
+        "at once (the rest hear it when they reconnect or read the conversation)",
+    )
     support_undecided_seconds: float = Field(
         default=60.0,
         gt=0,

@@ -238,3 +238,55 @@ async def test_a_customer_reconnecting_gets_the_messages_it_missed_once(
         assert replayed == [2, 3]
     finally:
         await widget.close()
+
+
+async def test_waiting_customers_hear_their_queue_position_on_connect_and_when_it_moves(
+    desk: Desk, http: httpx.AsyncClient
+) -> None:
+    customers = [await visitor(http, name=f"Waiting {i}") for i in range(3)]
+    chats = [
+        await start_chat(http, customer, f"In line {i}") for i, customer in enumerate(customers)
+    ]
+    widgets = [
+        await connect("python", desk.base_url, {"token": customer.access_token})
+        for customer in customers
+    ]
+    try:
+        # On connect each widget hears where its conversation stands.
+        first = [
+            await widget.wait_for("support:queue_position", about(chat["id"]), timeout=15)
+            for widget, chat in zip(widgets, chats, strict=True)
+        ]
+        positions = [told["position"] for told in first]
+        assert positions[1] == positions[0] + 1
+        assert positions[2] == positions[1] + 1
+        for told in first:
+            assert set(told) >= {"position", "estimated_wait_s", "estimate"}
+            if told["estimated_wait_s"] is None:
+                assert told["estimate"] in ("no_recent_service", "no_operator_available")
+        document = await http.get(
+            f"{API}/support/chats/{chats[2]['id']}", headers=customers[2].headers
+        )
+        assert document.json()["queue_position"] == positions[2]
+
+        # The first one is taken: the two behind it move up, and only they are told.
+        operator = await desk.operator(http)
+        claimed = await http.post(
+            f"{API}/support/chats/{chats[0]['id']}/claim", headers=operator.headers
+        )
+        assert claimed.status_code == 200, claimed.text
+        for index in (1, 2):
+            moved = await widgets[index].wait_for(
+                "support:queue_position",
+                lambda d, i=index: (
+                    d["chat_id"] == chats[i]["id"] and d["position"] == positions[i] - 1
+                ),
+                timeout=15,
+            )
+            assert moved["position"] == positions[index] - 1
+        await widgets[0].wait_for("support:assigned", about(chats[0]["id"]), timeout=15)
+        assert len(widgets[0].events("support:queue_position")) == 1  # only on connect
+        await http.post(f"{API}/support/chats/{chats[0]['id']}/close", headers=operator.headers)
+    finally:
+        for widget in widgets:
+            await widget.close()

@@ -29,6 +29,8 @@ from goftogu.messaging.reads import Reads
 from goftogu.notifications.preferences import NotificationPreferences
 from goftogu.notifications.subscriptions import PushSubscriptions
 from goftogu.settings import Settings
+from goftogu.support.canned import CannedReplies
+from goftogu.support.content import SupportContent
 from goftogu.support.desk import SupportDesk
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from /auth/login")
@@ -94,6 +96,14 @@ def _support(container: _Container) -> SupportDesk:
     return container.support
 
 
+def _support_content(container: _Container) -> SupportContent:
+    return container.support_content
+
+
+def _canned_replies(container: _Container) -> CannedReplies:
+    return container.canned_replies
+
+
 def _preferences(container: _Container) -> NotificationPreferences:
     return container.notification_preferences
 
@@ -115,6 +125,8 @@ GroupsDep = Annotated[Groups, Depends(_groups)]
 ReactionsDep = Annotated[Reactions, Depends(_reactions)]
 AttachmentsDep = Annotated[Attachments, Depends(_attachments)]
 SupportDeskDep = Annotated[SupportDesk, Depends(_support)]
+SupportContentDep = Annotated[SupportContent, Depends(_support_content)]
+CannedRepliesDep = Annotated[CannedReplies, Depends(_canned_replies)]
 PreferencesDep = Annotated[NotificationPreferences, Depends(_preferences)]
 PushSubscriptionsDep = Annotated[PushSubscriptions, Depends(_push_subscriptions)]
 
@@ -124,7 +136,7 @@ async def current_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The caller proven by ``Authorization: Bearer``; 401 with the reason otherwise."""
-    principal = auth.tokens.verify(credentials.credentials if credentials else None)
+    principal = await auth.authenticate(credentials.credentials if credentials else None)
     user_id_var.set(str(principal.user_id))
     return principal
 

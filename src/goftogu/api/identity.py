@@ -5,12 +5,17 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
+from pydantic import BaseModel
 
-from goftogu.api.deps import AccountsDep, AuthDep, Client, CurrentPrincipal
+from goftogu import __version__
+from goftogu.api.deps import AccountsDep, AuthDep, Client, ConversationsDep, CurrentPrincipal
 from goftogu.identity.accounts import NewAccount
 from goftogu.identity.auth import IssuedTokens
+from goftogu.identity.models import Role
 from goftogu.identity.schemas import (
     AdminCreateUserRequest,
+    AdminUpdateUserRequest,
+    AdminUserPage,
     ChangePasswordRequest,
     LoginRequest,
     RefreshRequest,
@@ -18,11 +23,21 @@ from goftogu.identity.schemas import (
     SessionPublic,
     TokenPair,
     UpdateMeRequest,
+    UserAdmin,
+    UserCounts,
     UserPage,
     UserPrivate,
     UserPublic,
     VisitorRequest,
 )
+from goftogu.messaging.schemas import MessagingCounts
+
+
+class AdminStats(BaseModel):
+    version: str
+    users: UserCounts
+    messaging: MessagingCounts
+
 
 auth_router = APIRouter(prefix="/auth", tags=["auth"])
 users_router = APIRouter(prefix="/users", tags=["users"])
@@ -162,3 +177,55 @@ async def create_user(
         NewAccount(body.username, body.email, body.password.get_secret_value(), body.role),
     )
     return UserPrivate.model_validate(user)
+
+
+@admin_router.get("/users")
+async def list_users(
+    accounts: AccountsDep,
+    principal: CurrentPrincipal,
+    q: Annotated[str | None, Query(max_length=64)] = None,
+    role: Role | None = None,
+    visitors: bool = False,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=50)] = 20,
+) -> AdminUserPage:
+    """Every account by username (admins): ``q`` matches the start of the username,
+    email or display name; ``role`` filters; visitors only with ``visitors=true``."""
+    users, has_more = await accounts.list_for_admin(
+        principal, q, role=role, visitors=visitors, after=cursor, limit=limit
+    )
+    return AdminUserPage(
+        items=[UserAdmin.model_validate(u) for u in users],
+        has_more=has_more,
+        next_cursor=users[-1].username_key if has_more and users else None,
+    )
+
+
+@admin_router.patch("/users/{user_id}")
+async def update_user(
+    user_id: str,
+    body: AdminUpdateUserRequest,
+    accounts: AccountsDep,
+    auth: AuthDep,
+    principal: CurrentPrincipal,
+) -> UserAdmin:
+    """Change a role, disable or re-enable an account (admins). Disabling revokes
+    every session of the account at once; its login is refused with
+    ``account_disabled``. Nobody disables or demotes themself or the last admin."""
+    user, disabled_now = await accounts.update_for_admin(principal, user_id, body)
+    if disabled_now:
+        await auth.revoke_all_sessions(user.id, reason="account_disabled")
+    return UserAdmin.model_validate(user)
+
+
+@admin_router.get("/stats")
+async def stats(
+    accounts: AccountsDep, conversations: ConversationsDep, principal: CurrentPrincipal
+) -> AdminStats:
+    """Counts for the health page (admins): accounts by kind, live sessions,
+    conversations and messages, and the server's version."""
+    return AdminStats(
+        version=__version__,
+        users=await accounts.counts_for_admin(principal),
+        messaging=await conversations.counts_for_admin(principal),
+    )

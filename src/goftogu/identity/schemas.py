@@ -53,6 +53,13 @@ class AdminCreateUserRequest(RegisterRequest):
     role: Role = Role.operator
 
 
+class AdminUpdateUserRequest(Request):
+    """An admin's change to an account: its role, or disabling / re-enabling it."""
+
+    role: Role | None = None
+    disabled: bool | None = None
+
+
 class LoginRequest(Request):
     login: Annotated[str, Field(min_length=1, max_length=254, description="username or email")]
     password: Password
@@ -124,3 +131,27 @@ class UserPage(BaseModel):
     items: list[UserPublic]
     has_more: bool
     next_cursor: str | None = None
+
+
+class UserAdmin(UserPrivate):
+    """What an admin sees of an account in the users list."""
+
+    disabled: bool
+    disabled_at: datetime | None
+
+
+class AdminUserPage(BaseModel):
+    items: list[UserAdmin]
+    has_more: bool
+    next_cursor: str | None = None
+
+
+class UserCounts(BaseModel):
+    """Accounts by kind (the admin health page)."""
+
+    customers: int
+    visitors: int
+    operators: int
+    admins: int
+    disabled: int
+    live_sessions: int

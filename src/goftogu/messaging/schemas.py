@@ -322,6 +322,14 @@ class ConversationSummary(BaseModel):
     muted_until: datetime | None
 
 
+class MessagingCounts(BaseModel):
+    """How many conversations and messages exist (the admin health page)."""
+
+    single_chats: int
+    groups: int
+    messages: int
+
+
 class ConversationPage(BaseModel):
     items: list[ConversationSummary]
     has_more: bool

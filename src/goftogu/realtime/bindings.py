@@ -92,7 +92,7 @@ def support_bindings(desk: SupportDesk) -> SocketBindings:
         events=(SocketEvent("support:message", SupportMessagePayload, support_message),),
         rooms=(desk.rooms_for,),
         replay={"support": Replay(fetch=desk.replay_for)},
-        on_connect=(desk.operator_connected,),
+        on_connect=(desk.operator_connected, desk.customer_connected),
         on_disconnect=(desk.operator_disconnected,),
     )
 

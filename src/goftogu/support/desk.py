@@ -43,6 +43,7 @@ from goftogu.presence.operators import OperatorAvailability, OperatorState, Oper
 from goftogu.queueing.relay import OutboxWritten
 from goftogu.support import events
 from goftogu.support.connections import LocalConnections
+from goftogu.support.content import normalise_label
 from goftogu.support.documents import (
     ChatStatus,
     ChatType,
@@ -56,6 +57,7 @@ from goftogu.support.documents import (
     now,
 )
 from goftogu.support.events import OPERATORS_ROOM, operator_room
+from goftogu.support.queue import Place, QueueMoved, QueuePositions
 from goftogu.support.schemas import MessagePublic, OperatorPresence, SupportMessageEvent
 from goftogu.support.staff import StaffDirectory, StaffMember
 from goftogu.support.store import OPEN_STATUSES, ChatQuery, ChatStore
@@ -78,6 +80,7 @@ class ChatView:
     chat: SupportChat
     queue_position: int | None
     operator_name: str | None = None
+    place: Place | None = None
 
 
 @dataclass(frozen=True)
@@ -111,10 +114,12 @@ class SupportDesk:
         *,
         join_before_write: JoinRoom,
         rules: SupportRules,
+        positions: QueuePositions,
         connections: LocalConnections | None = None,
         intake: Gate | None = None,
     ) -> None:
         self.store = store
+        self.positions = positions
         # Intakes written at once, waiting, and for how long (``goftogu.admission``).
         self._intake = intake
         self.availability = availability
@@ -165,15 +170,35 @@ class SupportDesk:
             stored, created = await self.store.create(chat)
             if created:
                 log.info("support chat opened", extra={"chat_id": stored.id})
-                work.announce(OutboxWritten(), events.queue_changed(stored, "added"))
+                work.announce(
+                    OutboxWritten(), events.queue_changed(stored, "added"), QueueMoved(stored.id)
+                )
         return stored, created
 
     async def get_chat_for(self, principal: Principal, chat_id: str) -> ChatView:
         """The whole conversation, and its place in the queue while it waits."""
         chat = await self._readable(principal, chat_id)
-        position = await self.store.count_waiting_before(chat) + 1 if chat.is_waiting else None
+        place = await self.positions.place_of(chat)
         name = await self.staff.name_of(chat.operator_id) if chat.operator_id else None
-        return ChatView(chat, position, name)
+        return ChatView(chat, place.position if place else None, name, place)
+
+    async def customer_connected(self, principal: Principal, connection_id: str) -> None:
+        """The realtime layer: a customer's socket connected; it hears where each of
+        their waiting conversations stands (``support:queue_position``)."""
+        if principal.is_staff:
+            return
+        waiting = await self.store.find(
+            ChatQuery(
+                status=ChatStatus.PENDING,
+                customer_id=str(principal.user_id),
+                unassigned=True,
+                limit=ROOMS_LIMIT,
+            )
+        )
+        async with self._announcements.announcing() as work:
+            for chat in waiting:
+                if place := await self.positions.place_of(chat):
+                    work.announce(self.positions.event_for(chat, place, room=connection_id))
 
     async def list_chats_for(
         self,
@@ -182,19 +207,25 @@ class SupportDesk:
         status: ChatStatus | None = None,
         type: ChatType | None = None,
         mine: bool = False,
+        label: str | None = None,
         after: str | None = None,
         limit: int = 50,
     ) -> tuple[list[SupportChat], bool]:
         """Customers: their own conversations. Operators: every conversation, or
         theirs (``mine``); the waiting ones (``status=PENDING``) oldest first, as a
-        queue, anything else newest first. Returns (page, has_more)."""
+        queue, anything else newest first; ``label``: staff only, those carrying it.
+        Returns (page, has_more)."""
         limit = max(1, min(limit, MAX_PAGE))
+        if label is not None:
+            self._require_staff(principal)
+            label = normalise_label(label)
         me = str(principal.user_id)
         query = ChatQuery(
             status=status,
             type=type,
             customer_id=None if principal.is_staff else me,
             operator_id=me if principal.is_staff and mine else None,
+            label=label,
             after=after,
             oldest_first=status is ChatStatus.PENDING,
             limit=limit + 1,
@@ -286,7 +317,11 @@ class SupportDesk:
                 raise Conflict("Someone else took this conversation first.")
             await self.availability.confirm(me, chat.id)
             log.info("support chat claimed", extra={"chat_id": chat.id, "operator_id": me})
-            work.announce(*events.assigned(assigned), events.queue_changed(assigned, "removed"))
+            work.announce(
+                *events.assigned(assigned),
+                events.queue_changed(assigned, "removed"),
+                QueueMoved(assigned.id),
+            )
         return assigned
 
     async def transfer_chat(
@@ -352,7 +387,7 @@ class SupportDesk:
                 await self.availability.release(chat.operator_id, chat.id)
                 await self._reoffer(work, 1)
             else:
-                work.announce(events.queue_changed(closed, "removed"))
+                work.announce(events.queue_changed(closed, "removed"), QueueMoved(closed.id))
         return closed
 
     # --- availability ----------------------------------------------------------------

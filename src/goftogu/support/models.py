@@ -12,7 +12,16 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -32,6 +41,7 @@ class SupportChatRow(Entity):
         Index(None, "status", "operator_id", "id"),
         Index(None, "customer_id", "id"),
         Index(None, "operator_id", "status"),
+        Index(None, "closed_at"),
         Index(
             "ix_support_chats_route_token",
             "route_token",
@@ -58,10 +68,26 @@ class SupportChatRow(Entity):
     ticket_notice_token: Mapped[str | None] = mapped_column(String(32))
     assigned_notice_token: Mapped[str | None] = mapped_column(String(32))
     reply_notice_token: Mapped[str | None] = mapped_column(String(32))
+    # Copies of the document's times, for estimates and reports.
+    assigned_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
     # A relay's lease on the outbox entries above while it publishes them.
     outbox_claim: Mapped[str | None] = mapped_column(String(32))
     outbox_claimed_until: Mapped[datetime | None]
     document: Mapped[dict[str, Any]] = mapped_column(DOCUMENT)
+
+
+class SupportChatLabel(Base):
+    """A label of a conversation: a copy of the document's ``labels`` that list
+    filters use, written in the same transaction as the document."""
+
+    __tablename__ = "support_chat_labels"
+    __table_args__ = (Index(None, "label", "chat_id"),)
+
+    chat_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("support_chats.id", ondelete="CASCADE"), primary_key=True
+    )
+    label: Mapped[str] = mapped_column(String(40), primary_key=True)
 
 
 class SupportOperator(Base):
@@ -76,3 +102,21 @@ class SupportOperator(Base):
     status: Mapped[str] = mapped_column(String(8))
     accepting: Mapped[bool]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SupportCannedReply(Entity):
+    """A canned reply (``goftogu.support.canned``); ``owner_key`` is the user or team
+    it belongs to, "" for a global one."""
+
+    __tablename__ = "support_canned_replies"
+    __table_args__ = (
+        CheckConstraint("scope IN ('personal', 'team', 'global')", name="scope"),
+        UniqueConstraint("scope", "owner_key", "shortcode"),
+    )
+
+    scope: Mapped[str] = mapped_column(String(8))
+    owner_key: Mapped[str] = mapped_column(String(64))
+    shortcode: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[uuid.UUID]

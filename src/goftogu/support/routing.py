@@ -28,6 +28,7 @@ from goftogu.queueing.relay import OutboxWritten
 from goftogu.support import events
 from goftogu.support.documents import ChatStatus, Decision, RoutingEntry, now
 from goftogu.support.jobs import RouteChat
+from goftogu.support.queue import QueueMoved
 from goftogu.support.store import ChatStore
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,11 @@ class Router:
             if assigned is None:
                 return await self._lost(chat.id, operator_id)
             await self.availability.confirm(operator_id, chat.id)
-            work.announce(*events.assigned(assigned), events.queue_changed(assigned, "removed"))
+            work.announce(
+                *events.assigned(assigned),
+                events.queue_changed(assigned, "removed"),
+                QueueMoved(assigned.id),
+            )
         return Outcome.assigned
 
     async def _lost(self, chat_id: str, operator_id: str) -> Outcome:

@@ -16,9 +16,11 @@ from goftogu.presence.operators import OperatorAvailability
 from goftogu.queueing import Subscription
 from goftogu.settings import Settings
 from goftogu.storage.database import Database
+from goftogu.support.canned import CannedReplyStore
 from goftogu.support.connections import LocalConnections
 from goftogu.support.desk import JoinRoom, SupportDesk, SupportRules
 from goftogu.support.jobs import SUPPORT_ROUTING
+from goftogu.support.queue import QueuePositions
 from goftogu.support.routing import Router
 from goftogu.support.staff import StaffDirectory
 from goftogu.support.store import ChatStore
@@ -44,6 +46,36 @@ async def open_chat_store(
     return store
 
 
+def build_queue_positions(
+    settings: Settings, chats: ChatStore, availability: OperatorAvailability
+) -> QueuePositions:
+    """Queue positions and wait estimates (announced by the bus's ``QueueMoved`` handler)."""
+    return QueuePositions(
+        chats,
+        availability,
+        capacity=settings.operator_capacity,
+        window=timedelta(hours=settings.support_estimate_window_hours),
+        announce_limit=settings.support_queue_announce_limit,
+    )
+
+
+async def open_canned_store(
+    database: Database, mongo: AsyncMongoClient[dict[str, Any]] | None
+) -> CannedReplyStore:
+    """Canned replies beside the chat documents: MongoDB when configured, else SQL."""
+    store: CannedReplyStore
+    if mongo is not None:
+        from goftogu.support.canned_mongo import MongoCannedReplyStore
+
+        store = MongoCannedReplyStore(mongo)
+    else:
+        from goftogu.support.canned_sql import SqlCannedReplyStore
+
+        store = SqlCannedReplyStore(database)
+    await store.prepare()
+    return store
+
+
 def build_support(
     settings: Settings,
     chats: ChatStore,
@@ -51,6 +83,7 @@ def build_support(
     staff: StaffDirectory,
     announcements: Announcements,
     *,
+    positions: QueuePositions,
     connections: LocalConnections,
     join_before_write: JoinRoom,
 ) -> tuple[SupportDesk, Router]:
@@ -62,6 +95,7 @@ def build_support(
         announcements,
         join_before_write=join_before_write,
         rules=SupportRules(settings.operator_capacity, settings.max_message_length),
+        positions=positions,
         connections=connections,
         intake=Gate("intake", settings.admission("intake")),
     )

@@ -24,6 +24,7 @@ from goftogu.support.documents import (
     ChatStatus,
     ChatType,
     Message,
+    Note,
     RoutingEntry,
     SupportChat,
 )
@@ -60,6 +61,7 @@ class ChatQuery:
     customer_id: str | None = None
     operator_id: str | None = None
     unassigned: bool = False
+    label: str | None = None  # carrying this label
     after: str | None = None  # the last id of the previous page
     oldest_first: bool = False
     limit: int = 50
@@ -74,6 +76,15 @@ class Appended:
     chat: SupportChat
     message: Message
     seq: int
+    created: bool
+
+
+@dataclass(frozen=True)
+class NoteAdded:
+    """The outcome of adding a private note (``created`` False: a retry)."""
+
+    chat: SupportChat
+    note: Note
     created: bool
 
 
@@ -138,6 +149,19 @@ class ChatStore(Protocol):
         ``CLOSED``; the document stays, archived (S7)."""
         ...
 
+    async def add_note(self, chat_id: str, note: Note) -> NoteAdded | None:
+        """Add a private note, whatever the status. One with the same author and
+        ``client_id`` already there is answered instead. None: no such chat."""
+        ...
+
+    async def add_label(self, chat_id: str, label: str) -> SupportChat | None:
+        """Add ``label`` (already there: nothing changes). None: no such chat."""
+        ...
+
+    async def remove_label(self, chat_id: str, label: str) -> SupportChat | None:
+        """Remove ``label`` (not there: nothing changes). None: no such chat."""
+        ...
+
     async def find(self, query: ChatQuery) -> list[SupportChat]:
         """Up to ``query.limit`` conversations matching ``query``, in id order."""
         ...
@@ -149,6 +173,16 @@ class ChatStore(Protocol):
 
     async def count_waiting_before(self, chat: SupportChat) -> int:
         """How many waiting conversations are older than ``chat``."""
+        ...
+
+    async def waiting_from(self, chat_id: str, limit: int) -> list[str]:
+        """The ids of up to ``limit`` waiting conversations from ``chat_id`` on
+        (itself included when it waits), oldest first: the line behind it."""
+        ...
+
+    async def service_times(self, since: datetime, limit: int) -> list[float]:
+        """Seconds from assignment to close of the last ``limit`` conversations closed
+        since ``since`` (newest first); conversations never assigned are left out."""
         ...
 
     async def request_routing(

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,14 +24,15 @@ from goftogu.support.documents import (
     ChatStatus,
     ChatType,
     Message,
+    Note,
     RoutingEntry,
     SenderKind,
     SupportChat,
     first_id_at,
     now,
 )
-from goftogu.support.models import SupportChatRow
-from goftogu.support.store import Appended, ChatQuery, OutboxKind, PendingJob
+from goftogu.support.models import SupportChatLabel, SupportChatRow
+from goftogu.support.store import Appended, ChatQuery, NoteAdded, OutboxKind, PendingJob
 
 _TOKEN_COLUMN = {
     OutboxKind.route: SupportChatRow.route_token,
@@ -55,6 +56,8 @@ def _copy_columns(row: SupportChatRow, chat: SupportChat) -> None:
     row.status = chat.status.value
     row.type = chat.type.value
     row.updated_at = chat.updated_at
+    row.assigned_at = chat.assigned_at
+    row.closed_at = chat.closed_at
     row.document = _document(chat)
 
 
@@ -178,6 +181,49 @@ class SqlChatStore:
             _copy_columns(row, chat)
             return Appended(chat=chat, message=message, seq=len(chat.messages), created=True)
 
+    async def add_note(self, chat_id: str, note: Note) -> NoteAdded | None:
+        async with self._db.transaction() as session:
+            row = await self._locked(session, chat_id)
+            if row is None:
+                return None
+            chat = _chat(row)
+            if found := chat.note(note.key):
+                return NoteAdded(chat=chat, note=found, created=False)
+            chat = chat.model_copy(update={"notes": [*chat.notes, note]})
+            row.document = _document(chat)
+            return NoteAdded(chat=chat, note=note, created=True)
+
+    async def add_label(self, chat_id: str, label: str) -> SupportChat | None:
+        async with self._db.transaction() as session:
+            row = await self._locked(session, chat_id)
+            if row is None:
+                return None
+            chat = _chat(row)
+            if label in chat.labels:
+                return chat
+            chat = chat.model_copy(update={"labels": [*chat.labels, label]})
+            row.document = _document(chat)
+            # The copy queries filter on, written with the document.
+            session.add(SupportChatLabel(chat_id=row.id, label=label))
+            return chat
+
+    async def remove_label(self, chat_id: str, label: str) -> SupportChat | None:
+        async with self._db.transaction() as session:
+            row = await self._locked(session, chat_id)
+            if row is None:
+                return None
+            chat = _chat(row)
+            if label not in chat.labels:
+                return chat
+            chat = chat.model_copy(update={"labels": [x for x in chat.labels if x != label]})
+            row.document = _document(chat)
+            await session.execute(
+                delete(SupportChatLabel).where(
+                    SupportChatLabel.chat_id == row.id, SupportChatLabel.label == label
+                )
+            )
+            return chat
+
     async def assign(
         self, chat_id: str, operator_id: str, entry: RoutingEntry
     ) -> SupportChat | None:
@@ -272,6 +318,35 @@ class SqlChatStore:
         )
         async with self._db.sessions() as session:
             return int(await session.scalar(statement) or 0)
+
+    async def waiting_from(self, chat_id: str, limit: int) -> list[str]:
+        statement = (
+            _waiting(select(SupportChatRow.id))
+            .where(SupportChatRow.id >= _parse_or_nil(chat_id))
+            .order_by(SupportChatRow.id)
+            .limit(limit)
+        )
+        async with self._db.sessions() as session:
+            return [str(i) for i in (await session.scalars(statement)).all()]
+
+    async def service_times(self, since: datetime, limit: int) -> list[float]:
+        statement = (
+            select(SupportChatRow.assigned_at, SupportChatRow.closed_at)
+            .where(
+                SupportChatRow.status == ChatStatus.CLOSED.value,
+                SupportChatRow.closed_at >= since,
+                SupportChatRow.assigned_at.is_not(None),
+            )
+            .order_by(SupportChatRow.closed_at.desc())
+            .limit(limit)
+        )
+        async with self._db.sessions() as session:
+            rows = (await session.execute(statement)).all()
+        return [
+            _seconds(closed_at - assigned_at)
+            for assigned_at, closed_at in rows
+            if assigned_at is not None and closed_at is not None
+        ]
 
     async def request_routing(
         self, limit: int, entry: RoutingEntry, *, undecided_before: datetime | None = None
@@ -381,6 +456,13 @@ def _matching(statement: Select[Any], query: ChatQuery) -> Select[Any]:
         statement = statement.where(SupportChatRow.operator_id == _parse_or_nil(query.operator_id))
     elif query.unassigned:
         statement = statement.where(SupportChatRow.operator_id.is_(None))
+    if query.label is not None:
+        statement = statement.where(
+            exists().where(
+                SupportChatLabel.chat_id == SupportChatRow.id,
+                SupportChatLabel.label == query.label,
+            )
+        )
     if query.after is not None:
         after = _parse_or_nil(query.after)
         statement = statement.where(
@@ -388,6 +470,10 @@ def _matching(statement: Select[Any], query: ChatQuery) -> Select[Any]:
         )
     order = SupportChatRow.id.asc() if query.oldest_first else SupportChatRow.id.desc()
     return statement.order_by(order).limit(query.limit)
+
+
+def _seconds(span: timedelta) -> float:
+    return max(0.0, span.total_seconds())
 
 
 def _parse(chat_id: str) -> uuid.UUID | None:

@@ -1,0 +1,28 @@
+"""The port to teams (departments) that canned replies and typing preview use.
+
+Teams themselves belong to the routing side of the desk; until a directory of
+them is wired in, ``NoTeams`` answers that nobody is on any team, so team-scoped
+content cannot be made (``not_found`` team) and nothing is team-scoped.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class TeamDirectory(Protocol):
+    async def teams_of(self, user_id: str) -> frozenset[str]:
+        """The ids of the teams ``user_id`` is a member of."""
+        ...
+
+    async def team_exists(self, team_id: str) -> bool: ...
+
+
+class NoTeams:
+    """No teams at all."""
+
+    async def teams_of(self, user_id: str) -> frozenset[str]:
+        return frozenset()
+
+    async def team_exists(self, team_id: str) -> bool:
+        return False
