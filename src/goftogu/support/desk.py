@@ -21,9 +21,11 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
+from goftogu.admission import Gate
 from goftogu.bus import Announcements, Work
 from goftogu.errors import (
     CapacityReached,
@@ -115,9 +117,12 @@ class SupportDesk:
         rules: SupportRules,
         positions: QueuePositions,
         connections: LocalConnections | None = None,
+        intake: Gate | None = None,
     ) -> None:
         self.store = store
         self.positions = positions
+        # Intakes written at once, waiting, and for how long (``goftogu.admission``).
+        self._intake = intake
         self.availability = availability
         self.staff = staff
         self.rules = rules
@@ -135,7 +140,8 @@ class SupportDesk:
         if principal.role is not Role.customer:
             raise NotAllowed("Support conversations are started by customers.")
         message = self._new_message(principal, SenderKind.customer, client_id, body)
-        return await self._open_conversation(message, None)
+        async with self._intake.admit() if self._intake else nullcontext():
+            return await self._open_conversation(message, None)
 
     async def _open_conversation(
         self, message: Message, previous_chat_id: str | None

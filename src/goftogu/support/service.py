@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from goftogu.admission import Gate
 from goftogu.bus import Announcements
 from goftogu.presence.operators import OperatorAvailability
 from goftogu.queueing import Subscription
@@ -96,6 +97,7 @@ def build_support(
         rules=SupportRules(settings.operator_capacity, settings.max_message_length),
         positions=positions,
         connections=connections,
+        intake=Gate("intake", settings.admission("intake")),
     )
     router = Router(
         chats,
