@@ -56,6 +56,7 @@ from goftogu.support.service import (
     routing_subscription,
 )
 from goftogu.support.staff import StaffDirectory
+from goftogu.support.teams import TeamDirectory, Teams
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -91,6 +92,7 @@ class Container:
     notifier: Notifier
     support: SupportDesk
     router: Router
+    teams: Teams
     # The queue handlers of this codebase; each process runs those of its queues.
     subscriptions: tuple[Subscription, ...]
     _exit: AsyncExitStack
@@ -150,10 +152,13 @@ async def _build(
 
     async def seed() -> AvailabilitySeed:
         return AvailabilitySeed(
-            statuses=await staff.statuses(), open_chats=await chats.open_chats_by_operator()
+            statuses=await staff.statuses(),
+            open_chats=await chats.open_chats_by_operator(),
+            capacities=await staff.capacities(),
         )
 
     availability = build_operator_availability(settings, redis, seed)
+    teams = TeamDirectory(database)
     positions = build_queue_positions(settings, chats, availability)
     work = UnitsOfWork(database, _announcements(clients, relay, access, positions))
 
@@ -171,6 +176,7 @@ async def _build(
         staff,
         work,
         positions=positions,
+        teams=teams,
         connections=connections,
         join_before_write=clients.join_user,
     )
@@ -197,6 +203,7 @@ async def _build(
         notifier=notifier,
         support=support,
         router=router,
+        teams=Teams(teams, staff),
         subscriptions=(routing_subscription(router), notify_subscription(settings, notifier)),
         _exit=exit_stack,
     )

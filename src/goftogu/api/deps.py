@@ -30,6 +30,7 @@ from goftogu.notifications.preferences import NotificationPreferences
 from goftogu.notifications.subscriptions import PushSubscriptions
 from goftogu.settings import Settings
 from goftogu.support.desk import SupportDesk
+from goftogu.support.teams import Teams
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from /auth/login")
 
@@ -94,6 +95,10 @@ def _support(container: _Container) -> SupportDesk:
     return container.support
 
 
+def _teams(container: _Container) -> Teams:
+    return container.teams
+
+
 def _preferences(container: _Container) -> NotificationPreferences:
     return container.notification_preferences
 
@@ -115,6 +120,7 @@ GroupsDep = Annotated[Groups, Depends(_groups)]
 ReactionsDep = Annotated[Reactions, Depends(_reactions)]
 AttachmentsDep = Annotated[Attachments, Depends(_attachments)]
 SupportDeskDep = Annotated[SupportDesk, Depends(_support)]
+TeamsDep = Annotated[Teams, Depends(_teams)]
 PreferencesDep = Annotated[NotificationPreferences, Depends(_preferences)]
 PushSubscriptionsDep = Annotated[PushSubscriptions, Depends(_push_subscriptions)]
 

@@ -41,6 +41,11 @@ class Request(BaseModel):
 class StartChatRequest(Request):
     client_id: ClientId
     body: str
+    team: str | None = Field(
+        default=None,
+        max_length=64,
+        description="the team's topic or id (GET /support/topics); none: the general queue",
+    )
 
 
 class PostMessageRequest(Request):
@@ -58,6 +63,12 @@ class SupportMessagePayload(Request):
 
 class TransferRequest(Request):
     operator_id: str
+
+
+class CapacityRequest(Request):
+    capacity: int | None = Field(
+        ge=1, le=1000, description="live chats at once; null: the server's default"
+    )
 
 
 class PresenceRequest(Request):
@@ -87,6 +98,7 @@ class SupportChatPublic(BaseModel):
     conversation: str
     customer: Customer
     operator_id: str | None
+    team_id: str | None = None
     status: ChatStatus
     type: ChatType
     messages: list[MessagePublic]
@@ -136,6 +148,7 @@ class SupportChatSummary(BaseModel):
     conversation: str
     customer: Customer
     operator_id: str | None
+    team_id: str | None = None
     status: ChatStatus
     type: ChatType
     created_at: datetime
@@ -155,6 +168,7 @@ class SupportChatSummary(BaseModel):
             conversation=chat.conversation,
             customer=chat.customer,
             operator_id=chat.operator_id,
+            team_id=chat.team_id,
             status=chat.status,
             type=chat.type,
             created_at=chat.created_at,
