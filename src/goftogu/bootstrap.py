@@ -44,7 +44,9 @@ from goftogu.settings import Settings
 from goftogu.storage.database import Database
 from goftogu.storage.schema import ensure_up_to_date, upgrade_to_head
 from goftogu.storage.work import UnitsOfWork
+from goftogu.support.canned import CannedReplies
 from goftogu.support.connections import LocalConnections
+from goftogu.support.content import SupportContent
 from goftogu.support.desk import SupportDesk
 from goftogu.support.outbox import SupportOutbox
 from goftogu.support.queue import QueueMoved, QueuePositions
@@ -52,11 +54,13 @@ from goftogu.support.routing import Router
 from goftogu.support.service import (
     build_queue_positions,
     build_support,
+    open_canned_store,
     open_chat_store,
     routing_subscription,
 )
 from goftogu.support.staff import StaffDirectory
 from goftogu.support.teams import TeamDirectory, Teams
+from goftogu.support.teams_port import TeamDirectory as TeamsPort
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -92,7 +96,10 @@ class Container:
     notifier: Notifier
     support: SupportDesk
     router: Router
-    teams: Teams
+    team_admin: Teams
+    support_content: SupportContent
+    canned_replies: CannedReplies
+    teams: TeamsPort
     # The queue handlers of this codebase; each process runs those of its queues.
     subscriptions: tuple[Subscription, ...]
     _exit: AsyncExitStack
@@ -138,6 +145,7 @@ async def _build(
     probes.append(_mail_probe(settings))
 
     chats = await open_chat_store(database, mongo)
+    canned_store = await open_canned_store(database, mongo)
     relay = OutboxRelay(
         queue,
         [RelationalOutbox(database), SupportOutbox(chats)],
@@ -203,7 +211,10 @@ async def _build(
         notifier=notifier,
         support=support,
         router=router,
-        teams=Teams(teams, staff),
+        team_admin=Teams(teams, staff),
+        support_content=SupportContent(chats, work),
+        canned_replies=CannedReplies(canned_store, chats, staff, teams, work),
+        teams=teams,
         subscriptions=(routing_subscription(router), notify_subscription(settings, notifier)),
         _exit=exit_stack,
     )

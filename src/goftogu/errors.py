@@ -174,3 +174,8 @@ class PushNotConfigured(NotFound):
 class InvalidPushSubscription(ValidationFailed):
     code = "invalid_push_subscription"
     default_message = "The push subscription is not valid."
+
+
+class ShortcodeTaken(Conflict):
+    code = "shortcode_taken"
+    default_message = "A canned reply with this shortcode already exists in this scope."

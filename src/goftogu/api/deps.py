@@ -29,6 +29,8 @@ from goftogu.messaging.reads import Reads
 from goftogu.notifications.preferences import NotificationPreferences
 from goftogu.notifications.subscriptions import PushSubscriptions
 from goftogu.settings import Settings
+from goftogu.support.canned import CannedReplies
+from goftogu.support.content import SupportContent
 from goftogu.support.desk import SupportDesk
 from goftogu.support.teams import Teams
 
@@ -96,7 +98,15 @@ def _support(container: _Container) -> SupportDesk:
 
 
 def _teams(container: _Container) -> Teams:
-    return container.teams
+    return container.team_admin
+
+
+def _support_content(container: _Container) -> SupportContent:
+    return container.support_content
+
+
+def _canned_replies(container: _Container) -> CannedReplies:
+    return container.canned_replies
 
 
 def _preferences(container: _Container) -> NotificationPreferences:
@@ -121,6 +131,8 @@ ReactionsDep = Annotated[Reactions, Depends(_reactions)]
 AttachmentsDep = Annotated[Attachments, Depends(_attachments)]
 SupportDeskDep = Annotated[SupportDesk, Depends(_support)]
 TeamsDep = Annotated[Teams, Depends(_teams)]
+SupportContentDep = Annotated[SupportContent, Depends(_support_content)]
+CannedRepliesDep = Annotated[CannedReplies, Depends(_canned_replies)]
 PreferencesDep = Annotated[NotificationPreferences, Depends(_preferences)]
 PushSubscriptionsDep = Annotated[PushSubscriptions, Depends(_push_subscriptions)]
 

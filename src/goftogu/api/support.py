@@ -26,9 +26,11 @@ from goftogu.support.schemas import (
 router = APIRouter(prefix="/support", tags=["support"])
 
 
-def _view(view: ChatView) -> SupportChatPublic:
+def _view(view: ChatView, *, for_staff: bool = False) -> SupportChatPublic:
     wait = view.place.estimated_wait_s if view.place else None
-    return SupportChatPublic.of(view.chat, view.queue_position, view.operator_name, wait)
+    return SupportChatPublic.of(
+        view.chat, view.queue_position, view.operator_name, wait, for_staff=for_staff
+    )
 
 
 def _posted(posted: Posted) -> PostedMessage:
@@ -57,17 +59,18 @@ async def list_chats(
     status_: Annotated[ChatStatus | None, Query(alias="status")] = None,
     type_: Annotated[ChatType | None, Query(alias="type")] = None,
     mine: bool = False,
+    label: Annotated[str | None, Query(max_length=40, description="staff only")] = None,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> SupportChatPage:
     """Operators: the queue (``status=PENDING``, oldest first) and history (newest
     first; ``mine=true`` for their own). Customers: their own conversations."""
     chats, has_more = await desk.list_chats_for(
-        principal, status=status_, type=type_, mine=mine, after=cursor, limit=limit
+        principal, status=status_, type=type_, mine=mine, label=label, after=cursor, limit=limit
     )
     at = now()
     return SupportChatPage(
-        items=[SupportChatSummary.of(chat, at) for chat in chats],
+        items=[SupportChatSummary.of(chat, at, for_staff=principal.is_staff) for chat in chats],
         has_more=has_more,
         next_cursor=chats[-1].id if has_more and chats else None,
     )
@@ -77,8 +80,9 @@ async def list_chats(
 async def get_chat(
     chat_id: str, desk: SupportDeskDep, principal: CurrentPrincipal
 ) -> SupportChatPublic:
-    """The whole conversation in one read, and its place in the queue while it waits."""
-    return _view(await desk.get_chat_for(principal, chat_id))
+    """The whole conversation in one read, and its place in the queue while it waits;
+    for staff also its private notes and labels (never for the customer)."""
+    return _view(await desk.get_chat_for(principal, chat_id), for_staff=principal.is_staff)
 
 
 @router.post("/chats/{chat_id}/messages", status_code=status.HTTP_201_CREATED)

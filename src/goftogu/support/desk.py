@@ -42,6 +42,7 @@ from goftogu.presence.operators import OperatorAvailability, OperatorState, Oper
 from goftogu.queueing.relay import OutboxWritten
 from goftogu.support import events
 from goftogu.support.connections import LocalConnections
+from goftogu.support.content import normalise_label
 from goftogu.support.documents import (
     ChatStatus,
     ChatType,
@@ -212,19 +213,25 @@ class SupportDesk:
         status: ChatStatus | None = None,
         type: ChatType | None = None,
         mine: bool = False,
+        label: str | None = None,
         after: str | None = None,
         limit: int = 50,
     ) -> tuple[list[SupportChat], bool]:
         """Customers: their own conversations. Operators: every conversation, or
         theirs (``mine``); the waiting ones (``status=PENDING``) oldest first, as a
-        queue, anything else newest first. Returns (page, has_more)."""
+        queue, anything else newest first; ``label``: staff only, those carrying it.
+        Returns (page, has_more)."""
         limit = max(1, min(limit, MAX_PAGE))
+        if label is not None:
+            self._require_staff(principal)
+            label = normalise_label(label)
         me = str(principal.user_id)
         query = ChatQuery(
             status=status,
             type=type,
             customer_id=None if principal.is_staff else me,
             operator_id=me if principal.is_staff and mine else None,
+            label=label,
             after=after,
             oldest_first=status is ChatStatus.PENDING,
             limit=limit + 1,

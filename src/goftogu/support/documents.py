@@ -83,6 +83,21 @@ def message_key(sender_id: str | None, client_id: str) -> str:
     return f"{sender_id or '-'}:{client_id}"
 
 
+class Note(_Document):
+    """A private note: staff-only, kept beside the messages (never one of them), so
+    it has no ``seq``, never reaches the customer, their view or a transcript."""
+
+    id: str
+    client_id: str
+    author_id: str
+    body: str
+    created_at: datetime
+
+    @property
+    def key(self) -> str:
+        return message_key(self.author_id, self.client_id)
+
+
 class RoutingEntry(_Document):
     at: datetime
     decision: Decision
@@ -108,6 +123,9 @@ class SupportChat(_Document):
     closed_at: datetime | None = None
     routing: list[RoutingEntry] = Field(default_factory=list)
     previous_chat_id: str | None = None
+    # Staff-only: private notes and labels (goftogu.support.content).
+    notes: list[Note] = Field(default_factory=list)
+    labels: list[str] = Field(default_factory=list)
     # The customer's client_id of the first message, scoped to the customer: a
     # retried intake finds the conversation it already created.
     intake_key: str
@@ -120,6 +138,9 @@ class SupportChat(_Document):
     def is_waiting(self) -> bool:
         """Waiting for an operator: routing may still assign it."""
         return self.status is ChatStatus.PENDING and self.operator_id is None
+
+    def note(self, key: str) -> Note | None:
+        return next((note for note in self.notes if note.key == key), None)
 
     def message(self, key: str) -> tuple[int, Message] | None:
         """The message with ``key`` and its 1-based position (its ``seq``)."""

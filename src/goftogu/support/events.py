@@ -13,13 +13,16 @@ from typing import Literal
 
 from goftogu.broadcast import RoomEvent, RoomJoined, RoomLeft
 from goftogu.bus import Event
-from goftogu.support.documents import Message, Sender, SupportChat
+from goftogu.support.documents import Message, Note, Sender, SupportChat
 from goftogu.support.schemas import (
     MessagePublic,
+    NotePublic,
     SupportAssigned,
     SupportChatPublic,
     SupportClosed,
+    SupportLabelsEvent,
     SupportMessageEvent,
+    SupportNoteEvent,
     SupportQueue,
     SupportTicket,
 )
@@ -92,5 +95,26 @@ def queue_changed(chat: SupportChat, change: QueueChange) -> RoomEvent:
         change=change,
         status=chat.status,
         type=chat.type,
+    )
+    return RoomEvent.of(body, OPERATORS_ROOM)
+
+
+def note_added(chat: SupportChat, note: Note) -> RoomEvent:
+    """Staff only: never to the conversation's room, which the customer is in."""
+    body = SupportNoteEvent(
+        chat_id=chat.id, conversation=chat.conversation, note=NotePublic.of(note)
+    )
+    return RoomEvent.of(body, OPERATORS_ROOM)
+
+
+def labels_changed(
+    chat: SupportChat, *, added: str | None = None, removed: str | None = None
+) -> RoomEvent:
+    body = SupportLabelsEvent(
+        chat_id=chat.id,
+        conversation=chat.conversation,
+        labels=list(chat.labels),
+        added=added,
+        removed=removed,
     )
     return RoomEvent.of(body, OPERATORS_ROOM)

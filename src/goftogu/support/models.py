@@ -12,7 +12,16 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -70,6 +79,19 @@ class SupportChatRow(Entity):
     document: Mapped[dict[str, Any]] = mapped_column(DOCUMENT)
 
 
+class SupportChatLabel(Base):
+    """A label of a conversation: a copy of the document's ``labels`` that list
+    filters use, written in the same transaction as the document."""
+
+    __tablename__ = "support_chat_labels"
+    __table_args__ = (Index(None, "label", "chat_id"),)
+
+    chat_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("support_chats.id", ondelete="CASCADE"), primary_key=True
+    )
+    label: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
 class SupportOperator(Base):
     """An operator's chosen availability: ``status`` and whether they take new chats."""
 
@@ -108,3 +130,21 @@ class SupportTeamMember(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class SupportCannedReply(Entity):
+    """A canned reply (``goftogu.support.canned``); ``owner_key`` is the user or team
+    it belongs to, "" for a global one."""
+
+    __tablename__ = "support_canned_replies"
+    __table_args__ = (
+        CheckConstraint("scope IN ('personal', 'team', 'global')", name="scope"),
+        UniqueConstraint("scope", "owner_key", "shortcode"),
+    )
+
+    scope: Mapped[str] = mapped_column(String(8))
+    owner_key: Mapped[str] = mapped_column(String(64))
+    shortcode: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[uuid.UUID]

@@ -18,6 +18,7 @@ from goftogu.support.documents import (
     ChatType,
     Customer,
     Message,
+    Note,
     RoutingEntry,
     Sender,
     SupportChat,
@@ -91,6 +92,20 @@ class MessagePublic(BaseModel):
         return cls(**message.model_dump(), seq=seq)
 
 
+class NotePublic(BaseModel):
+    """A private note (staff only)."""
+
+    id: str
+    client_id: str
+    author_id: str
+    body: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, note: Note) -> NotePublic:
+        return cls(**note.model_dump())
+
+
 class SupportChatPublic(BaseModel):
     """The whole conversation (S1), with where it stands in the queue."""
 
@@ -122,6 +137,13 @@ class SupportChatPublic(BaseModel):
         description="while waiting: seconds until an operator takes it, from recent service "
         "times (null when not known); in POST and GET /support/chats/{id} only",
     )
+    notes: list[NotePublic] | None = Field(
+        default=None,
+        description="private notes, staff only: null for the customer and in socket events",
+    )
+    labels: list[str] | None = Field(
+        default=None, description="staff only: null for the customer and in socket events"
+    )
 
     @classmethod
     def of(
@@ -130,14 +152,19 @@ class SupportChatPublic(BaseModel):
         queue_position: int | None = None,
         operator_name: str | None = None,
         estimated_wait_s: int | None = None,
+        *,
+        for_staff: bool = False,
     ) -> SupportChatPublic:
+        """The customer's view unless ``for_staff``: never a note, never a label."""
         return cls(
-            **chat.model_dump(exclude={"messages", "intake_key"}),
+            **chat.model_dump(exclude={"messages", "intake_key", "notes", "labels"}),
             conversation=chat.conversation,
             messages=[MessagePublic.of(m, index + 1) for index, m in enumerate(chat.messages)],
             queue_position=queue_position,
             operator_name=operator_name,
             estimated_wait_s=estimated_wait_s,
+            notes=[NotePublic.of(note) for note in chat.notes] if for_staff else None,
+            labels=list(chat.labels) if for_staff else None,
         )
 
 
@@ -159,9 +186,10 @@ class SupportChatSummary(BaseModel):
     waiting_seconds: float | None = Field(
         description="how long it has waited for an operator (waiting conversations only)"
     )
+    labels: list[str] | None = Field(default=None, description="staff only")
 
     @classmethod
-    def of(cls, chat: SupportChat, at: datetime) -> SupportChatSummary:
+    def of(cls, chat: SupportChat, at: datetime, *, for_staff: bool = False) -> SupportChatSummary:
         last = chat.messages[-1] if chat.messages else None
         return cls(
             id=chat.id,
@@ -177,6 +205,7 @@ class SupportChatSummary(BaseModel):
             message_count=len(chat.messages),
             last_message=MessagePublic.of(last, len(chat.messages)) if last else None,
             waiting_seconds=(at - chat.created_at).total_seconds() if chat.is_waiting else None,
+            labels=list(chat.labels) if for_staff else None,
         )
 
 
@@ -291,3 +320,87 @@ class SupportQueuePosition(SupportEvent):
         "null when not known (see estimate)"
     )
     estimate: Literal["recent_service_times", "no_recent_service", "no_operator_available"]
+
+
+class SupportNoteEvent(SupportEvent):
+    """``support:note`` to ``operators`` (staff only): a private note was added."""
+
+    EVENT: ClassVar[str] = "support:note"
+    note: NotePublic
+
+
+class SupportLabelsEvent(SupportEvent):
+    """``support:labels`` to ``operators`` (staff only): the labels now, and the change."""
+
+    EVENT: ClassVar[str] = "support:labels"
+    labels: list[str]
+    added: str | None = None
+    removed: str | None = None
+
+
+class SupportCannedEvent(BaseModel):
+    """``support:canned`` to ``operator:<owner>`` (a personal reply) or ``operators``
+    (team and global ones): a canned reply was created, updated or deleted; the
+    console reloads its list."""
+
+    EVENT: ClassVar[str] = "support:canned"
+    change: Literal["created", "updated", "deleted"]
+    reply_id: str
+    scope: str
+    shortcode: str
+
+
+# --- canned replies, notes, labels (REST) ----------------------------------------
+
+
+class NoteRequest(Request):
+    client_id: ClientId
+    body: str
+
+
+class PostedNote(BaseModel):
+    chat_id: str
+    conversation: str
+    note: NotePublic
+
+
+class LabelsPublic(BaseModel):
+    chat_id: str
+    labels: list[str]
+
+
+class CannedReplyRequest(Request):
+    scope: Literal["personal", "team", "global"] = "personal"
+    team_id: Annotated[str | None, Field(max_length=64)] = None
+    shortcode: str
+    title: str
+    body: str
+
+
+class CannedReplyChange(Request):
+    shortcode: str | None = None
+    title: str | None = None
+    body: str | None = None
+
+
+class CannedReplyPublic(BaseModel):
+    id: str
+    scope: Literal["personal", "team", "global"]
+    team_id: str | None = Field(description="the team of a team reply")
+    owner_id: str | None = Field(description="the operator of a personal reply")
+    shortcode: str
+    title: str
+    body: str
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class RenderedCannedReply(BaseModel):
+    """A canned reply filled in for one conversation, ready to send."""
+
+    id: str
+    scope: Literal["personal", "team", "global"]
+    shortcode: str
+    title: str
+    body: str

@@ -15,6 +15,7 @@ from goftogu.presence.operators import OperatorAvailability
 from goftogu.queueing import Subscription
 from goftogu.settings import Settings
 from goftogu.storage.database import Database
+from goftogu.support.canned import CannedReplyStore
 from goftogu.support.connections import LocalConnections
 from goftogu.support.desk import JoinRoom, SupportDesk, SupportRules
 from goftogu.support.jobs import SUPPORT_ROUTING
@@ -56,6 +57,23 @@ def build_queue_positions(
         window=timedelta(hours=settings.support_estimate_window_hours),
         announce_limit=settings.support_queue_announce_limit,
     )
+
+
+async def open_canned_store(
+    database: Database, mongo: AsyncMongoClient[dict[str, Any]] | None
+) -> CannedReplyStore:
+    """Canned replies beside the chat documents: MongoDB when configured, else SQL."""
+    store: CannedReplyStore
+    if mongo is not None:
+        from goftogu.support.canned_mongo import MongoCannedReplyStore
+
+        store = MongoCannedReplyStore(mongo)
+    else:
+        from goftogu.support.canned_sql import SqlCannedReplyStore
+
+        store = SqlCannedReplyStore(database)
+    await store.prepare()
+    return store
 
 
 def build_support(

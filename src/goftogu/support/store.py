@@ -24,6 +24,7 @@ from goftogu.support.documents import (
     ChatStatus,
     ChatType,
     Message,
+    Note,
     RoutingEntry,
     SupportChat,
 )
@@ -61,6 +62,7 @@ class ChatQuery:
     operator_id: str | None = None
     team_id: str | None = None
     unassigned: bool = False
+    label: str | None = None  # carrying this label
     after: str | None = None  # the last id of the previous page
     oldest_first: bool = False
     limit: int = 50
@@ -75,6 +77,15 @@ class Appended:
     chat: SupportChat
     message: Message
     seq: int
+    created: bool
+
+
+@dataclass(frozen=True)
+class NoteAdded:
+    """The outcome of adding a private note (``created`` False: a retry)."""
+
+    chat: SupportChat
+    note: Note
     created: bool
 
 
@@ -137,6 +148,19 @@ class ChatStore(Protocol):
     ) -> SupportChat | None:
         """``PENDING`` or ``OPEN`` with exactly ``operator_id`` (None: unassigned) ->
         ``CLOSED``; the document stays, archived (S7)."""
+        ...
+
+    async def add_note(self, chat_id: str, note: Note) -> NoteAdded | None:
+        """Add a private note, whatever the status. One with the same author and
+        ``client_id`` already there is answered instead. None: no such chat."""
+        ...
+
+    async def add_label(self, chat_id: str, label: str) -> SupportChat | None:
+        """Add ``label`` (already there: nothing changes). None: no such chat."""
+        ...
+
+    async def remove_label(self, chat_id: str, label: str) -> SupportChat | None:
+        """Remove ``label`` (not there: nothing changes). None: no such chat."""
         ...
 
     async def find(self, query: ChatQuery) -> list[SupportChat]:

@@ -43,13 +43,14 @@ from goftogu.support.documents import (
     ChatStatus,
     ChatType,
     Message,
+    Note,
     RoutingEntry,
     SenderKind,
     SupportChat,
     first_id_at,
     now,
 )
-from goftogu.support.store import Appended, ChatQuery, OutboxKind, PendingJob
+from goftogu.support.store import Appended, ChatQuery, NoteAdded, OutboxKind, PendingJob
 
 COLLECTION = "chats"
 LOCKS = "chat_locks"
@@ -57,7 +58,7 @@ LOCK_SECONDS = 30.0  # a writer that died holding a lock loses it after this
 DATABASE = "goftogu"  # when the URL names none
 _TOKEN_FIELD = {kind: f"{kind.value}_token" for kind in OutboxKind}
 # Outbox bookkeeping kept on the document, never part of the domain model.
-_HIDDEN = (*_TOKEN_FIELD.values(), "outbox_")
+_HIDDEN = (*_TOKEN_FIELD.values(), "outbox_", "message_keys", "note_keys")
 # No routing job waiting to be published (one being published may be older than
 # the reason to route again, so it does not count).
 _NOT_AWAITING_ROUTING = {
@@ -95,6 +96,7 @@ def _to_document(chat: SupportChat) -> dict[str, Any]:
     # embedded `messages.key` path would do in MongoDB, but FerretDB matches it when
     # any one element differs; on an array of strings both agree.
     document["message_keys"] = [message.key for message in chat.messages]
+    document["note_keys"] = [note.key for note in chat.notes]  # the same, for notes
     return document
 
 
@@ -138,6 +140,7 @@ class MongoChatStore:
         await self._chats.create_index([("status", ASCENDING), ("operator_id", ASCENDING)])
         await self._chats.create_index([("customer.id", ASCENDING), ("_id", ASCENDING)])
         await self._chats.create_index([("operator_id", ASCENDING), ("status", ASCENDING)])
+        await self._chats.create_index([("labels", ASCENDING), ("_id", ASCENDING)])
         # FerretDB has no partial indexes; these stay small enough unfiltered.
         for field in _TOKEN_FIELD.values():
             await self._chats.create_index(field, sparse=True)
@@ -204,6 +207,30 @@ class MongoChatStore:
         assert found is not None
         seq, stored = found
         return Appended(chat=chat, message=stored, seq=seq, created=created)
+
+    async def add_note(self, chat_id: str, note: Note) -> NoteAdded | None:
+        async with self._writing(chat_id):
+            document = await self._chats.find_one_and_update(
+                {"_id": chat_id, "note_keys": {"$ne": note.key}},
+                {"$push": {"notes": _plain(note.model_dump()), "note_keys": note.key}},
+                return_document=ReturnDocument.AFTER,
+            )
+        created = document is not None
+        if document is None:
+            document = await self._chats.find_one({"_id": chat_id})
+            if document is None:
+                return None
+        chat = _from_document(document)
+        stored = chat.note(note.key)
+        if stored is None:  # a document written before notes existed, or a race
+            return None
+        return NoteAdded(chat=chat, note=stored, created=created)
+
+    async def add_label(self, chat_id: str, label: str) -> SupportChat | None:
+        return await self._update({"_id": chat_id}, {"$addToSet": {"labels": label}})
+
+    async def remove_label(self, chat_id: str, label: str) -> SupportChat | None:
+        return await self._update({"_id": chat_id}, {"$pull": {"labels": label}})
 
     def _writing(self, chat_id: str, *, wait: bool = True) -> AbstractAsyncContextManager[bool]:
         """Where updates are not atomic (FerretDB), hold the conversation's lock;
@@ -322,6 +349,8 @@ class MongoChatStore:
             condition["operator_id"] = None
         if query.team_id is not None:
             condition["team_id"] = query.team_id
+        if query.label is not None:
+            condition["labels"] = query.label  # an array field matches any element
         if query.after is not None:
             condition["_id"] = {"$gt" if query.oldest_first else "$lt": query.after}
         order = ASCENDING if query.oldest_first else DESCENDING

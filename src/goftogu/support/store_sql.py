@@ -14,7 +14,7 @@ from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,14 +24,15 @@ from goftogu.support.documents import (
     ChatStatus,
     ChatType,
     Message,
+    Note,
     RoutingEntry,
     SenderKind,
     SupportChat,
     first_id_at,
     now,
 )
-from goftogu.support.models import SupportChatRow
-from goftogu.support.store import Appended, ChatQuery, OutboxKind, PendingJob
+from goftogu.support.models import SupportChatLabel, SupportChatRow
+from goftogu.support.store import Appended, ChatQuery, NoteAdded, OutboxKind, PendingJob
 
 _TOKEN_COLUMN = {
     OutboxKind.route: SupportChatRow.route_token,
@@ -180,6 +181,49 @@ class SqlChatStore:
             chat = chat.model_copy(update=changes)
             _copy_columns(row, chat)
             return Appended(chat=chat, message=message, seq=len(chat.messages), created=True)
+
+    async def add_note(self, chat_id: str, note: Note) -> NoteAdded | None:
+        async with self._db.transaction() as session:
+            row = await self._locked(session, chat_id)
+            if row is None:
+                return None
+            chat = _chat(row)
+            if found := chat.note(note.key):
+                return NoteAdded(chat=chat, note=found, created=False)
+            chat = chat.model_copy(update={"notes": [*chat.notes, note]})
+            row.document = _document(chat)
+            return NoteAdded(chat=chat, note=note, created=True)
+
+    async def add_label(self, chat_id: str, label: str) -> SupportChat | None:
+        async with self._db.transaction() as session:
+            row = await self._locked(session, chat_id)
+            if row is None:
+                return None
+            chat = _chat(row)
+            if label in chat.labels:
+                return chat
+            chat = chat.model_copy(update={"labels": [*chat.labels, label]})
+            row.document = _document(chat)
+            # The copy queries filter on, written with the document.
+            session.add(SupportChatLabel(chat_id=row.id, label=label))
+            return chat
+
+    async def remove_label(self, chat_id: str, label: str) -> SupportChat | None:
+        async with self._db.transaction() as session:
+            row = await self._locked(session, chat_id)
+            if row is None:
+                return None
+            chat = _chat(row)
+            if label not in chat.labels:
+                return chat
+            chat = chat.model_copy(update={"labels": [x for x in chat.labels if x != label]})
+            row.document = _document(chat)
+            await session.execute(
+                delete(SupportChatLabel).where(
+                    SupportChatLabel.chat_id == row.id, SupportChatLabel.label == label
+                )
+            )
+            return chat
 
     async def assign(
         self, chat_id: str, operator_id: str, entry: RoutingEntry
@@ -438,6 +482,13 @@ def _matching(statement: Select[Any], query: ChatQuery) -> Select[Any]:
         statement = statement.where(SupportChatRow.operator_id.is_(None))
     if query.team_id is not None:
         statement = statement.where(SupportChatRow.team_id == _parse_or_nil(query.team_id))
+    if query.label is not None:
+        statement = statement.where(
+            exists().where(
+                SupportChatLabel.chat_id == SupportChatRow.id,
+                SupportChatLabel.label == query.label,
+            )
+        )
     if query.after is not None:
         after = _parse_or_nil(query.after)
         statement = statement.where(

@@ -259,15 +259,20 @@ class TeamDirectory:
         self._cache.pop(team_id, None)
         return bool(getattr(result, "rowcount", 0))
 
-    async def teams_of(self, user_id: str) -> list[str]:
+    async def teams_of(self, user_id: str) -> frozenset[str]:
+        """The ids of the teams ``user_id`` is a member of (also the port
+        ``goftogu.support.teams_port.TeamDirectory`` that canned replies use)."""
         user = _parse(user_id)
         if user is None:
-            return []
+            return frozenset()
         async with self._db.sessions() as session:
             ids = await session.scalars(
                 select(SupportTeamMember.team_id).where(SupportTeamMember.user_id == user)
             )
-            return [str(i) for i in ids.all()]
+            return frozenset(str(i) for i in ids.all())
+
+    async def team_exists(self, team_id: str) -> bool:
+        return await self.get(team_id) is not None
 
 
 class TeamOpening(BaseModel):

@@ -1,0 +1,135 @@
+"""REST routes of the support desk's staff-only content: private notes, labels and
+canned replies (``goftogu.support.content``, ``goftogu.support.canned``)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from goftogu.api.deps import CannedRepliesDep, CurrentPrincipal, SupportContentDep
+from goftogu.support.canned import CannedChange, CannedReply, CannedScope
+from goftogu.support.schemas import (
+    CannedReplyChange,
+    CannedReplyPublic,
+    CannedReplyRequest,
+    LabelsPublic,
+    NotePublic,
+    NoteRequest,
+    PostedNote,
+    RenderedCannedReply,
+)
+
+router = APIRouter(prefix="/support", tags=["support"])
+
+
+def _public(reply: CannedReply) -> CannedReplyPublic:
+    return CannedReplyPublic(
+        id=reply.id,
+        scope=reply.scope.value,
+        team_id=reply.owner_id if reply.scope is CannedScope.team else None,
+        owner_id=reply.owner_id if reply.scope is CannedScope.personal else None,
+        shortcode=reply.shortcode,
+        title=reply.title,
+        body=reply.body,
+        created_by=reply.created_by,
+        created_at=reply.created_at,
+        updated_at=reply.updated_at,
+    )
+
+
+@router.post("/chats/{chat_id}/notes", status_code=status.HTTP_201_CREATED)
+async def add_note(
+    chat_id: str,
+    body: NoteRequest,
+    content: SupportContentDep,
+    principal: CurrentPrincipal,
+    response: Response,
+) -> PostedNote:
+    """Staff only: a private note (201; 200 for a retry with the same ``client_id``).
+    Never sent to the customer, never in their view of the conversation."""
+    added = await content.add_note(principal, chat_id, body.client_id, body.body)
+    if not added.created:
+        response.status_code = status.HTTP_200_OK
+    return PostedNote(
+        chat_id=added.chat.id, conversation=added.chat.conversation, note=NotePublic.of(added.note)
+    )
+
+
+@router.put("/chats/{chat_id}/labels/{label}")
+async def add_label(
+    chat_id: str, label: str, content: SupportContentDep, principal: CurrentPrincipal
+) -> LabelsPublic:
+    """Staff only: label the conversation (already labelled: unchanged)."""
+    chat = await content.add_label(principal, chat_id, label)
+    return LabelsPublic(chat_id=chat.id, labels=chat.labels)
+
+
+@router.delete("/chats/{chat_id}/labels/{label}")
+async def remove_label(
+    chat_id: str, label: str, content: SupportContentDep, principal: CurrentPrincipal
+) -> LabelsPublic:
+    """Staff only: take the label off (not there: unchanged)."""
+    chat = await content.remove_label(principal, chat_id, label)
+    return LabelsPublic(chat_id=chat.id, labels=chat.labels)
+
+
+@router.get("/canned-replies")
+async def list_canned_replies(
+    canned: CannedRepliesDep,
+    principal: CurrentPrincipal,
+    q: Annotated[str | None, Query(max_length=32, description="shortcode prefix")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 200,
+) -> list[CannedReplyPublic]:
+    """Staff only: the caller's personal replies, their teams' and the global ones,
+    by shortcode."""
+    return [_public(reply) for reply in await canned.list_for(principal, prefix=q, limit=limit)]
+
+
+@router.post("/canned-replies", status_code=status.HTTP_201_CREATED)
+async def create_canned_reply(
+    body: CannedReplyRequest, canned: CannedRepliesDep, principal: CurrentPrincipal
+) -> CannedReplyPublic:
+    """Personal (anyone on staff), team (its members, admins) or global (admins).
+    409 ``shortcode_taken`` when the scope has the shortcode already."""
+    reply = await canned.create(
+        principal,
+        scope=CannedScope(body.scope),
+        team_id=body.team_id,
+        shortcode=body.shortcode,
+        title=body.title,
+        body=body.body,
+    )
+    return _public(reply)
+
+
+@router.patch("/canned-replies/{reply_id}")
+async def update_canned_reply(
+    reply_id: str, body: CannedReplyChange, canned: CannedRepliesDep, principal: CurrentPrincipal
+) -> CannedReplyPublic:
+    change = CannedChange(shortcode=body.shortcode, title=body.title, body=body.body)
+    return _public(await canned.update(principal, reply_id, change))
+
+
+@router.delete("/canned-replies/{reply_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_canned_reply(
+    reply_id: str, canned: CannedRepliesDep, principal: CurrentPrincipal
+) -> None:
+    await canned.delete(principal, reply_id)
+
+
+@router.get("/chats/{chat_id}/canned-replies/{shortcode}")
+async def render_canned_reply(
+    chat_id: str, shortcode: str, canned: CannedRepliesDep, principal: CurrentPrincipal
+) -> RenderedCannedReply:
+    """The reply ``shortcode`` means to the caller (personal, else team, else
+    global), its placeholders filled in for this conversation."""
+    rendered = await canned.render_for(principal, chat_id, shortcode)
+    reply = rendered.reply
+    return RenderedCannedReply(
+        id=reply.id,
+        scope=reply.scope.value,
+        shortcode=reply.shortcode,
+        title=reply.title,
+        body=rendered.body,
+    )
