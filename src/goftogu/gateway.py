@@ -75,7 +75,8 @@ def create_gateway(settings: Settings) -> Gateway:
                 presence_bindings(container.presence, container.support),
                 support_bindings(container.support),
             ),
-            verify_token=container.auth.tokens.verify,
+            verify_token=container.auth.authenticate,
+            revoked_sessions=container.auth.revoked_sessions,
             typing_ttl_seconds=settings.typing_ttl_seconds,
             event_rule=RateRule.parse("socket-events", settings.rate_socket_events),
         )
@@ -115,6 +116,7 @@ def create_gateway(settings: Settings) -> Gateway:
             stop.set()
             await maintenance
             await container.aclose()
+            await app.state.realtime.delivery.aclose()
 
     api = FastAPI(
         title="goftogu",

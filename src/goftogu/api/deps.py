@@ -142,7 +142,7 @@ async def current_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The caller proven by ``Authorization: Bearer``; 401 with the reason otherwise."""
-    principal = auth.tokens.verify(credentials.credentials if credentials else None)
+    principal = await auth.authenticate(credentials.credentials if credentials else None)
     user_id_var.set(str(principal.user_id))
     return principal
 

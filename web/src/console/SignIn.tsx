@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks'
 import { ApiError, asApiError } from '../api/errors'
 import type { App } from '../app'
 import { useT } from '../i18n'
+import { sessionEndedKey } from '../i18n/errors'
 import { unlockSound } from '../lib/notify'
 import { ErrorBanner, LanguageSwitch } from '../ui/common'
 
@@ -39,7 +40,7 @@ export function SignIn({ app, ended }: { app: App; ended: string | null }) {
       </header>
       {ended && !error && (
         <p class="banner banner-error" role="alert">
-          {t('session.ended')}
+          {t(sessionEndedKey(ended))}
         </p>
       )}
       <ErrorBanner error={error} onDismiss={() => setError(null)} />

@@ -15,6 +15,12 @@ export const en = {
   'signin.first_admin': 'No account yet? The first admin is made on the server: goftogu create-admin (or goftogu demo).',
   'signout': 'Sign out',
   'session.ended': 'Your session ended. Please sign in again.',
+  'session.ended.logout': 'You signed out of this session. Please sign in again.',
+  'session.ended.revoked_by_user': 'This device was signed out from another device. Please sign in again.',
+  'session.ended.password_changed': 'Your password was changed, so this device was signed out. Please sign in again.',
+  'session.ended.refresh_token_reuse':
+    'Your session was ended because its sign-in was used twice (it may have been copied). Please sign in again.',
+  'session.ended.account_disabled': 'Your account has been disabled. Contact an administrator.',
 
   'connection.connecting': 'Connecting…',
   'connection.offline': 'Offline: messages are kept and sent when the connection is back.',

@@ -16,6 +16,12 @@ export const fa: Record<MessageKey, string> = {
   'signin.first_admin': 'هنوز حسابی ندارید؟ نخستین مدیر روی سرور ساخته می‌شود: goftogu create-admin (یا goftogu demo).',
   'signout': 'خروج',
   'session.ended': 'نشست شما پایان یافت. لطفاً دوباره وارد شوید.',
+  'session.ended.logout': 'از این نشست خارج شدید. لطفاً دوباره وارد شوید.',
+  'session.ended.revoked_by_user': 'این دستگاه از دستگاه دیگری خارج شد. لطفاً دوباره وارد شوید.',
+  'session.ended.password_changed': 'گذرواژهٔ شما تغییر کرد و این دستگاه خارج شد. لطفاً دوباره وارد شوید.',
+  'session.ended.refresh_token_reuse':
+    'نشست شما پایان یافت، چون ورود آن دو بار به کار رفت (شاید رونوشت شده باشد). لطفاً دوباره وارد شوید.',
+  'session.ended.account_disabled': 'حساب شما غیرفعال شده است. با مدیر تماس بگیرید.',
 
   'connection.connecting': 'در حال اتصال…',
   'connection.offline': 'آفلاین: پیام‌ها نگه داشته می‌شوند و پس از برقراری اتصال فرستاده می‌شوند.',
