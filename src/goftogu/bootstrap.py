@@ -26,9 +26,9 @@ from goftogu.identity.events import SessionsRevoked
 from goftogu.identity.revocations import MemorySessionRevocations, SessionRevocations
 from goftogu.identity.service import build_identity
 from goftogu.messaging.access import Access
-from goftogu.messaging.common import MessageStored
+from goftogu.messaging.common import MessagesStored, MessageStored
 from goftogu.messaging.mutes import ConversationMutes
-from goftogu.messaging.notices import notify_recipients
+from goftogu.messaging.notices import notify_recipients, notify_recipients_of_batch
 from goftogu.messaging.service import Messaging, build_messaging
 from goftogu.notifications.notifier import Notifier
 from goftogu.notifications.preferences import NotificationPreferences
@@ -256,6 +256,7 @@ def _announcements(
         handlers.after_commit(OutboxWritten, wake_relay)
         .after_commit(QueueMoved, queue_moved)
         .before_commit(MessageStored, notify_recipients(access))
+        .before_commit(MessagesStored, notify_recipients_of_batch())
         .after_commit(SessionsRevoked, refuse_tokens)
         .after_commit(SessionsRevoked, end_sockets)
         .build()

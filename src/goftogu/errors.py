@@ -161,6 +161,20 @@ class ServiceUnavailable(DomainError):
     default_message = "A backend service is unavailable; try again shortly."
 
 
+class Overloaded(DomainError):
+    """Refused at once because the server has more work than it can finish in time
+    (``goftogu.admission``): nothing was stored; retry after ``retry_after`` seconds.
+    REST answers 503 with ``Retry-After``; a socket ack carries the code."""
+
+    code = "overloaded"
+    status = 503
+    default_message = "The server is busy; nothing was stored. Try again shortly."
+
+    def __init__(self, retry_after: int = 1, message: str | None = None) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.retry_after = retry_after
+
+
 class ChatClosed(Conflict):
     code = "chat_closed"
     default_message = "The conversation is closed."

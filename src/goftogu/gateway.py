@@ -145,7 +145,13 @@ def create_gateway(settings: Settings) -> Gateway:
         support_teams_router,
     ):
         api.include_router(router, prefix=API_PREFIX)
-    WebApp(settings.web_dist_dir, settings.widget_origins, settings.max_message_length).install(api)
+    WebApp(
+        settings.web_dist_dir,
+        settings.widget_origins,
+        settings.max_message_length,
+        max_attachment_bytes=settings.max_attachment_bytes,
+        push_configured=settings.vapid_public_key is not None,
+    ).install(api)
     asgi = socketio.ASGIApp(sio, other_asgi_app=api, socketio_path="socket.io")
     return Gateway(api=api, sio=sio, asgi=asgi, settings=settings)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from goftogu.bootstrap import Container
@@ -33,6 +33,12 @@ from goftogu.support.canned import CannedReplies
 from goftogu.support.content import SupportContent
 from goftogu.support.desk import SupportDesk
 from goftogu.support.teams import Teams
+from goftogu.text import Line
+
+# Path parameters: ids are UUIDs or short keys; the text rule applies to them too
+# (`%00` in a path is a NUL, and no store takes it).
+PathId = Annotated[Line, Path(min_length=1, max_length=64)]
+PathEmoji = Annotated[Line, Path(min_length=1, max_length=32)]
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from /auth/login")
 

@@ -22,11 +22,14 @@ from goftogu.api.deps import (
     CurrentPrincipal,
     GroupsDep,
     MessagesDep,
+    PathEmoji,
+    PathId,
     PinsDep,
     ReactionsDep,
     ReadsDep,
     SettingsDep,
 )
+from goftogu.bounds import MAX_INT
 from goftogu.errors import PayloadTooLarge, ValidationFailed
 from goftogu.messaging.schemas import (
     MAX_PAGE,
@@ -57,6 +60,7 @@ from goftogu.messaging.schemas import (
     UpdateGroup,
     UpdateSettings,
 )
+from goftogu.text import Line
 
 chats_router = APIRouter(prefix="/chats", tags=["messaging"])
 conversations_router = APIRouter(prefix="/conversations", tags=["messaging"])
@@ -64,7 +68,9 @@ groups_router = APIRouter(prefix="/groups", tags=["messaging"])
 messages_router = APIRouter(prefix="/messages", tags=["messaging"])
 attachments_router = APIRouter(prefix="/attachments", tags=["messaging"])
 
-Address = Annotated[str, Path(description="a conversation address: `single:<id>` or `group:<id>`")]
+Address = Annotated[
+    Line, Path(max_length=80, description="a conversation address: `single:<id>` or `group:<id>`")
+]
 UPLOAD_CHUNK = 64 * 1024
 # Room for the multipart envelope around the file itself.
 MULTIPART_OVERHEAD = 64 * 1024
@@ -96,7 +102,7 @@ async def list_conversations(
     conversations: ConversationsDep,
     principal: CurrentPrincipal,
     archived: bool | None = None,
-    cursor: Annotated[str | None, Query(max_length=100)] = None,
+    cursor: Annotated[Line | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> ConversationPage:
     """The caller's single chats and groups, latest activity first."""
@@ -122,8 +128,8 @@ async def history(
     address: Address,
     messages: MessagesDep,
     principal: CurrentPrincipal,
-    before_seq: Annotated[int | None, Query(ge=1)] = None,
-    after_seq: Annotated[int | None, Query(ge=0)] = None,
+    before_seq: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
+    after_seq: Annotated[int | None, Query(ge=0, le=MAX_INT)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> MessagePage:
     """Messages by seq: newest first (below ``before_seq``); with ``after_seq`` alone,
@@ -189,7 +195,7 @@ async def pin_message(
 
 @conversations_router.delete("/{address}/pins/{message_id}", status_code=204)
 async def unpin_message(
-    address: Address, message_id: str, pins: PinsDep, principal: CurrentPrincipal
+    address: Address, message_id: PathId, pins: PinsDep, principal: CurrentPrincipal
 ) -> Response:
     await pins.unpin_message(principal, address, message_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -207,13 +213,15 @@ async def create_group(
 
 
 @groups_router.get("/{group_id}")
-async def get_group(group_id: str, groups: GroupsDep, principal: CurrentPrincipal) -> GroupDetails:
+async def get_group(
+    group_id: PathId, groups: GroupsDep, principal: CurrentPrincipal
+) -> GroupDetails:
     return await groups.get_group(principal, group_id)
 
 
 @groups_router.patch("/{group_id}")
 async def update_group(
-    group_id: str, body: UpdateGroup, groups: GroupsDep, principal: CurrentPrincipal
+    group_id: PathId, body: UpdateGroup, groups: GroupsDep, principal: CurrentPrincipal
 ) -> GroupDetails:
     """Edit title, description, avatar (owner or admin)."""
     return await groups.update_group(principal, group_id, body)
@@ -221,14 +229,14 @@ async def update_group(
 
 @groups_router.get("/{group_id}/members")
 async def group_members(
-    group_id: str, groups: GroupsDep, principal: CurrentPrincipal
+    group_id: PathId, groups: GroupsDep, principal: CurrentPrincipal
 ) -> list[MemberPublic]:
     return await groups.members_of(principal, group_id)
 
 
 @groups_router.post("/{group_id}/members", status_code=status.HTTP_201_CREATED)
 async def add_member(
-    group_id: str, body: AddMember, groups: GroupsDep, principal: CurrentPrincipal
+    group_id: PathId, body: AddMember, groups: GroupsDep, principal: CurrentPrincipal
 ) -> MemberPublic:
     """Add a user (owner or admin; only the owner adds admins)."""
     return await groups.add_member(principal, group_id, body.user_id, body.role)
@@ -236,7 +244,7 @@ async def add_member(
 
 @groups_router.patch("/{group_id}/members/{user_id}")
 async def change_role(
-    group_id: str,
+    group_id: PathId,
     user_id: uuid.UUID,
     body: ChangeRole,
     groups: GroupsDep,
@@ -248,7 +256,7 @@ async def change_role(
 
 @groups_router.delete("/{group_id}/members/{user_id}", status_code=204)
 async def remove_member(
-    group_id: str, user_id: uuid.UUID, groups: GroupsDep, principal: CurrentPrincipal
+    group_id: PathId, user_id: uuid.UUID, groups: GroupsDep, principal: CurrentPrincipal
 ) -> Response:
     """Remove a member ranked below the caller, or leave (the caller's own id)."""
     await groups.remove_member(principal, group_id, user_id)
@@ -257,7 +265,7 @@ async def remove_member(
 
 @groups_router.post("/{group_id}/owner")
 async def transfer_ownership(
-    group_id: str, body: TransferOwnership, groups: GroupsDep, principal: CurrentPrincipal
+    group_id: PathId, body: TransferOwnership, groups: GroupsDep, principal: CurrentPrincipal
 ) -> GroupDetails:
     """Hand the group over; the old owner stays as an admin."""
     return await groups.transfer_ownership(principal, group_id, body.user_id)
@@ -268,14 +276,14 @@ async def transfer_ownership(
 
 @messages_router.get("/{message_id}")
 async def get_message(
-    message_id: str, messages: MessagesDep, principal: CurrentPrincipal
+    message_id: PathId, messages: MessagesDep, principal: CurrentPrincipal
 ) -> MessagePublic:
     return await messages.get_message(principal, message_id)
 
 
 @messages_router.patch("/{message_id}")
 async def edit_message(
-    message_id: str, body: EditMessage, messages: MessagesDep, principal: CurrentPrincipal
+    message_id: PathId, body: EditMessage, messages: MessagesDep, principal: CurrentPrincipal
 ) -> MessagePublic:
     """Replace the content (the sender); the previous version is kept."""
     return await messages.edit_message(principal, message_id, body.content)
@@ -283,7 +291,7 @@ async def edit_message(
 
 @messages_router.delete("/{message_id}", status_code=204)
 async def delete_message(
-    message_id: str, messages: MessagesDep, principal: CurrentPrincipal
+    message_id: PathId, messages: MessagesDep, principal: CurrentPrincipal
 ) -> Response:
     """Soft delete (the sender; in groups an owner or admin above the sender)."""
     await messages.delete_message(principal, message_id)
@@ -292,7 +300,7 @@ async def delete_message(
 
 @messages_router.get("/{message_id}/edits")
 async def message_versions(
-    message_id: str, messages: MessagesDep, principal: CurrentPrincipal
+    message_id: PathId, messages: MessagesDep, principal: CurrentPrincipal
 ) -> list[MessageVersion]:
     """Previous versions of an edited message, oldest first."""
     return await messages.versions_of(principal, message_id)
@@ -304,7 +312,7 @@ async def message_versions(
     responses={200: {"description": "a retry: the first forward", "model": MessagePublic}},
 )
 async def forward_message(
-    message_id: str,
+    message_id: PathId,
     body: ForwardMessage,
     response: Response,
     messages: MessagesDep,
@@ -324,7 +332,7 @@ async def forward_message(
     responses={200: {"description": "the caller had this reaction", "model": ReactionPublic}},
 )
 async def add_reaction(
-    message_id: str,
+    message_id: PathId,
     body: AddReaction,
     response: Response,
     reactions: ReactionsDep,
@@ -337,7 +345,7 @@ async def add_reaction(
 
 @messages_router.delete("/{message_id}/reactions/{emoji}", status_code=204)
 async def remove_reaction(
-    message_id: str, emoji: str, reactions: ReactionsDep, principal: CurrentPrincipal
+    message_id: PathId, emoji: PathEmoji, reactions: ReactionsDep, principal: CurrentPrincipal
 ) -> Response:
     await reactions.remove_reaction(principal, message_id, emoji)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -345,7 +353,7 @@ async def remove_reaction(
 
 @messages_router.get("/{message_id}/reads")
 async def message_reads(
-    message_id: str, reads: ReadsDep, principal: CurrentPrincipal
+    message_id: PathId, reads: ReadsDep, principal: CurrentPrincipal
 ) -> list[ReceiptPublic]:
     """Who read the message, and when."""
     return await reads.receipts_of(principal, message_id)
@@ -402,7 +410,7 @@ async def _chunks(upload: StarletteUploadFile) -> AsyncIterator[bytes]:
 
 @attachments_router.get("/{attachment_id}", response_class=FileResponse)
 async def download_attachment(
-    attachment_id: str, attachments: AttachmentsDep, principal: CurrentPrincipal
+    attachment_id: PathId, attachments: AttachmentsDep, principal: CurrentPrincipal
 ) -> FileResponse:
     """The file, for its uploader and members who can see its message. Images are
     shown inline; anything else downloads."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from goftogu.api.deps import CurrentPrincipal, SupportDeskDep, TeamsDep
+from goftogu.api.deps import CurrentPrincipal, PathId, SupportDeskDep, TeamsDep
 from goftogu.support.documents import now
 from goftogu.support.schemas import CapacityRequest, OperatorPresence
 from goftogu.support.teams import Team, TeamCreate, TeamOpening, TeamPatch
@@ -33,13 +33,13 @@ async def create_team(body: TeamCreate, teams: TeamsDep, principal: CurrentPrinc
 
 
 @router.get("/teams/{team_id}")
-async def get_team(team_id: str, teams: TeamsDep, principal: CurrentPrincipal) -> Team:
+async def get_team(team_id: PathId, teams: TeamsDep, principal: CurrentPrincipal) -> Team:
     return await teams.get(principal, team_id)
 
 
 @router.patch("/teams/{team_id}")
 async def update_team(
-    team_id: str, body: TeamPatch, teams: TeamsDep, principal: CurrentPrincipal
+    team_id: PathId, body: TeamPatch, teams: TeamsDep, principal: CurrentPrincipal
 ) -> Team:
     """Admins: change the fields given (null clears overflow, capacity, hours, sla)."""
     return await teams.update(principal, team_id, body)
@@ -47,7 +47,7 @@ async def update_team(
 
 @router.put("/teams/{team_id}/members/{user_id}")
 async def add_member(
-    team_id: str, user_id: str, teams: TeamsDep, principal: CurrentPrincipal
+    team_id: PathId, user_id: PathId, teams: TeamsDep, principal: CurrentPrincipal
 ) -> Team:
     """Admins: an operator or admin joins the team (again: no change)."""
     return await teams.add_member(principal, team_id, user_id)
@@ -55,14 +55,14 @@ async def add_member(
 
 @router.delete("/teams/{team_id}/members/{user_id}")
 async def remove_member(
-    team_id: str, user_id: str, teams: TeamsDep, principal: CurrentPrincipal
+    team_id: PathId, user_id: PathId, teams: TeamsDep, principal: CurrentPrincipal
 ) -> Team:
     return await teams.remove_member(principal, team_id, user_id)
 
 
 @router.put("/operators/{operator_id}/capacity")
 async def set_capacity(
-    operator_id: str, body: CapacityRequest, desk: SupportDeskDep, principal: CurrentPrincipal
+    operator_id: PathId, body: CapacityRequest, desk: SupportDeskDep, principal: CurrentPrincipal
 ) -> OperatorPresence:
     """Admins: an operator's own capacity (null: the default)."""
     return await desk.set_capacity(principal, operator_id, body.capacity)

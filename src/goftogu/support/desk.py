@@ -21,9 +21,11 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
+from goftogu.admission import Gate
 from goftogu.bus import Announcements, Work
 from goftogu.errors import (
     CapacityReached,
@@ -62,6 +64,7 @@ from goftogu.support.schemas import MessagePublic, OperatorPresence, SupportMess
 from goftogu.support.staff import StaffDirectory, StaffMember
 from goftogu.support.store import OPEN_STATUSES, ChatQuery, ChatStore
 from goftogu.support.teams import TeamDirectory
+from goftogu.text import refused_character
 
 log = logging.getLogger(__name__)
 
@@ -118,10 +121,13 @@ class SupportDesk:
         positions: QueuePositions,
         teams: TeamDirectory | None = None,
         connections: LocalConnections | None = None,
+        intake: Gate | None = None,
     ) -> None:
         self.store = store
         self.teams = teams
         self.positions = positions
+        # Intakes written at once, waiting, and for how long (``goftogu.admission``).
+        self._intake = intake
         self.availability = availability
         self.staff = staff
         self.rules = rules
@@ -145,7 +151,8 @@ class SupportDesk:
             chosen = await self.teams.find(team) if self.teams and isinstance(team, str) else None
             if chosen is None:
                 raise UnknownTeam(field="team", team=team)
-        return await self._open_conversation(message, None, chosen.id if chosen else None)
+        async with self._intake.admit() if self._intake else nullcontext():
+            return await self._open_conversation(message, None, chosen.id if chosen else None)
 
     async def _open_conversation(
         self, message: Message, previous_chat_id: str | None, team_id: str | None = None
@@ -538,6 +545,14 @@ class SupportDesk:
             )
         if not isinstance(body, str) or not body.strip():
             raise ValidationFailed("The message is empty.", field="body")
+        # The wire schemas refuse it already; this holds for every other caller.
+        for field, value in (("client_id", client_id), ("body", body)):
+            bad = refused_character(value, line=field == "client_id")
+            if bad is not None:
+                raise ValidationFailed(
+                    f"The {field} holds a character that is refused: U+{ord(bad):04X}.",
+                    field=field,
+                )
         if len(body) > self.rules.max_message_length:
             raise PayloadTooLarge(
                 f"A message holds at most {self.rules.max_message_length} characters.",

@@ -23,9 +23,10 @@ from goftogu.support.documents import (
     Sender,
     SupportChat,
 )
+from goftogu.text import Line, Text
 
 ClientId = Annotated[
-    str,
+    Line,
     Field(
         min_length=1,
         max_length=64,
@@ -41,29 +42,28 @@ class Request(BaseModel):
 
 class StartChatRequest(Request):
     client_id: ClientId
-    body: str
-    team: str | None = Field(
+    body: Text
+    team: Annotated[Line, Field(max_length=64)] | None = Field(
         default=None,
-        max_length=64,
         description="the team's topic or id (GET /support/topics); none: the general queue",
     )
 
 
 class PostMessageRequest(Request):
     client_id: ClientId
-    body: str
+    body: Text
 
 
 class SupportMessagePayload(Request):
     """The ``support:message`` socket event."""
 
-    chat_id: Annotated[str, Field(max_length=64)]
+    chat_id: Annotated[Line, Field(max_length=64)]
     client_id: ClientId
-    body: str
+    body: Text
 
 
 class TransferRequest(Request):
-    operator_id: str
+    operator_id: Annotated[Line, Field(max_length=64)]
 
 
 class CapacityRequest(Request):
@@ -355,7 +355,7 @@ class SupportCannedEvent(BaseModel):
 
 class NoteRequest(Request):
     client_id: ClientId
-    body: str
+    body: Text
 
 
 class PostedNote(BaseModel):
@@ -371,16 +371,16 @@ class LabelsPublic(BaseModel):
 
 class CannedReplyRequest(Request):
     scope: Literal["personal", "team", "global"] = "personal"
-    team_id: Annotated[str | None, Field(max_length=64)] = None
-    shortcode: str
-    title: str
-    body: str
+    team_id: Annotated[Line | None, Field(max_length=64)] = None
+    shortcode: Line
+    title: Line
+    body: Text
 
 
 class CannedReplyChange(Request):
-    shortcode: str | None = None
-    title: str | None = None
-    body: str | None = None
+    shortcode: Line | None = None
+    title: Line | None = None
+    body: Text | None = None
 
 
 class CannedReplyPublic(BaseModel):

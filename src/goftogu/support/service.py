@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from goftogu.admission import Gate
 from goftogu.bus import Announcements
 from goftogu.presence.operators import OperatorAvailability
 from goftogu.queueing import Subscription
@@ -99,6 +100,7 @@ def build_support(
         positions=positions,
         teams=teams,
         connections=connections,
+        intake=Gate("intake", settings.admission("intake")),
     )
     router = Router(
         chats,

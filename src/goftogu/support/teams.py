@@ -33,6 +33,7 @@ from goftogu.storage.errors import is_unique_violation
 from goftogu.support.hours import BusinessHours
 from goftogu.support.models import SupportTeam, SupportTeamMember
 from goftogu.support.staff import StaffDirectory
+from goftogu.text import Line
 
 CACHE_SECONDS = 5.0  # routing reads a team at most this stale
 
@@ -73,7 +74,7 @@ class Team(BaseModel):
 class TeamCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=80)
+    name: Annotated[Line, Field(min_length=1, max_length=80)]
     topic: Topic
     overflow_seconds: int | None = Field(
         default=None,
@@ -93,7 +94,7 @@ class TeamPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=80)
+    name: Annotated[Line, Field(min_length=1, max_length=80)] | None = None
     topic: Topic | None = None
     overflow_seconds: int | None = Field(default=None, ge=0, le=86400)
     capacity: int | None = Field(default=None, ge=1, le=10_000)

@@ -22,6 +22,12 @@ const KNOWN: Record<string, MessageKey> = {
   capacity_reached: 'error.capacity_reached',
   email_taken: 'error.email_taken',
   internal_error: 'error.internal_error',
+  account_disabled: 'error.account_disabled',
+  not_a_member: 'error.not_a_member',
+  weak_password: 'error.weak_password',
+  username_taken: 'error.username_taken',
+  message_deleted: 'error.message_deleted',
+  push_not_configured: 'error.push_not_configured',
 }
 
 const SESSION_ENDED: Record<string, MessageKey> = {
