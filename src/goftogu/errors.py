@@ -137,6 +137,12 @@ class PayloadTooLarge(DomainError):
     default_message = "The content is too large."
 
 
+class UnknownEvent(DomainError):
+    code = "unknown_event"
+    status = 404
+    default_message = "There is no such event."
+
+
 class RateLimited(DomainError):
     code = "rate_limited"
     status = 429

@@ -193,7 +193,18 @@ class Settings(BaseSettings):
         default=None,
         description="the built web app served at /; default: the one inside the package",
     )
-    max_socket_packet_bytes: int = Field(default=1_000_000, ge=1024)
+    max_socket_packet_bytes: int = Field(
+        default=1_000_000,
+        ge=1024,
+        description="hard cap of a Socket.IO frame: a larger websocket frame closes the "
+        "socket (code 1009), a larger polling POST is answered 413",
+    )
+    max_socket_event_bytes: int = Field(
+        default=131_072,
+        ge=1024,
+        description="an event packet larger than this (and within the hard cap) is not "
+        "decoded: its ack answers payload_too_large and the socket stays",
+    )
     socket_ping_interval_seconds: int = Field(default=25, ge=1)
     socket_ping_timeout_seconds: int = Field(default=20, ge=1)
     rate_socket_events: str = "60/10"
@@ -251,7 +262,7 @@ class Settings(BaseSettings):
     def _blank_means_unset(cls, value: str | None) -> str | None:
         return value or None
 
-    @field_validator("widget_origins")
+    @field_validator("widget_origins", "cors_origins")
     @classmethod
     def _origins(cls, value: list[str]) -> list[str]:
         for origin in value:
