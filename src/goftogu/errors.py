@@ -121,6 +121,11 @@ class WeakPassword(ValidationFailed):
     default_message = "The password is too weak."
 
 
+class UnknownTeam(ValidationFailed):
+    code = "unknown_team"
+    default_message = "No team has this id or topic."
+
+
 class ParentNotInConversation(ValidationFailed):
     code = "parent_not_in_conversation"
     default_message = "The replied-to message is not in this conversation."
