@@ -30,6 +30,7 @@ from goftogu.errors import (
     ServiceUnavailable,
     TokenExpired,
     Unauthenticated,
+    UnknownEvent,
 )
 from goftogu.identity.tokens import Principal
 from goftogu.logs import request_id_var, user_id_var
@@ -172,6 +173,13 @@ class RealtimeGateway:
         self.sio.on("disconnect", self._disconnect)
         for name in self._events:
             self.sio.on(name, self._handler_for(name))
+        self.sio.on("*", self._unknown)
+
+    async def _unknown(self, event: Any, sid: str, *_args: Any) -> dict[str, Any]:
+        """Any event without a handler: answered, so that a client never waits."""
+        SOCKET_EVENTS.labels("unknown", UnknownEvent.code).inc()
+        name = event if isinstance(event, str) else repr(event)
+        return failed(UnknownEvent(f"There is no event named {name[:100]!r}."))
 
     async def _connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         token = auth.get("token") if isinstance(auth, dict) else None
