@@ -245,3 +245,66 @@ async def test_an_operators_own_capacity_bounds_their_load(
     assert [c["status"] for c in chats] == ["OPEN", "PENDING"]
     presence = await client.get(f"{API}/support/presence", headers=operator.headers)
     assert (presence.json()["load"], presence.json()["capacity"]) == (1, 1)
+
+
+def closed_today(timezone: str = "Asia/Tehran") -> dict[str, Any]:
+    """Hours open all day every day, but today (in ``timezone``) is a holiday."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    today = datetime.now(ZoneInfo(timezone)).date()
+    every_day = {
+        day: [{"start": "00:00", "end": "24:00"}]
+        for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    }
+    return {"timezone": timezone, "weekly": every_day, "holidays": [today.isoformat()]}
+
+
+async def test_outside_business_hours_a_conversation_is_a_ticket_with_a_reply_naming_the_opening(
+    gateway: Gateway, client: httpx.AsyncClient
+) -> None:
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    admin = await staff(gateway, client, "admin")
+    member = await available_operator(gateway, client)
+    team = await new_team(client, admin, "night", hours=closed_today(), overflow_seconds=0)
+    await join(client, admin, team, member)
+    customer = await visitor(client)
+    topics = (await client.get(f"{API}/support/topics", headers=customer.headers)).json()
+    tehran = ZoneInfo("Asia/Tehran")
+    tomorrow = datetime.now(tehran).date() + timedelta(days=1)
+    [night] = topics
+    assert night["open_now"] is False
+    assert datetime.fromisoformat(night["next_opening"]).astimezone(tehran).date() == tomorrow
+
+    chat = await start_chat(client, customer, "Are you there?", team="night")
+    done = await routed(client, customer, chat["id"])
+    # A member is online and overflow is 0, but the team is closed: a ticket at once.
+    assert (done["status"], done["type"], done["operator_id"]) == ("PENDING", "TICKET", None)
+    assert done["routing"][-1]["reason"].startswith("outside business hours; opens ")
+    reply = done["messages"][-1]
+    assert reply["sender"] == {"kind": "system", "id": None}
+    english, persian = reply["body"].split("\n")
+    assert f"{tomorrow:%A} {tomorrow.day} {tomorrow:%B %Y}, 00:00 (Asia/Tehran)" in english
+    assert "زمان بازگشایی" in persian
+    assert len(done["messages"]) == 2
+
+
+async def test_a_team_with_hours_open_now_routes_as_usual(
+    gateway: Gateway, client: httpx.AsyncClient
+) -> None:
+    admin = await staff(gateway, client, "admin")
+    member = await available_operator(gateway, client)
+    always = {
+        "timezone": "UTC",
+        "weekly": {
+            day: [{"start": "00:00", "end": "24:00"}]
+            for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+        },
+    }
+    team = await new_team(client, admin, "day", hours=always)
+    await join(client, admin, team, member)
+    customer = await visitor(client)
+    done = await routed(client, customer, (await start_chat(client, customer, team="day"))["id"])
+    assert (done["status"], done["operator_id"]) == ("OPEN", member.id)

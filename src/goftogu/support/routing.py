@@ -31,11 +31,22 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from goftogu.bus import Announcements
+from goftogu.ids import new_id
 from goftogu.presence.operators import OperatorAvailability, OperatorState
 from goftogu.queueing import Delivery
 from goftogu.queueing.relay import OutboxWritten
 from goftogu.support import events
-from goftogu.support.documents import ChatStatus, ChatType, Decision, RoutingEntry, now
+from goftogu.support.autoreply import outside_hours_reply
+from goftogu.support.documents import (
+    ChatStatus,
+    ChatType,
+    Decision,
+    Message,
+    RoutingEntry,
+    Sender,
+    SenderKind,
+    now,
+)
 from goftogu.support.jobs import RouteChat
 from goftogu.support.queue import QueueMoved
 from goftogu.support.store import ChatStore
@@ -65,8 +76,15 @@ async def offer_slots(
         return []
     team_ids: list[str | None] | None = None
     if teams is not None:
-        overflowing = [team.id for team in await teams.all() if team.overflow_seconds is not None]
-        team_ids = [None, *await teams.teams_of(operator_id), *overflowing]
+        # Teams closed now are left out: their tickets wait for the opening.
+        at = now()
+        everyone = {team.id: team for team in await teams.all()}
+        open_now = {
+            team.id for team in everyone.values() if team.hours is None or team.hours.is_open(at)
+        }
+        mine = await teams.teams_of(operator_id)
+        overflowing = [t.id for t in everyone.values() if t.overflow_seconds is not None]
+        team_ids = [None, *(t for t in (*mine, *overflowing) if t in open_now)]
     return await store.request_routing(
         slots,
         RoutingEntry(at=now(), decision=Decision.reoffered, reason="a slot is free"),
@@ -115,6 +133,8 @@ class Router:
                 await self.availability.confirm(chat.operator_id, chat.id)
             return Outcome.settled
         team = await self.teams.cached(chat.team_id) if self.teams and chat.team_id else None
+        if team is not None and team.hours is not None and not team.hours.is_open(now()):
+            return await self._outside_hours(chat.id, team)
         if team is None:
             operator_id, reason = await self.availability.reserve(chat.id, self.capacity), None
         else:
@@ -176,6 +196,30 @@ class Router:
         await self.availability.release(operator_id, chat_id)
         return Outcome.lost_race
 
+    async def _outside_hours(self, chat_id: str, team: Team) -> Outcome:
+        """Item 3: outside the team's hours a conversation is a ticket at once, and
+        the customer is told, in English and Persian, when the team opens again.
+        The reply is written first and keyed by that opening, so a redelivery (or a
+        sweep) writes it once per closed period whatever happens in between."""
+        assert team.hours is not None
+        at = now()
+        opening = team.hours.next_opening(at)
+        reply = Message(
+            id=str(new_id()),
+            client_id=f"outside-hours:{opening.isoformat() if opening else 'unscheduled'}",
+            sender=Sender(kind=SenderKind.system),
+            body=outside_hours_reply(team.name, opening, team.hours.timezone),
+            created_at=at,
+        )
+        async with self._announcements.announcing() as work:
+            appended = await self.store.append_message(
+                chat_id, reply, statuses=frozenset({ChatStatus.PENDING})
+            )
+            if appended is not None and appended.created:
+                work.announce(events.message_posted(appended.chat, appended.message, appended.seq))
+        opens = opening.isoformat() if opening else "not scheduled"
+        return await self._no_operator(chat_id, f"outside business hours; opens {opens}")
+
     async def _no_operator(self, chat_id: str, reason: str) -> Outcome:
         """S6b: the chat becomes a ticket, still ``PENDING``; the customer is told and
         a notice for the operators leaves through the outbox."""
@@ -209,6 +253,8 @@ class Router:
                     self.undecided_after.total_seconds()
                 ):
                     continue  # the undecided pass above covers it
+                if team.hours is not None and not team.hours.is_open(at):
+                    continue  # closed: its conversations wait for the opening
                 offered += await self.store.request_routing(
                     SWEEP_BATCH,
                     RoutingEntry(at=at, decision=Decision.reoffered, reason="overflow due"),
