@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from goftogu.bootstrap import Container
@@ -32,6 +32,13 @@ from goftogu.settings import Settings
 from goftogu.support.canned import CannedReplies
 from goftogu.support.content import SupportContent
 from goftogu.support.desk import SupportDesk
+from goftogu.support.teams import Teams
+from goftogu.text import Line
+
+# Path parameters: ids are UUIDs or short keys; the text rule applies to them too
+# (`%00` in a path is a NUL, and no store takes it).
+PathId = Annotated[Line, Path(min_length=1, max_length=64)]
+PathEmoji = Annotated[Line, Path(min_length=1, max_length=32)]
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from /auth/login")
 
@@ -96,6 +103,10 @@ def _support(container: _Container) -> SupportDesk:
     return container.support
 
 
+def _teams(container: _Container) -> Teams:
+    return container.team_admin
+
+
 def _support_content(container: _Container) -> SupportContent:
     return container.support_content
 
@@ -125,6 +136,7 @@ GroupsDep = Annotated[Groups, Depends(_groups)]
 ReactionsDep = Annotated[Reactions, Depends(_reactions)]
 AttachmentsDep = Annotated[Attachments, Depends(_attachments)]
 SupportDeskDep = Annotated[SupportDesk, Depends(_support)]
+TeamsDep = Annotated[Teams, Depends(_teams)]
 SupportContentDep = Annotated[SupportContent, Depends(_support_content)]
 CannedRepliesDep = Annotated[CannedReplies, Depends(_canned_replies)]
 PreferencesDep = Annotated[NotificationPreferences, Depends(_preferences)]

@@ -25,6 +25,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from starlette.types import Receive, Scope, Send
 
 from goftogu.errors import NotFound
+from goftogu.text import Line
 from goftogu.webapp import PACKAGED_DIST
 
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -92,7 +93,7 @@ class WebApp:
 
     # --- routes -------------------------------------------------------------------
 
-    async def asset(self, name: str, request: Request) -> FileResponse:
+    async def asset(self, name: Line, request: Request) -> FileResponse:
         return _static(self._file("assets", name), IMMUTABLE, request)
 
     async def loader(self, request: Request) -> FileResponse:

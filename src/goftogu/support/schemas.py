@@ -12,6 +12,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from goftogu.pages import ListPage
 from goftogu.presence.operators import OperatorStatus
 from goftogu.support.documents import (
     ChatStatus,
@@ -23,9 +24,10 @@ from goftogu.support.documents import (
     Sender,
     SupportChat,
 )
+from goftogu.text import Line, Text
 
 ClientId = Annotated[
-    str,
+    Line,
     Field(
         min_length=1,
         max_length=64,
@@ -41,24 +43,34 @@ class Request(BaseModel):
 
 class StartChatRequest(Request):
     client_id: ClientId
-    body: str
+    body: Text
+    team: Annotated[Line, Field(max_length=64)] | None = Field(
+        default=None,
+        description="the team's topic or id (GET /support/topics); none: the general queue",
+    )
 
 
 class PostMessageRequest(Request):
     client_id: ClientId
-    body: str
+    body: Text
 
 
 class SupportMessagePayload(Request):
     """The ``support:message`` socket event."""
 
-    chat_id: Annotated[str, Field(max_length=64)]
+    chat_id: Annotated[Line, Field(max_length=64)]
     client_id: ClientId
-    body: str
+    body: Text
 
 
 class TransferRequest(Request):
-    operator_id: str
+    operator_id: Annotated[Line, Field(max_length=64)]
+
+
+class CapacityRequest(Request):
+    capacity: int | None = Field(
+        ge=1, le=1000, description="live chats at once; null: the server's default"
+    )
 
 
 class PresenceRequest(Request):
@@ -102,6 +114,7 @@ class SupportChatPublic(BaseModel):
     conversation: str
     customer: Customer
     operator_id: str | None
+    team_id: str | None = None
     status: ChatStatus
     type: ChatType
     messages: list[MessagePublic]
@@ -163,6 +176,7 @@ class SupportChatSummary(BaseModel):
     conversation: str
     customer: Customer
     operator_id: str | None
+    team_id: str | None = None
     status: ChatStatus
     type: ChatType
     created_at: datetime
@@ -183,6 +197,7 @@ class SupportChatSummary(BaseModel):
             conversation=chat.conversation,
             customer=chat.customer,
             operator_id=chat.operator_id,
+            team_id=chat.team_id,
             status=chat.status,
             type=chat.type,
             created_at=chat.created_at,
@@ -341,7 +356,7 @@ class SupportCannedEvent(BaseModel):
 
 class NoteRequest(Request):
     client_id: ClientId
-    body: str
+    body: Text
 
 
 class PostedNote(BaseModel):
@@ -357,16 +372,16 @@ class LabelsPublic(BaseModel):
 
 class CannedReplyRequest(Request):
     scope: Literal["personal", "team", "global"] = "personal"
-    team_id: Annotated[str | None, Field(max_length=64)] = None
-    shortcode: str
-    title: str
-    body: str
+    team_id: Annotated[Line | None, Field(max_length=64)] = None
+    shortcode: Line
+    title: Line
+    body: Text
 
 
 class CannedReplyChange(Request):
-    shortcode: str | None = None
-    title: str | None = None
-    body: str | None = None
+    shortcode: Line | None = None
+    title: Line | None = None
+    body: Text | None = None
 
 
 class CannedReplyPublic(BaseModel):
@@ -390,3 +405,14 @@ class RenderedCannedReply(BaseModel):
     shortcode: str
     title: str
     body: str
+
+
+# --- lists (one shape: goftogu/pages.py) ------------------------------------------
+
+
+class OperatorList(ListPage[OperatorPublic]):
+    """OperatorPublic items, answered whole."""
+
+
+class CannedReplyList(ListPage[CannedReplyPublic]):
+    """CannedReplyPublic items, answered whole."""

@@ -28,7 +28,7 @@ import contextlib
 import random
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from enum import Enum
@@ -49,6 +49,8 @@ from goftogu.support.documents import (
     SupportChat,
     first_id_at,
     now,
+    stored_chat,
+    stored_chats,
 )
 from goftogu.support.store import Appended, ChatQuery, NoteAdded, OutboxKind, PendingJob
 
@@ -100,10 +102,14 @@ def _to_document(chat: SupportChat) -> dict[str, Any]:
     return document
 
 
-def _from_document(document: dict[str, Any]) -> SupportChat:
+def _fields(document: dict[str, Any]) -> dict[str, Any]:
     fields = {key: value for key, value in document.items() if not key.startswith(_HIDDEN)}
     fields["id"] = fields.pop("_id")
-    return SupportChat.model_validate(fields)
+    return fields
+
+
+def _from_document(document: dict[str, Any]) -> SupportChat:
+    return stored_chat(_fields(document))
 
 
 def _entry(entry: RoutingEntry) -> dict[str, Any]:
@@ -146,6 +152,7 @@ class MongoChatStore:
             await self._chats.create_index(field, sparse=True)
         await self._chats.create_index("outbox_claim", sparse=True)
         await self._chats.create_index([("status", ASCENDING), ("closed_at", DESCENDING)])
+        await self._chats.create_index([("team_id", ASCENDING), ("status", ASCENDING)])
 
     async def create(self, chat: SupportChat) -> tuple[SupportChat, bool]:
         document = _to_document(chat)
@@ -322,7 +329,7 @@ class MongoChatStore:
 
     async def find(self, query: ChatQuery) -> list[SupportChat]:
         cursor = self._matching(query)
-        return [_from_document(document) async for document in cursor]
+        return stored_chats([_fields(document) async for document in cursor])
 
     async def find_ids(self, query: ChatQuery) -> list[str]:
         cursor = self._matching(query, projection={"_id": 1})
@@ -346,6 +353,8 @@ class MongoChatStore:
             condition["operator_id"] = query.operator_id
         elif query.unassigned:
             condition["operator_id"] = None
+        if query.team_id is not None:
+            condition["team_id"] = query.team_id
         if query.label is not None:
             condition["labels"] = query.label  # an array field matches any element
         if query.after is not None:
@@ -383,7 +392,12 @@ class MongoChatStore:
         ]
 
     async def request_routing(
-        self, limit: int, entry: RoutingEntry, *, undecided_before: datetime | None = None
+        self,
+        limit: int,
+        entry: RoutingEntry,
+        *,
+        undecided_before: datetime | None = None,
+        team_ids: Collection[str | None] | None = None,
     ) -> list[str]:
         if limit <= 0:
             return []
@@ -391,6 +405,9 @@ class MongoChatStore:
         if undecided_before is not None:
             condition["type"] = ChatType.CHAT.value
             condition["_id"] = {"$lt": first_id_at(undecided_before)}
+        if team_ids is not None:
+            # `$in` with null also matches a missing field, in MongoDB and FerretDB.
+            condition["team_id"] = {"$in": list(team_ids)}
         cursor = (
             self._chats.find(condition, projection={"_id": 1}).sort("_id", ASCENDING).limit(limit)
         )
@@ -404,6 +421,11 @@ class MongoChatStore:
             ):
                 offered.append(chat_id)
         return offered
+
+    async def count_open(self, team_id: str) -> int:
+        return await self._chats.count_documents(
+            {"team_id": team_id, "status": ChatStatus.OPEN.value}
+        )
 
     async def open_chats_by_operator(self) -> dict[str, set[str]]:
         loads: dict[str, set[str]] = {}
