@@ -47,6 +47,7 @@ from goftogu.storage.work import UnitsOfWork
 from goftogu.support.canned import CannedReplies
 from goftogu.support.connections import LocalConnections
 from goftogu.support.content import SupportContent
+from goftogu.support.conversation import SupportConversations
 from goftogu.support.desk import SupportDesk
 from goftogu.support.outbox import SupportOutbox
 from goftogu.support.queue import QueueMoved, QueuePositions
@@ -96,6 +97,7 @@ class Container:
     support: SupportDesk
     router: Router
     support_content: SupportContent
+    support_conversations: SupportConversations
     canned_replies: CannedReplies
     teams: TeamDirectory
     # The queue handlers of this codebase; each process runs those of its queues.
@@ -207,6 +209,7 @@ async def _build(
         support=support,
         router=router,
         support_content=SupportContent(chats, work),
+        support_conversations=SupportConversations(support, messaging.attachments, work),
         canned_replies=CannedReplies(canned_store, chats, staff, teams, work),
         teams=teams,
         subscriptions=(routing_subscription(router), notify_subscription(settings, notifier)),

@@ -17,6 +17,7 @@ from goftogu.support.documents import (
     ChatStatus,
     ChatType,
     Customer,
+    FileRef,
     Message,
     Note,
     RoutingEntry,
@@ -46,7 +47,10 @@ class StartChatRequest(Request):
 
 class PostMessageRequest(Request):
     client_id: ClientId
-    body: str
+    body: str = ""
+    attachment_ids: Annotated[
+        list[str], Field(max_length=10, description="uploads (POST /attachments) to send")
+    ] = []
 
 
 class SupportMessagePayload(Request):
@@ -54,7 +58,8 @@ class SupportMessagePayload(Request):
 
     chat_id: Annotated[str, Field(max_length=64)]
     client_id: ClientId
-    body: str
+    body: str = ""
+    attachment_ids: Annotated[list[str], Field(max_length=10)] = []
 
 
 class TransferRequest(Request):
@@ -75,6 +80,10 @@ class MessagePublic(BaseModel):
     body: str
     created_at: datetime
     seq: int = Field(description="position in the conversation, from 1")
+    attachments: list[FileRef] = Field(
+        default_factory=list,
+        description="files sent with it: GET /support/chats/{chat_id}/attachments/{id}",
+    )
 
     @classmethod
     def of(cls, message: Message, seq: int) -> MessagePublic:
@@ -112,6 +121,10 @@ class SupportChatPublic(BaseModel):
     closed_at: datetime | None
     routing: list[RoutingEntry]
     previous_chat_id: str | None
+    customer_read_seq: int = Field(default=0, description="the customer read up to here")
+    operator_read_seq: int = Field(
+        default=0, description="the assigned operator read up to here (the customer's 'seen')"
+    )
     queue_position: int | None = Field(
         default=None, description="1 = next to be taken; only while waiting for an operator"
     )
@@ -390,3 +403,44 @@ class RenderedCannedReply(BaseModel):
     shortcode: str
     title: str
     body: str
+
+
+class SupportReadEvent(SupportEvent):
+    """``support:read`` to ``support:<chat_id>``: the customer or the assigned operator
+    read up to ``last_read_seq`` (the other side shows "seen")."""
+
+    EVENT: ClassVar[str] = "support:read"
+    reader: Literal["customer", "operator"]
+    last_read_seq: int
+
+
+class SupportReadPayload(Request):
+    """The ``support:read`` client event: mark the conversation read up to a seq."""
+
+    chat_id: Annotated[str, Field(max_length=64)]
+    up_to_seq: Annotated[int, Field(ge=0)]
+
+
+class SupportReadState(BaseModel):
+    """``GET``/``POST /conversations/support:{id}/read``: the caller's watermark and
+    unread count, and the other side's watermark."""
+
+    conversation: str
+    last_read_seq: int
+    unread_count: int
+    peer_last_read_seq: int = Field(description="the other side read up to here ('seen')")
+
+
+class SupportMessagePage(BaseModel):
+    """``GET /conversations/support:{id}/messages``."""
+
+    items: list[MessagePublic]
+    has_more: bool
+
+
+class SupportSendMessage(Request):
+    """``POST /conversations/support:{id}/messages``: messaging's send shape."""
+
+    client_id: ClientId
+    content: str | None = None
+    attachment_ids: Annotated[list[str], Field(max_length=10)] = []
