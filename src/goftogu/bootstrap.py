@@ -22,6 +22,8 @@ from goftogu.bus import Bus, Handlers
 from goftogu.health import Probe
 from goftogu.identity.accounts import Accounts
 from goftogu.identity.auth import Authentication
+from goftogu.identity.events import SessionsRevoked
+from goftogu.identity.revocations import MemorySessionRevocations, SessionRevocations
 from goftogu.identity.service import build_identity
 from goftogu.messaging.access import Access
 from goftogu.messaging.common import MessageStored
@@ -165,10 +167,11 @@ async def _build(
 
     availability = build_operator_availability(settings, redis, seed)
     positions = build_queue_positions(settings, chats, availability)
-    work = UnitsOfWork(database, _announcements(clients, relay, access, positions))
+    revocations = _revocations(settings, redis)
+    work = UnitsOfWork(database, _announcements(clients, relay, access, positions, revocations))
 
     rate_limiter = _rate_limiter(redis)
-    accounts, auth = build_identity(settings, database, rate_limiter)
+    accounts, auth = build_identity(settings, work, rate_limiter, revocations)
     messaging = build_messaging(work, access, settings)
     presence = build_user_presence(settings, redis, work, access.contacts_of)
     notifier = build_notifier(settings, work, presence, ConversationMutes(database))
@@ -218,15 +221,26 @@ async def _build(
 
 
 def _announcements(
-    broadcaster: Broadcaster, relay: OutboxRelay, access: Access, positions: QueuePositions
+    broadcaster: Broadcaster,
+    relay: OutboxRelay,
+    access: Access,
+    positions: QueuePositions,
+    revocations: SessionRevocations,
 ) -> Bus:
     """Who handles what a unit of work announces (``goftogu.bus``): clients are told
     through ``broadcaster``, the relay wakes for what was written for it, a stored
-    message's notifier job commits with it, and the customers behind a change in
-    the support queue hear their new position."""
+    message's notifier job commits with it, the customers behind a change in the
+    support queue hear their new position, and revoked sessions stop at once
+    (their tokens refused on every node, then their sockets ended)."""
 
     async def wake_relay(_written: OutboxWritten) -> None:
         relay.wake()
+
+    async def refuse_tokens(revoked: SessionsRevoked) -> None:
+        await revocations.revoke(revoked.session_ids, revoked.reason)
+
+    async def end_sockets(revoked: SessionsRevoked) -> None:
+        await broadcaster.end_sockets(revoked.session_ids, revoked.reason)
 
     async def tell(event: RoomEvent) -> None:
         await broadcaster.emit(event.name, event.payload, room=event.room)
@@ -239,6 +253,8 @@ def _announcements(
         handlers.after_commit(OutboxWritten, wake_relay)
         .after_commit(QueueMoved, queue_moved)
         .before_commit(MessageStored, notify_recipients(access))
+        .after_commit(SessionsRevoked, refuse_tokens)
+        .after_commit(SessionsRevoked, end_sockets)
         .build()
     )
 
@@ -354,6 +370,15 @@ def _mail_probe(settings: Settings) -> Probe:
             await client.noop()
 
     return Probe("mail", "smtp", False, check_smtp)
+
+
+def _revocations(settings: Settings, redis: Redis | None) -> SessionRevocations:
+    ttl = settings.access_token_ttl_seconds
+    if redis is not None:
+        from goftogu.identity.revocations_redis import RedisSessionRevocations
+
+        return RedisSessionRevocations(redis, ttl)
+    return MemorySessionRevocations(ttl)
 
 
 def _rate_limiter(redis: Redis | None) -> RateLimiter:

@@ -53,6 +53,11 @@ class TokenInvalid(Unauthenticated):
     default_message = "The token is not valid."
 
 
+class SessionRevoked(Unauthenticated):
+    code = "session_revoked"
+    default_message = "This session has ended; sign in again."
+
+
 class InvalidCredentials(Unauthenticated):
     code = "invalid_credentials"
     default_message = "Wrong login or password."

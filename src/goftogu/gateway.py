@@ -74,7 +74,8 @@ def create_gateway(settings: Settings) -> Gateway:
                 presence_bindings(container.presence, container.support),
                 support_bindings(container.support, container.support_conversations),
             ),
-            verify_token=container.auth.tokens.verify,
+            verify_token=container.auth.authenticate,
+            revoked_sessions=container.auth.revoked_sessions,
             typing_ttl_seconds=settings.typing_ttl_seconds,
             event_rule=RateRule.parse("socket-events", settings.rate_socket_events),
         )
@@ -114,6 +115,7 @@ def create_gateway(settings: Settings) -> Gateway:
             stop.set()
             await maintenance
             await container.aclose()
+            await app.state.realtime.delivery.aclose()
 
     api = FastAPI(
         title="goftogu",
@@ -141,7 +143,13 @@ def create_gateway(settings: Settings) -> Gateway:
         support_content_router,
     ):
         api.include_router(router, prefix=API_PREFIX)
-    WebApp(settings.web_dist_dir, settings.widget_origins, settings.max_message_length).install(api)
+    WebApp(
+        settings.web_dist_dir,
+        settings.widget_origins,
+        settings.max_message_length,
+        max_attachment_bytes=settings.max_attachment_bytes,
+        push_configured=settings.vapid_public_key is not None,
+    ).install(api)
     asgi = socketio.ASGIApp(sio, other_asgi_app=api, socketio_path="socket.io")
     return Gateway(api=api, sio=sio, asgi=asgi, settings=settings)
 

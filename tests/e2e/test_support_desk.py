@@ -290,3 +290,24 @@ async def test_waiting_customers_hear_their_queue_position_on_connect_and_when_i
     finally:
         for widget in widgets:
             await widget.close()
+
+
+async def test_a_socket_support_message_with_unencodable_text_is_refused_and_not_stored(
+    desk: Desk, http: httpx.AsyncClient
+) -> None:
+    customer = await visitor(http)
+    chat = await start_chat(http, customer)
+    widget = await connect("python", desk.base_url, {"token": customer.access_token})
+    try:
+        sent = [
+            await widget.emit(
+                "support:message", {"chat_id": chat["id"], "client_id": f"c{n}", "body": body}
+            )
+            for n, body in enumerate(["x\ud800", "x\x00y", "x\x1by"])
+        ]
+        assert [answer["error"]["code"] for answer in sent] == ["validation_error"] * 3
+        page = await http.get(f"{API}/support/chats/{chat['id']}", headers=customer.headers)
+        assert page.status_code == 200, page.text
+        assert [m["body"] for m in page.json()["messages"]] == ["Hello, I need help"]
+    finally:
+        await widget.close()

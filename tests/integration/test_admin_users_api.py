@@ -6,6 +6,7 @@ import uuid
 import httpx
 import pytest
 
+from goftogu.errors import Conflict
 from goftogu.gateway import Gateway
 from goftogu.identity.models import Role
 from goftogu.identity.schemas import AdminUpdateUserRequest
@@ -160,10 +161,17 @@ async def test_the_last_enabled_admin_stays(client: httpx.AsyncClient, gateway: 
     first = await staff(gateway, client, "admin")
     second = await staff(gateway, client, "admin")
     assert (await _patch(client, first.headers, second.id, disabled=True)).status_code == 200
-    # second is disabled: first is the last enabled admin, and second's token still
-    # carries the admin role until it expires, but cannot take first away.
-    refused = await _patch(client, second.headers, first.id, role="operator")
-    assert (refused.status_code, refused.json()["error"]["code"]) == (409, "conflict")
+    # second is disabled: its token is refused at once (issue 17)...
+    ended = await _patch(client, second.headers, first.id, role="operator")
+    assert (ended.status_code, ended.json()["error"]["code"]) == (401, "session_revoked")
+    assert ended.json()["error"]["details"] == {"reason": "account_disabled"}
+    # ...and even an admin's principal (as second's token carried it) cannot take the
+    # last enabled admin away.
+    as_second = Principal(user_id=uuid.UUID(second.id), role=Role.admin, session_id=uuid.uuid4())
+    with pytest.raises(Conflict):
+        await gateway.container.accounts.update_for_admin(
+            as_second, first.id, AdminUpdateUserRequest(role=Role.operator)
+        )
     assert (await login(client, first.username)).user["role"] == "admin"
 
 

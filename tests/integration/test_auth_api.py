@@ -210,8 +210,10 @@ async def test_reusing_a_rotated_refresh_token_revokes_the_whole_session(
     # The thief's replay also cut off the newest token of that family.
     after = await client.post(f"{API}/auth/refresh", json={"refresh_token": newest})
     assert after.status_code == 401
+    # And the access token of that session is refused at once (issue 17).
     sessions = await client.get(f"{API}/auth/sessions", headers=user.headers)
-    assert sessions.json() == []
+    assert sessions.status_code == 401
+    assert sessions.json()["error"]["code"] == "session_revoked"
 
 
 async def test_concurrent_refreshes_with_one_token_let_at_most_one_through(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from goftogu.bootstrap import Container
@@ -33,6 +33,12 @@ from goftogu.support.canned import CannedReplies
 from goftogu.support.content import SupportContent
 from goftogu.support.conversation import SupportConversations
 from goftogu.support.desk import SupportDesk
+from goftogu.text import Line
+
+# Path parameters: ids are UUIDs or short keys; the text rule applies to them too
+# (`%00` in a path is a NUL, and no store takes it).
+PathId = Annotated[Line, Path(min_length=1, max_length=64)]
+PathEmoji = Annotated[Line, Path(min_length=1, max_length=32)]
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from /auth/login")
 
@@ -142,7 +148,7 @@ async def current_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The caller proven by ``Authorization: Bearer``; 401 with the reason otherwise."""
-    principal = auth.tokens.verify(credentials.credentials if credentials else None)
+    principal = await auth.authenticate(credentials.credentials if credentials else None)
     user_id_var.set(str(principal.user_id))
     return principal
 

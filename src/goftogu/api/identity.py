@@ -8,7 +8,14 @@ from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel
 
 from goftogu import __version__
-from goftogu.api.deps import AccountsDep, AuthDep, Client, ConversationsDep, CurrentPrincipal
+from goftogu.api.deps import (
+    AccountsDep,
+    AuthDep,
+    Client,
+    ConversationsDep,
+    CurrentPrincipal,
+    PathId,
+)
 from goftogu.identity.accounts import NewAccount
 from goftogu.identity.auth import IssuedTokens
 from goftogu.identity.models import Role
@@ -31,6 +38,7 @@ from goftogu.identity.schemas import (
     VisitorRequest,
 )
 from goftogu.messaging.schemas import MessagingCounts
+from goftogu.text import Line
 
 
 class AdminStats(BaseModel):
@@ -116,7 +124,9 @@ async def list_sessions(auth: AuthDep, principal: CurrentPrincipal) -> list[Sess
 
 
 @auth_router.delete("/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def revoke_session(session_id: str, auth: AuthDep, principal: CurrentPrincipal) -> Response:
+async def revoke_session(
+    session_id: PathId, auth: AuthDep, principal: CurrentPrincipal
+) -> Response:
     """Sign a device out: its refresh token stops working at once."""
     await auth.revoke_session_for(principal, session_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -149,8 +159,8 @@ async def update_me(
 async def search_users(
     accounts: AccountsDep,
     principal: CurrentPrincipal,
-    q: Annotated[str, Query(min_length=1, max_length=64)],
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    q: Annotated[Line, Query(min_length=1, max_length=64)],
+    cursor: Annotated[Line | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
 ) -> UserPage:
     """Users whose username starts with ``q``, or whose email is exactly ``q``."""
@@ -163,7 +173,9 @@ async def search_users(
 
 
 @users_router.get("/{user_id}")
-async def profile(user_id: str, accounts: AccountsDep, principal: CurrentPrincipal) -> UserPublic:
+async def profile(
+    user_id: PathId, accounts: AccountsDep, principal: CurrentPrincipal
+) -> UserPublic:
     return UserPublic.model_validate(await accounts.get_profile_for(principal, user_id))
 
 
@@ -183,10 +195,10 @@ async def create_user(
 async def list_users(
     accounts: AccountsDep,
     principal: CurrentPrincipal,
-    q: Annotated[str | None, Query(max_length=64)] = None,
+    q: Annotated[Line | None, Query(max_length=64)] = None,
     role: Role | None = None,
     visitors: bool = False,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    cursor: Annotated[Line | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
 ) -> AdminUserPage:
     """Every account by username (admins): ``q`` matches the start of the username,
@@ -203,7 +215,7 @@ async def list_users(
 
 @admin_router.patch("/users/{user_id}")
 async def update_user(
-    user_id: str,
+    user_id: PathId,
     body: AdminUpdateUserRequest,
     accounts: AccountsDep,
     auth: AuthDep,

@@ -22,12 +22,15 @@ from goftogu.api.deps import (
     CurrentPrincipal,
     GroupsDep,
     MessagesDep,
+    PathEmoji,
+    PathId,
     PinsDep,
     ReactionsDep,
     ReadsDep,
     SettingsDep,
     SupportConversationsDep,
 )
+from goftogu.bounds import MAX_INT
 from goftogu.errors import PayloadTooLarge, ValidationFailed
 from goftogu.messaging.attachments import StoredFile
 from goftogu.messaging.schemas import (
@@ -66,6 +69,7 @@ from goftogu.support.schemas import (
     SupportReadState,
     posted_message,
 )
+from goftogu.text import Line
 
 chats_router = APIRouter(prefix="/chats", tags=["messaging"])
 conversations_router = APIRouter(prefix="/conversations", tags=["messaging"])
@@ -74,10 +78,11 @@ messages_router = APIRouter(prefix="/messages", tags=["messaging"])
 attachments_router = APIRouter(prefix="/attachments", tags=["messaging"])
 
 Address = Annotated[
-    str,
+    Line,
     Path(
+        max_length=80,
         description="a conversation address: `single:<id>`, `group:<id>`, or `support:<id>` "
-        "(history, send and read only)"
+        "(history, send and read only)",
     ),
 ]
 UPLOAD_CHUNK = 64 * 1024
@@ -111,7 +116,7 @@ async def list_conversations(
     conversations: ConversationsDep,
     principal: CurrentPrincipal,
     archived: bool | None = None,
-    cursor: Annotated[str | None, Query(max_length=100)] = None,
+    cursor: Annotated[Line | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> ConversationPage:
     """The caller's single chats and groups, latest activity first."""
@@ -138,8 +143,8 @@ async def history(
     messages: MessagesDep,
     support: SupportConversationsDep,
     principal: CurrentPrincipal,
-    before_seq: Annotated[int | None, Query(ge=1)] = None,
-    after_seq: Annotated[int | None, Query(ge=0)] = None,
+    before_seq: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
+    after_seq: Annotated[int | None, Query(ge=0, le=MAX_INT)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> MessagePage | SupportMessagePage:
     """Messages by seq: newest first (below ``before_seq``); with ``after_seq`` alone,
@@ -244,7 +249,7 @@ async def pin_message(
 
 @conversations_router.delete("/{address}/pins/{message_id}", status_code=204)
 async def unpin_message(
-    address: Address, message_id: str, pins: PinsDep, principal: CurrentPrincipal
+    address: Address, message_id: PathId, pins: PinsDep, principal: CurrentPrincipal
 ) -> Response:
     await pins.unpin_message(principal, address, message_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -262,13 +267,15 @@ async def create_group(
 
 
 @groups_router.get("/{group_id}")
-async def get_group(group_id: str, groups: GroupsDep, principal: CurrentPrincipal) -> GroupDetails:
+async def get_group(
+    group_id: PathId, groups: GroupsDep, principal: CurrentPrincipal
+) -> GroupDetails:
     return await groups.get_group(principal, group_id)
 
 
 @groups_router.patch("/{group_id}")
 async def update_group(
-    group_id: str, body: UpdateGroup, groups: GroupsDep, principal: CurrentPrincipal
+    group_id: PathId, body: UpdateGroup, groups: GroupsDep, principal: CurrentPrincipal
 ) -> GroupDetails:
     """Edit title, description, avatar (owner or admin)."""
     return await groups.update_group(principal, group_id, body)
@@ -276,14 +283,14 @@ async def update_group(
 
 @groups_router.get("/{group_id}/members")
 async def group_members(
-    group_id: str, groups: GroupsDep, principal: CurrentPrincipal
+    group_id: PathId, groups: GroupsDep, principal: CurrentPrincipal
 ) -> list[MemberPublic]:
     return await groups.members_of(principal, group_id)
 
 
 @groups_router.post("/{group_id}/members", status_code=status.HTTP_201_CREATED)
 async def add_member(
-    group_id: str, body: AddMember, groups: GroupsDep, principal: CurrentPrincipal
+    group_id: PathId, body: AddMember, groups: GroupsDep, principal: CurrentPrincipal
 ) -> MemberPublic:
     """Add a user (owner or admin; only the owner adds admins)."""
     return await groups.add_member(principal, group_id, body.user_id, body.role)
@@ -291,7 +298,7 @@ async def add_member(
 
 @groups_router.patch("/{group_id}/members/{user_id}")
 async def change_role(
-    group_id: str,
+    group_id: PathId,
     user_id: uuid.UUID,
     body: ChangeRole,
     groups: GroupsDep,
@@ -303,7 +310,7 @@ async def change_role(
 
 @groups_router.delete("/{group_id}/members/{user_id}", status_code=204)
 async def remove_member(
-    group_id: str, user_id: uuid.UUID, groups: GroupsDep, principal: CurrentPrincipal
+    group_id: PathId, user_id: uuid.UUID, groups: GroupsDep, principal: CurrentPrincipal
 ) -> Response:
     """Remove a member ranked below the caller, or leave (the caller's own id)."""
     await groups.remove_member(principal, group_id, user_id)
@@ -312,7 +319,7 @@ async def remove_member(
 
 @groups_router.post("/{group_id}/owner")
 async def transfer_ownership(
-    group_id: str, body: TransferOwnership, groups: GroupsDep, principal: CurrentPrincipal
+    group_id: PathId, body: TransferOwnership, groups: GroupsDep, principal: CurrentPrincipal
 ) -> GroupDetails:
     """Hand the group over; the old owner stays as an admin."""
     return await groups.transfer_ownership(principal, group_id, body.user_id)
@@ -323,14 +330,14 @@ async def transfer_ownership(
 
 @messages_router.get("/{message_id}")
 async def get_message(
-    message_id: str, messages: MessagesDep, principal: CurrentPrincipal
+    message_id: PathId, messages: MessagesDep, principal: CurrentPrincipal
 ) -> MessagePublic:
     return await messages.get_message(principal, message_id)
 
 
 @messages_router.patch("/{message_id}")
 async def edit_message(
-    message_id: str, body: EditMessage, messages: MessagesDep, principal: CurrentPrincipal
+    message_id: PathId, body: EditMessage, messages: MessagesDep, principal: CurrentPrincipal
 ) -> MessagePublic:
     """Replace the content (the sender); the previous version is kept."""
     return await messages.edit_message(principal, message_id, body.content)
@@ -338,7 +345,7 @@ async def edit_message(
 
 @messages_router.delete("/{message_id}", status_code=204)
 async def delete_message(
-    message_id: str, messages: MessagesDep, principal: CurrentPrincipal
+    message_id: PathId, messages: MessagesDep, principal: CurrentPrincipal
 ) -> Response:
     """Soft delete (the sender; in groups an owner or admin above the sender)."""
     await messages.delete_message(principal, message_id)
@@ -347,7 +354,7 @@ async def delete_message(
 
 @messages_router.get("/{message_id}/edits")
 async def message_versions(
-    message_id: str, messages: MessagesDep, principal: CurrentPrincipal
+    message_id: PathId, messages: MessagesDep, principal: CurrentPrincipal
 ) -> list[MessageVersion]:
     """Previous versions of an edited message, oldest first."""
     return await messages.versions_of(principal, message_id)
@@ -359,7 +366,7 @@ async def message_versions(
     responses={200: {"description": "a retry: the first forward", "model": MessagePublic}},
 )
 async def forward_message(
-    message_id: str,
+    message_id: PathId,
     body: ForwardMessage,
     response: Response,
     messages: MessagesDep,
@@ -379,7 +386,7 @@ async def forward_message(
     responses={200: {"description": "the caller had this reaction", "model": ReactionPublic}},
 )
 async def add_reaction(
-    message_id: str,
+    message_id: PathId,
     body: AddReaction,
     response: Response,
     reactions: ReactionsDep,
@@ -392,7 +399,7 @@ async def add_reaction(
 
 @messages_router.delete("/{message_id}/reactions/{emoji}", status_code=204)
 async def remove_reaction(
-    message_id: str, emoji: str, reactions: ReactionsDep, principal: CurrentPrincipal
+    message_id: PathId, emoji: PathEmoji, reactions: ReactionsDep, principal: CurrentPrincipal
 ) -> Response:
     await reactions.remove_reaction(principal, message_id, emoji)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -400,7 +407,7 @@ async def remove_reaction(
 
 @messages_router.get("/{message_id}/reads")
 async def message_reads(
-    message_id: str, reads: ReadsDep, principal: CurrentPrincipal
+    message_id: PathId, reads: ReadsDep, principal: CurrentPrincipal
 ) -> list[ReceiptPublic]:
     """Who read the message, and when."""
     return await reads.receipts_of(principal, message_id)
@@ -457,7 +464,7 @@ async def _chunks(upload: StarletteUploadFile) -> AsyncIterator[bytes]:
 
 @attachments_router.get("/{attachment_id}", response_class=FileResponse)
 async def download_attachment(
-    attachment_id: str, attachments: AttachmentsDep, principal: CurrentPrincipal
+    attachment_id: PathId, attachments: AttachmentsDep, principal: CurrentPrincipal
 ) -> FileResponse:
     """The file, for its uploader and members who can see its message. Images are
     shown inline; anything else downloads."""

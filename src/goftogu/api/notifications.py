@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
 
-from goftogu.api.deps import CurrentPrincipal, PreferencesDep, PushSubscriptionsDep
+from goftogu.api.deps import CurrentPrincipal, PathId, PreferencesDep, PushSubscriptionsDep
 from goftogu.notifications.preferences import Preferences
 from goftogu.notifications.schemas import (
     NotificationSettingsPublic,
@@ -76,7 +76,7 @@ async def list_subscriptions(
 
 @push_router.delete("/subscriptions/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def unsubscribe(
-    subscription_id: str, push: PushSubscriptionsDep, principal: CurrentPrincipal
+    subscription_id: PathId, push: PushSubscriptionsDep, principal: CurrentPrincipal
 ) -> Response:
     """Stop pushing to one of your browsers."""
     await push.unsubscribe_for(principal, subscription_id)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from goftogu.api.deps import CurrentPrincipal, SupportConversationsDep, SupportDeskDep
+from goftogu.api.deps import CurrentPrincipal, PathId, SupportConversationsDep, SupportDeskDep
 from goftogu.support.desk import ChatView, Posted
 from goftogu.support.documents import ChatStatus, ChatType, now
 from goftogu.support.schemas import (
@@ -22,6 +22,7 @@ from goftogu.support.schemas import (
     TransferRequest,
     posted_message,
 )
+from goftogu.text import Line
 
 router = APIRouter(prefix="/support", tags=["support"])
 
@@ -59,8 +60,8 @@ async def list_chats(
     status_: Annotated[ChatStatus | None, Query(alias="status")] = None,
     type_: Annotated[ChatType | None, Query(alias="type")] = None,
     mine: bool = False,
-    label: Annotated[str | None, Query(max_length=40, description="staff only")] = None,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    label: Annotated[Line | None, Query(max_length=40, description="staff only")] = None,
+    cursor: Annotated[Line | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> SupportChatPage:
     """Operators: the queue (``status=PENDING``, oldest first) and history (newest
@@ -78,7 +79,7 @@ async def list_chats(
 
 @router.get("/chats/{chat_id}")
 async def get_chat(
-    chat_id: str, desk: SupportDeskDep, principal: CurrentPrincipal
+    chat_id: PathId, desk: SupportDeskDep, principal: CurrentPrincipal
 ) -> SupportChatPublic:
     """The whole conversation in one read, and its place in the queue while it waits;
     for staff also its private notes and labels (never for the customer)."""
@@ -87,7 +88,7 @@ async def get_chat(
 
 @router.post("/chats/{chat_id}/messages", status_code=status.HTTP_201_CREATED)
 async def post_message(
-    chat_id: str,
+    chat_id: PathId,
     body: PostMessageRequest,
     conversations: SupportConversationsDep,
     principal: CurrentPrincipal,
@@ -105,7 +106,7 @@ async def post_message(
 
 @router.post("/chats/{chat_id}/claim")
 async def claim_chat(
-    chat_id: str, desk: SupportDeskDep, principal: CurrentPrincipal
+    chat_id: PathId, desk: SupportDeskDep, principal: CurrentPrincipal
 ) -> SupportChatPublic:
     """An operator takes a waiting chat or ticket (409 ``conflict`` when someone was
     faster, ``capacity_reached`` when they are full)."""
@@ -114,7 +115,7 @@ async def claim_chat(
 
 @router.post("/chats/{chat_id}/transfer")
 async def transfer_chat(
-    chat_id: str, body: TransferRequest, desk: SupportDeskDep, principal: CurrentPrincipal
+    chat_id: PathId, body: TransferRequest, desk: SupportDeskDep, principal: CurrentPrincipal
 ) -> SupportChatPublic:
     """The assigned operator (or an admin) hands the conversation to another operator."""
     chat = await desk.transfer_chat(principal, chat_id, body.operator_id)
@@ -123,7 +124,7 @@ async def transfer_chat(
 
 @router.post("/chats/{chat_id}/close")
 async def close_chat(
-    chat_id: str, desk: SupportDeskDep, principal: CurrentPrincipal
+    chat_id: PathId, desk: SupportDeskDep, principal: CurrentPrincipal
 ) -> SupportChatPublic:
     """``CLOSED``: by the assigned operator, an admin, or the customer."""
     return SupportChatPublic.of(await desk.close_chat(principal, chat_id))

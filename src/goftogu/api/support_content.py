@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse
 from goftogu.api.deps import (
     CannedRepliesDep,
     CurrentPrincipal,
+    PathId,
     SupportContentDep,
     SupportConversationsDep,
 )
@@ -26,6 +27,7 @@ from goftogu.support.schemas import (
     PostedNote,
     RenderedCannedReply,
 )
+from goftogu.text import Line
 
 router = APIRouter(prefix="/support", tags=["support"])
 
@@ -47,7 +49,7 @@ def _public(reply: CannedReply) -> CannedReplyPublic:
 
 @router.post("/chats/{chat_id}/notes", status_code=status.HTTP_201_CREATED)
 async def add_note(
-    chat_id: str,
+    chat_id: PathId,
     body: NoteRequest,
     content: SupportContentDep,
     principal: CurrentPrincipal,
@@ -65,7 +67,7 @@ async def add_note(
 
 @router.put("/chats/{chat_id}/labels/{label}")
 async def add_label(
-    chat_id: str, label: str, content: SupportContentDep, principal: CurrentPrincipal
+    chat_id: PathId, label: PathId, content: SupportContentDep, principal: CurrentPrincipal
 ) -> LabelsPublic:
     """Staff only: label the conversation (already labelled: unchanged)."""
     chat = await content.add_label(principal, chat_id, label)
@@ -74,7 +76,7 @@ async def add_label(
 
 @router.delete("/chats/{chat_id}/labels/{label}")
 async def remove_label(
-    chat_id: str, label: str, content: SupportContentDep, principal: CurrentPrincipal
+    chat_id: PathId, label: PathId, content: SupportContentDep, principal: CurrentPrincipal
 ) -> LabelsPublic:
     """Staff only: take the label off (not there: unchanged)."""
     chat = await content.remove_label(principal, chat_id, label)
@@ -85,7 +87,7 @@ async def remove_label(
 async def list_canned_replies(
     canned: CannedRepliesDep,
     principal: CurrentPrincipal,
-    q: Annotated[str | None, Query(max_length=32, description="shortcode prefix")] = None,
+    q: Annotated[Line | None, Query(max_length=32, description="shortcode prefix")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 200,
 ) -> list[CannedReplyPublic]:
     """Staff only: the caller's personal replies, their teams' and the global ones,
@@ -112,7 +114,7 @@ async def create_canned_reply(
 
 @router.patch("/canned-replies/{reply_id}")
 async def update_canned_reply(
-    reply_id: str, body: CannedReplyChange, canned: CannedRepliesDep, principal: CurrentPrincipal
+    reply_id: PathId, body: CannedReplyChange, canned: CannedRepliesDep, principal: CurrentPrincipal
 ) -> CannedReplyPublic:
     change = CannedChange(shortcode=body.shortcode, title=body.title, body=body.body)
     return _public(await canned.update(principal, reply_id, change))
@@ -120,14 +122,14 @@ async def update_canned_reply(
 
 @router.delete("/canned-replies/{reply_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_canned_reply(
-    reply_id: str, canned: CannedRepliesDep, principal: CurrentPrincipal
+    reply_id: PathId, canned: CannedRepliesDep, principal: CurrentPrincipal
 ) -> None:
     await canned.delete(principal, reply_id)
 
 
 @router.get("/chats/{chat_id}/canned-replies/{shortcode}")
 async def render_canned_reply(
-    chat_id: str, shortcode: str, canned: CannedRepliesDep, principal: CurrentPrincipal
+    chat_id: PathId, shortcode: PathId, canned: CannedRepliesDep, principal: CurrentPrincipal
 ) -> RenderedCannedReply:
     """The reply ``shortcode`` means to the caller (personal, else team, else
     global), its placeholders filled in for this conversation."""
@@ -144,8 +146,8 @@ async def render_canned_reply(
 
 @router.get("/chats/{chat_id}/attachments/{attachment_id}", response_class=FileResponse)
 async def download_support_file(
-    chat_id: str,
-    attachment_id: str,
+    chat_id: PathId,
+    attachment_id: PathId,
     conversations: SupportConversationsDep,
     principal: CurrentPrincipal,
 ) -> FileResponse:

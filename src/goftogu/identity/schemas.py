@@ -8,9 +8,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, HttpUrl, SecretStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, HttpUrl
 
 from goftogu.identity.models import Role, UserStatus
+from goftogu.text import Line, Secret
 
 VISITOR_PREFIX = "visitor-"
 _USERNAME = re.compile(r"^[^\W_][\w.-]{2,31}$")
@@ -34,9 +35,9 @@ def _display_name(value: str) -> str:
     return value
 
 
-Username = Annotated[str, Field(min_length=3, max_length=32), AfterValidator(_username)]
-DisplayName = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_display_name)]
-Password = Annotated[SecretStr, Field(min_length=1, max_length=1024)]
+Username = Annotated[Line, Field(min_length=3, max_length=32), AfterValidator(_username)]
+DisplayName = Annotated[Line, Field(min_length=1, max_length=64), AfterValidator(_display_name)]
+Password = Annotated[Secret, Field(min_length=1, max_length=1024)]
 
 
 class Request(BaseModel):
@@ -61,7 +62,7 @@ class AdminUpdateUserRequest(Request):
 
 
 class LoginRequest(Request):
-    login: Annotated[str, Field(min_length=1, max_length=254, description="username or email")]
+    login: Annotated[Line, Field(min_length=1, max_length=254, description="username or email")]
     password: Password
 
 
@@ -71,7 +72,7 @@ class ChangePasswordRequest(Request):
 
 
 class RefreshRequest(Request):
-    refresh_token: Annotated[str, Field(min_length=1, max_length=256)]
+    refresh_token: Annotated[Line, Field(min_length=1, max_length=256)]
 
 
 class VisitorRequest(Request):

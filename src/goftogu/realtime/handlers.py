@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -21,7 +21,7 @@ from typing import Any
 import socketio
 from pydantic import BaseModel, ValidationError
 
-from goftogu.broadcast import user_room
+from goftogu.broadcast import session_room, user_room
 from goftogu.errors import (
     DomainError,
     InternalError,
@@ -36,7 +36,7 @@ from goftogu.logs import request_id_var, user_id_var
 from goftogu.metrics import SOCKET_CONNECTIONS, SOCKET_EVENTS
 from goftogu.ratelimit import RateRule
 from goftogu.ratelimit.memory import MemoryRateLimiter
-from goftogu.realtime.delivery import OrderedDelivery, RepairPage
+from goftogu.realtime.delivery import OrderedDelivery, RepairPage, end_socket
 from goftogu.realtime.protocol import (
     ConversationPayload,
     RefreshPayload,
@@ -56,7 +56,8 @@ EventCall = Callable[[Principal, str, Any], Awaitable[Any]]
 RoomSource = Callable[[Principal], Awaitable[list[str]]]
 EventFetcher = Callable[[Principal, str, int, int], Awaitable[list[tuple[str, dict[str, Any]]]]]
 ConnectionHook = Callable[[Principal, str], Awaitable[None]]
-TokenCheck = Callable[[str | None], Principal]
+TokenCheck = Callable[[str | None], Awaitable[Principal]]
+RevokedCheck = Callable[[Collection[str]], Awaitable[Mapping[str, str]]]
 
 
 @dataclass(frozen=True)
@@ -126,12 +127,14 @@ class RealtimeGateway:
         bindings: SocketBindings,
         *,
         verify_token: TokenCheck,
+        revoked_sessions: RevokedCheck,
         typing_ttl_seconds: float,
         event_rule: RateRule,
     ) -> None:
         self.sio = sio
         self.bindings = bindings
         self._verify = verify_token
+        self._revoked_sessions = revoked_sessions
         self._event_rule = event_rule
         self._principals: dict[str, Principal] = {}
         self._limiter = MemoryRateLimiter()
@@ -173,7 +176,7 @@ class RealtimeGateway:
     async def _connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
-            principal = self._verify(token if isinstance(token, str) else None)
+            principal = await self._verify(token if isinstance(token, str) else None)
         except DomainError as error:
             SOCKET_EVENTS.labels("connect", error.code).inc()
             raise socketio.exceptions.ConnectionRefusedError(error.code, error.to_dict()) from error
@@ -199,8 +202,10 @@ class RealtimeGateway:
 
     async def close_expired(self) -> int:
         """Close the sockets whose access token expired (they receive nothing more
-        on an expired token, even silent ones); returns how many. The client
-        reconnects with a fresh token and its cursors, and loses nothing."""
+        on an expired token, even silent ones), and end those of revoked sessions
+        (``session:ended``; normally ended at once, this catches a lost signal);
+        returns how many. A client whose token expired reconnects with a fresh one
+        and its cursors, and loses nothing."""
         now = datetime.now(UTC)
         expired = [
             sid
@@ -209,7 +214,16 @@ class RealtimeGateway:
         ]
         for sid in expired:
             await self.sio.disconnect(sid, namespace=NAMESPACE)
-        return len(expired)
+        sessions = {str(p.session_id) for p in self._principals.values()}
+        revoked = await self._revoked_sessions(sessions) if sessions else {}
+        ended = [
+            (sid, revoked[str(principal.session_id)])
+            for sid, principal in list(self._principals.items())
+            if str(principal.session_id) in revoked
+        ]
+        for sid, reason in ended:
+            await end_socket(self.sio, sid, reason)
+        return len(expired) + len(ended)
 
     def _transport_open(self, sid: str) -> bool:
         eio_sid = self.sio.manager.eio_sid_from_sid(sid, NAMESPACE)
@@ -218,7 +232,7 @@ class RealtimeGateway:
 
     async def _set_up(self, sid: str, principal: Principal, auth: Any) -> dict[str, int]:
         """Join the socket to its rooms; returns the cursors to replay from."""
-        rooms = [user_room(principal.user_id)]
+        rooms = [user_room(principal.user_id), session_room(principal.session_id)]
         try:
             for source in self.bindings.rooms:
                 rooms.extend(await source(principal))
@@ -310,10 +324,13 @@ class RealtimeGateway:
         self, principal: Principal, sid: str, body: RefreshPayload
     ) -> dict[str, Any]:
         """Extend the socket's authentication with a fresh access token of the same user."""
-        fresh = self._verify(body.token)
+        fresh = await self._verify(body.token)
         if fresh.user_id != principal.user_id:
             raise NotAMember("The token belongs to another user.")
         self._principals[sid] = fresh
+        if fresh.session_id != principal.session_id:
+            await self.sio.leave_room(sid, session_room(principal.session_id), namespace=NAMESPACE)
+            await self.sio.enter_room(sid, session_room(fresh.session_id), namespace=NAMESPACE)
         return {"expires_at": fresh.expires_at.isoformat() if fresh.expires_at else None}
 
     # --- replay ---------------------------------------------------------------------

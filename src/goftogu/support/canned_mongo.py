@@ -21,6 +21,7 @@ from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from goftogu.errors import ShortcodeTaken
 from goftogu.support.canned import MAX_LIST, CannedReply, CannedScope
+from goftogu.text import repaired
 
 COLLECTION = "canned_replies"
 DATABASE = "goftogu"
@@ -36,7 +37,7 @@ def _document(reply: CannedReply) -> dict[str, Any]:
 def _reply(document: dict[str, Any]) -> CannedReply:
     fields = dict(document)
     fields["id"] = fields.pop("_id")
-    return CannedReply.model_validate(fields)
+    return CannedReply.model_validate(repaired(fields))
 
 
 class MongoCannedReplyStore:

@@ -60,6 +60,7 @@ from goftogu.support.queue import Place, QueueMoved, QueuePositions
 from goftogu.support.schemas import MessagePublic, OperatorPresence, SupportMessageEvent
 from goftogu.support.staff import StaffDirectory, StaffMember
 from goftogu.support.store import OPEN_STATUSES, ChatQuery, ChatStore
+from goftogu.text import refused_character
 
 log = logging.getLogger(__name__)
 
@@ -520,6 +521,14 @@ class SupportDesk:
             )
         if not isinstance(body, str) or (not body.strip() and not with_files):
             raise ValidationFailed("The message is empty.", field="body")
+        # The wire schemas refuse it already; this holds for every other caller.
+        for field, value in (("client_id", client_id), ("body", body)):
+            bad = refused_character(value, line=field == "client_id")
+            if bad is not None:
+                raise ValidationFailed(
+                    f"The {field} holds a character that is refused: U+{ord(bad):04X}.",
+                    field=field,
+                )
         if len(body) > self.rules.max_message_length:
             raise PayloadTooLarge(
                 f"A message holds at most {self.rules.max_message_length} characters.",

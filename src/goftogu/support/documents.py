@@ -7,11 +7,18 @@ in ``schemas.py`` are built from them.
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from goftogu.text import repaired
+
+log = logging.getLogger(__name__)
 
 
 class ChatStatus(StrEnum):
@@ -161,6 +168,29 @@ class SupportChat(_Document):
             if message.key == key:
                 return index + 1, message
         return None
+
+
+def stored_chat(document: Mapping[str, Any]) -> SupportChat:
+    """A conversation as a store holds it, its text repaired: a document written
+    before the text rule (or by hand) holding a lone surrogate or a control
+    character reads with U+FFFD there instead of failing every reader; the next
+    whole-document write stores the repaired text."""
+    return SupportChat.model_validate(repaired(dict(document)))
+
+
+def stored_chats(documents: Iterable[Mapping[str, Any]]) -> list[SupportChat]:
+    """The readable conversations of a list: one document no repair can make a
+    conversation again is left out (and logged), never the whole list failed."""
+    chats = []
+    for document in documents:
+        try:
+            chats.append(stored_chat(document))
+        except ValidationError:
+            log.error(
+                "unreadable support conversation left out of a list",
+                extra={"chat_id": str(document.get("id") or document.get("_id"))},
+            )
+    return chats
 
 
 def first_id_at(moment: datetime) -> str:

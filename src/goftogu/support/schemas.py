@@ -24,9 +24,10 @@ from goftogu.support.documents import (
     Sender,
     SupportChat,
 )
+from goftogu.text import Line, Text
 
 ClientId = Annotated[
-    str,
+    Line,
     Field(
         min_length=1,
         max_length=64,
@@ -42,28 +43,28 @@ class Request(BaseModel):
 
 class StartChatRequest(Request):
     client_id: ClientId
-    body: str
+    body: Text
 
 
 class PostMessageRequest(Request):
     client_id: ClientId
-    body: str = ""
+    body: Text = ""
     attachment_ids: Annotated[
-        list[str], Field(max_length=10, description="uploads (POST /attachments) to send")
+        list[Line], Field(max_length=10, description="uploads (POST /attachments) to send")
     ] = []
 
 
 class SupportMessagePayload(Request):
     """The ``support:message`` socket event."""
 
-    chat_id: Annotated[str, Field(max_length=64)]
+    chat_id: Annotated[Line, Field(max_length=64)]
     client_id: ClientId
-    body: str = ""
-    attachment_ids: Annotated[list[str], Field(max_length=10)] = []
+    body: Text = ""
+    attachment_ids: Annotated[list[Line], Field(max_length=10)] = []
 
 
 class TransferRequest(Request):
-    operator_id: str
+    operator_id: Annotated[Line, Field(max_length=64)]
 
 
 class PresenceRequest(Request):
@@ -354,7 +355,7 @@ class SupportCannedEvent(BaseModel):
 
 class NoteRequest(Request):
     client_id: ClientId
-    body: str
+    body: Text
 
 
 class PostedNote(BaseModel):
@@ -370,16 +371,16 @@ class LabelsPublic(BaseModel):
 
 class CannedReplyRequest(Request):
     scope: Literal["personal", "team", "global"] = "personal"
-    team_id: Annotated[str | None, Field(max_length=64)] = None
-    shortcode: str
-    title: str
-    body: str
+    team_id: Annotated[Line | None, Field(max_length=64)] = None
+    shortcode: Line
+    title: Line
+    body: Text
 
 
 class CannedReplyChange(Request):
-    shortcode: str | None = None
-    title: str | None = None
-    body: str | None = None
+    shortcode: Line | None = None
+    title: Line | None = None
+    body: Text | None = None
 
 
 class CannedReplyPublic(BaseModel):
@@ -417,7 +418,7 @@ class SupportReadEvent(SupportEvent):
 class SupportReadPayload(Request):
     """The ``support:read`` client event: mark the conversation read up to a seq."""
 
-    chat_id: Annotated[str, Field(max_length=64)]
+    chat_id: Annotated[Line, Field(max_length=64)]
     up_to_seq: Annotated[int, Field(ge=0)]
 
 
@@ -436,11 +437,3 @@ class SupportMessagePage(BaseModel):
 
     items: list[MessagePublic]
     has_more: bool
-
-
-class SupportSendMessage(Request):
-    """``POST /conversations/support:{id}/messages``: messaging's send shape."""
-
-    client_id: ClientId
-    content: str | None = None
-    attachment_ids: Annotated[list[str], Field(max_length=10)] = []

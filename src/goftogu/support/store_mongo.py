@@ -49,6 +49,8 @@ from goftogu.support.documents import (
     SupportChat,
     first_id_at,
     now,
+    stored_chat,
+    stored_chats,
 )
 from goftogu.support.store import (
     Appended,
@@ -107,10 +109,14 @@ def _to_document(chat: SupportChat) -> dict[str, Any]:
     return document
 
 
-def _from_document(document: dict[str, Any]) -> SupportChat:
+def _fields(document: dict[str, Any]) -> dict[str, Any]:
     fields = {key: value for key, value in document.items() if not key.startswith(_HIDDEN)}
     fields["id"] = fields.pop("_id")
-    return SupportChat.model_validate(fields)
+    return fields
+
+
+def _from_document(document: dict[str, Any]) -> SupportChat:
+    return stored_chat(_fields(document))
 
 
 def _entry(entry: RoutingEntry) -> dict[str, Any]:
@@ -333,7 +339,7 @@ class MongoChatStore:
 
     async def find(self, query: ChatQuery) -> list[SupportChat]:
         cursor = self._matching(query)
-        return [_from_document(document) async for document in cursor]
+        return stored_chats([_fields(document) async for document in cursor])
 
     async def find_ids(self, query: ChatQuery) -> list[str]:
         cursor = self._matching(query, projection={"_id": 1})

@@ -30,6 +30,8 @@ from goftogu.support.documents import (
     SupportChat,
     first_id_at,
     now,
+    stored_chat,
+    stored_chats,
 )
 from goftogu.support.models import SupportChatLabel, SupportChatRow
 from goftogu.support.store import (
@@ -55,7 +57,7 @@ def _document(chat: SupportChat) -> dict[str, Any]:
 
 
 def _chat(row: SupportChatRow) -> SupportChat:
-    return SupportChat.model_validate(row.document)
+    return stored_chat(row.document)
 
 
 def _copy_columns(row: SupportChatRow, chat: SupportChat) -> None:
@@ -325,7 +327,7 @@ class SqlChatStore:
     async def find(self, query: ChatQuery) -> list[SupportChat]:
         async with self._db.sessions() as session:
             rows = await session.scalars(_matching(select(SupportChatRow), query))
-            return [_chat(row) for row in rows.all()]
+            return stored_chats(row.document for row in rows.all())
 
     async def find_ids(self, query: ChatQuery) -> list[str]:
         async with self._db.sessions() as session:
