@@ -26,9 +26,9 @@ from goftogu.identity.events import SessionsRevoked
 from goftogu.identity.revocations import MemorySessionRevocations, SessionRevocations
 from goftogu.identity.service import build_identity
 from goftogu.messaging.access import Access
-from goftogu.messaging.common import MessageStored
+from goftogu.messaging.common import MessagesStored, MessageStored
 from goftogu.messaging.mutes import ConversationMutes
-from goftogu.messaging.notices import notify_recipients
+from goftogu.messaging.notices import notify_recipients, notify_recipients_of_batch
 from goftogu.messaging.service import Messaging, build_messaging
 from goftogu.notifications.notifier import Notifier
 from goftogu.notifications.preferences import NotificationPreferences
@@ -62,7 +62,8 @@ from goftogu.support.service import (
     routing_subscription,
 )
 from goftogu.support.staff import StaffDirectory
-from goftogu.support.teams_port import NoTeams, TeamDirectory
+from goftogu.support.teams import TeamDirectory, Teams
+from goftogu.support.teams_port import TeamDirectory as TeamsPort
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -98,10 +99,11 @@ class Container:
     notifier: Notifier
     support: SupportDesk
     router: Router
+    team_admin: Teams
     support_content: SupportContent
     support_conversations: SupportConversations
     canned_replies: CannedReplies
-    teams: TeamDirectory
+    teams: TeamsPort
     # The queue handlers of this codebase; each process runs those of its queues.
     subscriptions: tuple[Subscription, ...]
     _exit: AsyncExitStack
@@ -162,10 +164,13 @@ async def _build(
 
     async def seed() -> AvailabilitySeed:
         return AvailabilitySeed(
-            statuses=await staff.statuses(), open_chats=await chats.open_chats_by_operator()
+            statuses=await staff.statuses(),
+            open_chats=await chats.open_chats_by_operator(),
+            capacities=await staff.capacities(),
         )
 
     availability = build_operator_availability(settings, redis, seed)
+    teams = TeamDirectory(database)
     positions = build_queue_positions(settings, chats, availability)
     revocations = _revocations(settings, redis)
     work = UnitsOfWork(database, _announcements(clients, relay, access, positions, revocations))
@@ -184,10 +189,10 @@ async def _build(
         staff,
         work,
         positions=positions,
+        teams=teams,
         connections=connections,
         join_before_write=clients.join_user,
     )
-    teams: TeamDirectory = NoTeams()  # until teams are wired (goftogu.support.teams_port)
     return Container(
         settings=settings,
         database=database,
@@ -211,6 +216,7 @@ async def _build(
         notifier=notifier,
         support=support,
         router=router,
+        team_admin=Teams(teams, staff),
         support_content=SupportContent(chats, work),
         support_conversations=SupportConversations(support, messaging.attachments, work),
         canned_replies=CannedReplies(canned_store, chats, staff, teams, work),
@@ -253,6 +259,7 @@ def _announcements(
         handlers.after_commit(OutboxWritten, wake_relay)
         .after_commit(QueueMoved, queue_moved)
         .before_commit(MessageStored, notify_recipients(access))
+        .before_commit(MessagesStored, notify_recipients_of_batch())
         .after_commit(SessionsRevoked, refuse_tokens)
         .after_commit(SessionsRevoked, end_sockets)
         .build()

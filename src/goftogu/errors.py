@@ -121,6 +121,11 @@ class WeakPassword(ValidationFailed):
     default_message = "The password is too weak."
 
 
+class UnknownTeam(ValidationFailed):
+    code = "unknown_team"
+    default_message = "No team has this id or topic."
+
+
 class ParentNotInConversation(ValidationFailed):
     code = "parent_not_in_conversation"
     default_message = "The replied-to message is not in this conversation."
@@ -130,6 +135,18 @@ class PayloadTooLarge(DomainError):
     code = "payload_too_large"
     status = 413
     default_message = "The content is too large."
+
+
+class UnknownEvent(DomainError):
+    code = "unknown_event"
+    status = 404
+    default_message = "There is no such event."
+
+
+class TooManyConnections(DomainError):
+    code = "too_many_connections"
+    status = 429
+    default_message = "Too many open connections for this account; close one first."
 
 
 class RateLimited(DomainError):
@@ -154,6 +171,20 @@ class ServiceUnavailable(DomainError):
     code = "service_unavailable"
     status = 503
     default_message = "A backend service is unavailable; try again shortly."
+
+
+class Overloaded(DomainError):
+    """Refused at once because the server has more work than it can finish in time
+    (``goftogu.admission``): nothing was stored; retry after ``retry_after`` seconds.
+    REST answers 503 with ``Retry-After``; a socket ack carries the code."""
+
+    code = "overloaded"
+    status = 503
+    default_message = "The server is busy; nothing was stored. Try again shortly."
+
+    def __init__(self, retry_after: int = 1, message: str | None = None) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.retry_after = retry_after
 
 
 class ChatClosed(Conflict):

@@ -27,6 +27,7 @@ from goftogu.api.middleware import RequestContextMiddleware
 from goftogu.api.notifications import push_router, settings_router
 from goftogu.api.support import router as support_router
 from goftogu.api.support_content import router as support_content_router
+from goftogu.api.support_teams import router as support_teams_router
 from goftogu.api.webapp import WebApp
 from goftogu.bootstrap import Container, build_container, runner_for
 from goftogu.logs import configure_logging
@@ -35,7 +36,7 @@ from goftogu.queueing.runner import Runner, replay_embedded_outbox
 from goftogu.ratelimit import RateRule
 from goftogu.realtime.bindings import messaging_bindings, presence_bindings, support_bindings
 from goftogu.realtime.broadcast import SocketBroadcaster
-from goftogu.realtime.handlers import RealtimeGateway, SocketBindings
+from goftogu.realtime.handlers import RealtimeGateway, SocketBindings, SocketLimits
 from goftogu.realtime.server import create_socket_server
 from goftogu.settings import Settings, load_settings
 
@@ -77,7 +78,14 @@ def create_gateway(settings: Settings) -> Gateway:
             verify_token=container.auth.authenticate,
             revoked_sessions=container.auth.revoked_sessions,
             typing_ttl_seconds=settings.typing_ttl_seconds,
-            event_rule=RateRule.parse("socket-events", settings.rate_socket_events),
+            limits=SocketLimits(
+                per_socket=RateRule.parse("socket-events", settings.rate_socket_events),
+                per_user=RateRule.parse("socket-user-events", settings.rate_socket_events_per_user),
+                in_flight_per_user=settings.socket_events_in_flight_per_user,
+                sockets_per_user=settings.max_sockets_per_user,
+            ),
+            shared_limiter=container.rate_limiter,
+            admission=container.presence,
         )
         stop = asyncio.Event()
         unsent_age = timedelta(hours=settings.unsent_upload_hours)
@@ -141,6 +149,7 @@ def create_gateway(settings: Settings) -> Gateway:
         attachments_router,
         support_router,
         support_content_router,
+        support_teams_router,
     ):
         api.include_router(router, prefix=API_PREFIX)
     WebApp(

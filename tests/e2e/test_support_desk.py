@@ -311,3 +311,69 @@ async def test_a_socket_support_message_with_unencodable_text_is_refused_and_not
         assert [m["body"] for m in page.json()["messages"]] == ["Hello, I need help"]
     finally:
         await widget.close()
+
+
+async def test_a_team_closed_now_makes_a_ticket_at_once_with_the_bilingual_auto_reply(
+    desk: Desk, http: httpx.AsyncClient
+) -> None:
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from tests.helpers.api import login
+
+    admin = await login(http, desk.admin)
+    tehran = ZoneInfo("Asia/Tehran")
+    today = datetime.now(tehran).date()
+    every_day = {
+        day: [{"start": "00:00", "end": "24:00"}]
+        for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    }
+    created = await http.post(
+        f"{API}/support/teams",
+        json={
+            "name": "Night desk",
+            "topic": f"night-{uuid.uuid4().hex[:6]}",
+            "overflow_seconds": 0,
+            "hours": {
+                "timezone": "Asia/Tehran",
+                "weekly": every_day,
+                "holidays": [today.isoformat()],
+            },
+        },
+        headers=admin.headers,
+    )
+    assert created.status_code == 201, created.text
+    team = created.json()
+    # An operator is online and overflow is immediate: only the hours keep it a ticket.
+    operator = await desk.operator(http)
+    await http.put(
+        f"{API}/support/presence",
+        json={"status": "online", "accepting": True},
+        headers=operator.headers,
+    )
+    console = await connect("python", desk.base_url, {"token": operator.access_token})
+    customer = await visitor(http, name="Nima")
+    widget = await connect("js", desk.base_url, {"token": customer.access_token})
+    try:
+        chat = await start_chat(http, customer, "سلام، کسی هست؟", team=team["topic"])
+        ticket = await widget.wait_for("support:ticket", about(chat["id"]), timeout=30)
+        assert (ticket["status"], ticket["type"]) == ("PENDING", "TICKET")
+        reply = await widget.wait_for(
+            "support:message",
+            lambda d: d["chat_id"] == chat["id"] and d["message"]["sender"]["kind"] == "system",
+            timeout=15,
+        )
+        english, persian = reply["message"]["body"].split("\n")
+        tomorrow = today + timedelta(days=1)
+        assert f"{tomorrow.day} {tomorrow:%B %Y}, 00:00 (Asia/Tehran)" in english
+        assert "زمان بازگشایی" in persian
+        document = await http.get(f"{API}/support/chats/{chat['id']}", headers=customer.headers)
+        body = document.json()
+        assert (body["type"], body["operator_id"], body["team_id"]) == ("TICKET", None, team["id"])
+        assert [m["sender"]["kind"] for m in body["messages"]] == ["customer", "system"]
+        assert body["routing"][-1]["reason"].startswith("outside business hours; opens ")
+        assert not [e for e in console.events("support:assigned") if e["chat_id"] == chat["id"]]
+        await http.post(f"{API}/support/chats/{chat['id']}/close", headers=admin.headers)
+    finally:
+        await widget.close()
+        await console.close()

@@ -460,6 +460,47 @@ async def test_service_times_are_the_latest_assigned_to_closed_spans(store: Chat
     assert await store.service_times(at + timedelta(minutes=1), 10) == []
 
 
+async def test_a_teams_open_conversations_are_counted_and_its_chats_filtered(
+    store: ChatStore,
+) -> None:
+    team, other = str(new_id()), str(new_id())
+    chats = by_id([new_chat(client_id=f"t{i}") for i in range(3)])
+    chats = [
+        chats[0].model_copy(update={"team_id": team}),
+        chats[1].model_copy(update={"team_id": team}),
+        chats[2].model_copy(update={"team_id": other}),
+    ]
+    for chat in chats:
+        await store.create(chat)
+    operator_id = str(new_id())
+    for chat in (chats[0], chats[2]):
+        await store.assign(chat.id, operator_id, entry(Decision.assigned, operator_id))
+    assert (await store.count_open(team), await store.count_open(str(new_id()))) == (1, 0)
+    assert await store.find_ids(ChatQuery(team_id=team, oldest_first=True)) == [
+        chats[0].id,
+        chats[1].id,
+    ]
+    loaded = await store.get(chats[1].id)
+    assert loaded is not None
+    assert loaded.team_id == team
+
+
+async def test_reoffering_can_be_narrowed_to_teams_and_to_no_team(store: ChatStore) -> None:
+    team, other = str(new_id()), str(new_id())
+    plain, ours, theirs = by_id([new_chat(client_id=f"r{i}") for i in range(3)])
+    ours = ours.model_copy(update={"team_id": team})
+    theirs = theirs.model_copy(update={"team_id": other})
+    for chat in (plain, ours, theirs):
+        await store.create(chat)
+    await publish_all(store)
+    assert await store.request_routing(10, entry(Decision.reoffered), team_ids=[team]) == [ours.id]
+    await publish_all(store)
+    assert await store.request_routing(10, entry(Decision.reoffered), team_ids=[None, team]) == [
+        plain.id,
+        ours.id,
+    ]
+
+
 async def test_reoffering_marks_the_oldest_waiting_not_already_offered(store: ChatStore) -> None:
     chats = by_id([new_chat(client_id=f"c{i}") for i in range(4)])
     for chat in chats:

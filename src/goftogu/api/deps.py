@@ -33,6 +33,7 @@ from goftogu.support.canned import CannedReplies
 from goftogu.support.content import SupportContent
 from goftogu.support.conversation import SupportConversations
 from goftogu.support.desk import SupportDesk
+from goftogu.support.teams import Teams
 from goftogu.text import Line
 
 # Path parameters: ids are UUIDs or short keys; the text rule applies to them too
@@ -103,6 +104,10 @@ def _support(container: _Container) -> SupportDesk:
     return container.support
 
 
+def _teams(container: _Container) -> Teams:
+    return container.team_admin
+
+
 def _support_content(container: _Container) -> SupportContent:
     return container.support_content
 
@@ -136,6 +141,7 @@ GroupsDep = Annotated[Groups, Depends(_groups)]
 ReactionsDep = Annotated[Reactions, Depends(_reactions)]
 AttachmentsDep = Annotated[Attachments, Depends(_attachments)]
 SupportDeskDep = Annotated[SupportDesk, Depends(_support)]
+TeamsDep = Annotated[Teams, Depends(_teams)]
 SupportContentDep = Annotated[SupportContent, Depends(_support_content)]
 SupportConversationsDep = Annotated[SupportConversations, Depends(_support_conversations)]
 CannedRepliesDep = Annotated[CannedReplies, Depends(_canned_replies)]

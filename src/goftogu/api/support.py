@@ -47,7 +47,7 @@ async def start_chat(
 ) -> SupportChatPublic:
     """A customer's first message opens a conversation (201, ``PENDING``); a retry
     with the same ``client_id`` answers the same conversation (200)."""
-    chat, created = await desk.start_chat(principal, body.client_id, body.body)
+    chat, created = await desk.start_chat(principal, body.client_id, body.body, body.team)
     if not created:
         response.status_code = status.HTTP_200_OK
     return _view(await desk.get_chat_for(principal, chat.id))

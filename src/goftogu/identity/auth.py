@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Collection
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import Enum
@@ -13,6 +14,7 @@ from enum import Enum
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from goftogu.admission import Gate
 from goftogu.bus import Transaction
 from goftogu.errors import (
     AccountDisabled,
@@ -77,10 +79,14 @@ class Authentication:
         rules: AuthRules,
         refresh_ttl_seconds: int,
         revocations: SessionRevocations,
+        *,
+        gate: Gate | None = None,
     ) -> None:
         self._work = work
         self._db = work.database
         self._revocations = revocations
+        # Logins hashing at once, waiting, and for how long (``goftogu.admission``).
+        self._gate = gate
         self._hashes = hashes
         self.tokens = tokens
         self._limiter = limiter
@@ -106,14 +112,16 @@ class Authentication:
         key = identifier_key(login)
         await enforce(self._limiter, self._rules.login_per_ip, client.ip_address or "unknown")
         await enforce(self._limiter, self._rules.login_per_account, key)
-        async with self._db.sessions() as session:
-            user = await session.scalar(
-                select(User).where(
-                    or_(User.username_key == key, User.email_key == key),
-                    User.is_visitor.is_(False),
+        async with self._gate.admit() if self._gate else nullcontext():
+            async with self._db.sessions() as session:
+                user = await session.scalar(
+                    select(User).where(
+                        or_(User.username_key == key, User.email_key == key),
+                        User.is_visitor.is_(False),
+                    )
                 )
-            )
-        if not await self._hashes.verify(user.password_hash if user else None, password):
+            verified = await self._hashes.verify(user.password_hash if user else None, password)
+        if not verified:
             log.info("login refused", extra={"login_key_length": len(key)})
             raise InvalidCredentials()
         assert user is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from goftogu.admission import Gate
 from goftogu.identity.accounts import Accounts
 from goftogu.identity.auth import Authentication, AuthRules
 from goftogu.identity.passwords import PasswordHashes
@@ -19,7 +20,8 @@ def build_identity(
     revocations: SessionRevocations,
 ) -> tuple[Accounts, Authentication]:
     """Accounts (argon2id hashes at the configured cost) and authentication
-    (tokens, sessions, rate-limited logins)."""
+    (tokens, sessions, rate-limited logins, as many hashing at once as
+    ``GOFTOGU_ADMIT_LOGIN_*`` allow)."""
     hashes = PasswordHashes(
         memory_kib=settings.password_hash_memory_kib,
         time_cost=settings.password_hash_time_cost,
@@ -32,6 +34,13 @@ def build_identity(
         register_per_ip=RateRule.parse("register-ip", settings.rate_register_per_ip),
     )
     auth = Authentication(
-        work, hashes, tokens, limiter, rules, settings.refresh_token_ttl_seconds, revocations
+        work,
+        hashes,
+        tokens,
+        limiter,
+        rules,
+        settings.refresh_token_ttl_seconds,
+        revocations,
+        gate=Gate("login", settings.admission("login")),
     )
     return Accounts(work.database, hashes), auth

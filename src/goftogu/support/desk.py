@@ -21,9 +21,11 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
+from goftogu.admission import Gate
 from goftogu.bus import Announcements, Work
 from goftogu.errors import (
     CapacityReached,
@@ -32,6 +34,7 @@ from goftogu.errors import (
     NotAllowed,
     NotFound,
     PayloadTooLarge,
+    UnknownTeam,
     ValidationFailed,
 )
 from goftogu.identity.models import Role
@@ -57,9 +60,11 @@ from goftogu.support.documents import (
 )
 from goftogu.support.events import OPERATORS_ROOM, operator_room
 from goftogu.support.queue import Place, QueueMoved, QueuePositions
+from goftogu.support.routing import offer_slots
 from goftogu.support.schemas import MessagePublic, OperatorPresence, SupportMessageEvent
 from goftogu.support.staff import StaffDirectory, StaffMember
 from goftogu.support.store import OPEN_STATUSES, ChatQuery, ChatStore
+from goftogu.support.teams import TeamDirectory
 from goftogu.text import refused_character
 
 log = logging.getLogger(__name__)
@@ -115,10 +120,15 @@ class SupportDesk:
         join_before_write: JoinRoom,
         rules: SupportRules,
         positions: QueuePositions,
+        teams: TeamDirectory | None = None,
         connections: LocalConnections | None = None,
+        intake: Gate | None = None,
     ) -> None:
         self.store = store
+        self.teams = teams
         self.positions = positions
+        # Intakes written at once, waiting, and for how long (``goftogu.admission``).
+        self._intake = intake
         self.availability = availability
         self.staff = staff
         self.rules = rules
@@ -129,17 +139,24 @@ class SupportDesk:
     # --- customers -------------------------------------------------------------------
 
     async def start_chat(
-        self, principal: Principal, client_id: str, body: str
+        self, principal: Principal, client_id: str, body: str, team: str | None = None
     ) -> tuple[SupportChat, bool]:
         """A customer's first message opens a ``PENDING`` conversation holding it and
-        owing a routing job (S3, S4). A retry answers the first one and ``False``."""
+        owing a routing job (S3, S4), for ``team`` (its id or topic) when given. A
+        retry answers the first one and ``False``."""
         if principal.role is not Role.customer:
             raise NotAllowed("Support conversations are started by customers.")
         message = self._new_message(principal, SenderKind.customer, client_id, body)
-        return await self._open_conversation(message, None)
+        chosen = None
+        if team is not None:
+            chosen = await self.teams.find(team) if self.teams and isinstance(team, str) else None
+            if chosen is None:
+                raise UnknownTeam(field="team", team=team)
+        async with self._intake.admit() if self._intake else nullcontext():
+            return await self._open_conversation(message, None, chosen.id if chosen else None)
 
     async def _open_conversation(
-        self, message: Message, previous_chat_id: str | None
+        self, message: Message, previous_chat_id: str | None, team_id: str | None = None
     ) -> tuple[SupportChat, bool]:
         assert message.sender.id is not None
         customer = await self.staff.customer(uuid.UUID(message.sender.id))
@@ -153,6 +170,7 @@ class SupportDesk:
             routing=[RoutingEntry(at=at, decision=Decision.queued)],
             previous_chat_id=previous_chat_id,
             intake_key=message.key,
+            team_id=team_id,
         )
         # The customer's sockets join the room before the write, not after it: the
         # routing worker may answer as soon as the write is done (a relay woken by
@@ -267,7 +285,7 @@ class SupportDesk:
         if found := closed.message(message.key):
             return Posted(closed, found[1], found[0], created=False)
         # ...anything else starts a new conversation that links back to it.
-        opened, created = await self._open_conversation(message, chat.id)
+        opened, created = await self._open_conversation(message, chat.id, chat.team_id)
         first = opened.messages[0]
         return Posted(opened, first, 1, created, new_conversation=True)
 
@@ -315,7 +333,7 @@ class SupportDesk:
         if not chat.is_waiting:
             raise Conflict("This conversation is no longer waiting.", status=chat.status.value)
         if not await self.availability.reserve_operator(me, chat.id, self.rules.capacity):
-            raise CapacityReached(capacity=self.rules.capacity)
+            raise CapacityReached(capacity=await self._capacity_of(me))
         entry = RoutingEntry(at=now(), decision=Decision.claimed, operator_id=me, by=_operator(me))
         async with self._announcements.announcing() as work:
             assigned = await self.store.assign(chat.id, me, entry)
@@ -349,7 +367,7 @@ class SupportDesk:
         if operator_id == chat.operator_id:
             raise ValidationFailed("The conversation is already theirs.", field="operator_id")
         if not await self.availability.reserve_operator(operator_id, chat.id, self.rules.capacity):
-            raise CapacityReached(capacity=self.rules.capacity)
+            raise CapacityReached(capacity=await self._capacity_of(operator_id))
         previous = chat.operator_id
         entry = RoutingEntry(
             at=now(),
@@ -367,7 +385,7 @@ class SupportDesk:
             await self.availability.release(previous, chat.id)
             log.info("support chat transferred", extra={"chat_id": chat.id, "to": operator_id})
             work.announce(*events.assigned(moved, previous_operator_id=previous))
-            await self._reoffer(work, 1)  # the previous operator has a free slot
+            await self._reoffer(work, previous, 1)  # the previous operator has a free slot
         return moved
 
     async def close_chat(self, principal: Principal, chat_id: str) -> SupportChat:
@@ -392,7 +410,7 @@ class SupportDesk:
             work.announce(events.closed(closed, by))
             if chat.operator_id:
                 await self.availability.release(chat.operator_id, chat.id)
-                await self._reoffer(work, 1)
+                await self._reoffer(work, chat.operator_id, 1)
             else:
                 work.announce(events.queue_changed(closed, "removed"), QueueMoved(closed.id))
         return closed
@@ -414,6 +432,23 @@ class SupportDesk:
         state = await self.availability.set_status(me, status, accepting)
         await self._offer_new_slots(before.free_slots(self.rules.capacity), state)
         log.info("operator presence", extra={"operator_id": me, "status": status.value})
+        return self._presence(state)
+
+    async def set_capacity(
+        self, principal: Principal, operator_id: str, capacity: int | None
+    ) -> OperatorPresence:
+        """Admins: an operator's own capacity (None: the default again). A larger one
+        offers them waiting conversations at once."""
+        if principal.role is not Role.admin:
+            raise NotAllowed("Only admins set an operator's capacity.")
+        if capacity is not None and not (isinstance(capacity, int) and 1 <= capacity <= 1000):
+            raise ValidationFailed("capacity is 1 to 1000, or null.", field="capacity")
+        if await self.staff.role_of(operator_id) not in (Role.operator, Role.admin):
+            raise NotFound("No such operator.", operator_id=operator_id)
+        await self.staff.save_capacity(uuid.UUID(operator_id), capacity)
+        before = await self.availability.state(operator_id)
+        state = await self.availability.set_capacity(operator_id, capacity)
+        await self._offer_new_slots(before.free_slots(self.rules.capacity), state)
         return self._presence(state)
 
     async def operators_for(self, principal: Principal) -> list[OperatorCard]:
@@ -463,12 +498,10 @@ class SupportDesk:
         )
         return list(map(conversation_of, waiting_or_open))
 
-    async def _reoffer(self, work: Work, slots: int) -> list[str]:
-        """Offer the ``slots`` oldest waiting conversations to routing again."""
-        if slots <= 0:
-            return []
-        entry = RoutingEntry(at=now(), decision=Decision.reoffered, reason="a slot is free")
-        offered = await self.store.request_routing(slots, entry)
+    async def _reoffer(self, work: Work, operator_id: str, slots: int) -> list[str]:
+        """Offer the ``slots`` oldest waiting conversations the operator could take
+        to routing again."""
+        offered = await offer_slots(self.store, self.teams, operator_id, slots)
         if offered:
             work.announce(OutboxWritten())
         return offered
@@ -477,7 +510,7 @@ class SupportDesk:
         free_now = state.free_slots(self.rules.capacity)
         if free_now > free_before:
             async with self._announcements.announcing() as work:
-                await self._reoffer(work, free_now - free_before)
+                await self._reoffer(work, state.operator_id, free_now - free_before)
 
     def _presence(self, state: OperatorState) -> OperatorPresence:
         return OperatorPresence(
@@ -486,7 +519,7 @@ class SupportDesk:
             accepting=state.accepting,
             connected=state.connections > 0,
             load=state.load,
-            capacity=self.rules.capacity,
+            capacity=state.capacity_or(self.rules.capacity),
         )
 
     # --- helpers ---------------------------------------------------------------------
@@ -507,6 +540,9 @@ class SupportDesk:
         if current and current.status is ChatStatus.OPEN and current.operator_id == operator_id:
             return
         await self.availability.release(operator_id, chat_id)
+
+    async def _capacity_of(self, operator_id: str) -> int:
+        return (await self.availability.state(operator_id)).capacity_or(self.rules.capacity)
 
     def _require_staff(self, principal: Principal) -> None:
         if not principal.is_staff:

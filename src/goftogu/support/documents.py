@@ -130,6 +130,7 @@ class SupportChat(_Document):
     id: str
     customer: Customer
     operator_id: str | None = None
+    team_id: str | None = None  # the team (topic) it asked for
     status: ChatStatus = ChatStatus.PENDING
     type: ChatType = ChatType.CHAT
     messages: list[Message] = Field(default_factory=list)

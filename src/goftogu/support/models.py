@@ -42,6 +42,7 @@ class SupportChatRow(Entity):
         Index(None, "customer_id", "id"),
         Index(None, "operator_id", "status"),
         Index(None, "closed_at"),
+        Index(None, "team_id", "status"),
         Index(
             "ix_support_chats_route_token",
             "route_token",
@@ -61,6 +62,7 @@ class SupportChatRow(Entity):
 
     customer_id: Mapped[uuid.UUID]
     operator_id: Mapped[uuid.UUID | None]
+    team_id: Mapped[uuid.UUID | None]
     status: Mapped[str] = mapped_column(String(8))
     type: Mapped[str] = mapped_column(String(8))
     intake_key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -101,7 +103,33 @@ class SupportOperator(Base):
     )
     status: Mapped[str] = mapped_column(String(8))
     accepting: Mapped[bool]
+    # Live chats at once; None: the GOFTOGU_OPERATOR_CAPACITY default.
+    capacity: Mapped[int | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SupportTeam(Entity):
+    """A team (department): its topic, overflow, capacity and policy (business
+    hours, SLA targets) as JSON."""
+
+    __tablename__ = "support_teams"
+
+    name: Mapped[str] = mapped_column(String(80))
+    topic: Mapped[str] = mapped_column(String(40), unique=True)
+    overflow_seconds: Mapped[int | None]
+    capacity: Mapped[int | None]
+    policy: Mapped[dict[str, Any]] = mapped_column(DOCUMENT)
+
+
+class SupportTeamMember(Base):
+    __tablename__ = "support_team_members"
+
+    team_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("support_teams.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 class SupportCannedReply(Entity):

@@ -44,6 +44,10 @@ class Request(BaseModel):
 class StartChatRequest(Request):
     client_id: ClientId
     body: Text
+    team: Annotated[Line, Field(max_length=64)] | None = Field(
+        default=None,
+        description="the team's topic or id (GET /support/topics); none: the general queue",
+    )
 
 
 class PostMessageRequest(Request):
@@ -65,6 +69,12 @@ class SupportMessagePayload(Request):
 
 class TransferRequest(Request):
     operator_id: Annotated[Line, Field(max_length=64)]
+
+
+class CapacityRequest(Request):
+    capacity: int | None = Field(
+        ge=1, le=1000, description="live chats at once; null: the server's default"
+    )
 
 
 class PresenceRequest(Request):
@@ -112,6 +122,7 @@ class SupportChatPublic(BaseModel):
     conversation: str
     customer: Customer
     operator_id: str | None
+    team_id: str | None = None
     status: ChatStatus
     type: ChatType
     messages: list[MessagePublic]
@@ -177,6 +188,7 @@ class SupportChatSummary(BaseModel):
     conversation: str
     customer: Customer
     operator_id: str | None
+    team_id: str | None = None
     status: ChatStatus
     type: ChatType
     created_at: datetime
@@ -197,6 +209,7 @@ class SupportChatSummary(BaseModel):
             conversation=chat.conversation,
             customer=chat.customer,
             operator_id=chat.operator_id,
+            team_id=chat.team_id,
             status=chat.status,
             type=chat.type,
             created_at=chat.created_at,

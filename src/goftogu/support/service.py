@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from goftogu.admission import Gate
 from goftogu.bus import Announcements
 from goftogu.presence.operators import OperatorAvailability
 from goftogu.queueing import Subscription
@@ -23,6 +24,7 @@ from goftogu.support.queue import QueuePositions
 from goftogu.support.routing import Router
 from goftogu.support.staff import StaffDirectory
 from goftogu.support.store import ChatStore
+from goftogu.support.teams import TeamDirectory
 
 if TYPE_CHECKING:
     from pymongo import AsyncMongoClient
@@ -83,6 +85,7 @@ def build_support(
     announcements: Announcements,
     *,
     positions: QueuePositions,
+    teams: TeamDirectory,
     connections: LocalConnections,
     join_before_write: JoinRoom,
 ) -> tuple[SupportDesk, Router]:
@@ -95,7 +98,9 @@ def build_support(
         join_before_write=join_before_write,
         rules=SupportRules(settings.operator_capacity, settings.max_message_length),
         positions=positions,
+        teams=teams,
         connections=connections,
+        intake=Gate("intake", settings.admission("intake")),
     )
     router = Router(
         chats,
@@ -104,6 +109,7 @@ def build_support(
         capacity=settings.operator_capacity,
         sweep_seconds=settings.support_sweep_seconds,
         undecided_after=timedelta(seconds=settings.support_undecided_seconds),
+        teams=teams,
     )
     return desk, router
 

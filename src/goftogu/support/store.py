@@ -14,7 +14,7 @@ same document in the same write, and the relay publishes then clears it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -60,6 +60,7 @@ class ChatQuery:
     type: ChatType | None = None
     customer_id: str | None = None
     operator_id: str | None = None
+    team_id: str | None = None
     unassigned: bool = False
     label: str | None = None  # carrying this label
     after: str | None = None  # the last id of the previous page
@@ -193,12 +194,22 @@ class ChatStore(Protocol):
         ...
 
     async def request_routing(
-        self, limit: int, entry: RoutingEntry, *, undecided_before: datetime | None = None
+        self,
+        limit: int,
+        entry: RoutingEntry,
+        *,
+        undecided_before: datetime | None = None,
+        team_ids: Collection[str | None] | None = None,
     ) -> list[str]:
         """Offer the ``limit`` oldest waiting conversations to routing again (those
         not already awaiting it); answers their ids. ``undecided_before``: only live
         chats never ticketed that were created before then (their first routing job
-        was lost)."""
+        was lost, or they wait for their team's overflow). ``team_ids``: only those
+        of these teams (None in it: of no team)."""
+        ...
+
+    async def count_open(self, team_id: str) -> int:
+        """How many conversations of ``team_id`` are ``OPEN`` (the team's load)."""
         ...
 
     async def open_chats_by_operator(self) -> dict[str, set[str]]:

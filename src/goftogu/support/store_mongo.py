@@ -28,7 +28,7 @@ import contextlib
 import random
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from enum import Enum
@@ -159,6 +159,7 @@ class MongoChatStore:
             await self._chats.create_index(field, sparse=True)
         await self._chats.create_index("outbox_claim", sparse=True)
         await self._chats.create_index([("status", ASCENDING), ("closed_at", DESCENDING)])
+        await self._chats.create_index([("team_id", ASCENDING), ("status", ASCENDING)])
 
     async def create(self, chat: SupportChat) -> tuple[SupportChat, bool]:
         document = _to_document(chat)
@@ -363,6 +364,8 @@ class MongoChatStore:
             condition["operator_id"] = query.operator_id
         elif query.unassigned:
             condition["operator_id"] = None
+        if query.team_id is not None:
+            condition["team_id"] = query.team_id
         if query.label is not None:
             condition["labels"] = query.label  # an array field matches any element
         if query.after is not None:
@@ -400,7 +403,12 @@ class MongoChatStore:
         ]
 
     async def request_routing(
-        self, limit: int, entry: RoutingEntry, *, undecided_before: datetime | None = None
+        self,
+        limit: int,
+        entry: RoutingEntry,
+        *,
+        undecided_before: datetime | None = None,
+        team_ids: Collection[str | None] | None = None,
     ) -> list[str]:
         if limit <= 0:
             return []
@@ -408,6 +416,9 @@ class MongoChatStore:
         if undecided_before is not None:
             condition["type"] = ChatType.CHAT.value
             condition["_id"] = {"$lt": first_id_at(undecided_before)}
+        if team_ids is not None:
+            # `$in` with null also matches a missing field, in MongoDB and FerretDB.
+            condition["team_id"] = {"$in": list(team_ids)}
         cursor = (
             self._chats.find(condition, projection={"_id": 1}).sort("_id", ASCENDING).limit(limit)
         )
@@ -421,6 +432,11 @@ class MongoChatStore:
             ):
                 offered.append(chat_id)
         return offered
+
+    async def count_open(self, team_id: str) -> int:
+        return await self._chats.count_documents(
+            {"team_id": team_id, "status": ChatStatus.OPEN.value}
+        )
 
     async def open_chats_by_operator(self) -> dict[str, set[str]]:
         loads: dict[str, set[str]] = {}

@@ -10,7 +10,7 @@ filter holds, and writes the whole document back in the same transaction.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -62,6 +62,7 @@ def _chat(row: SupportChatRow) -> SupportChat:
 
 def _copy_columns(row: SupportChatRow, chat: SupportChat) -> None:
     row.operator_id = uuid.UUID(chat.operator_id) if chat.operator_id else None
+    row.team_id = uuid.UUID(chat.team_id) if chat.team_id else None
     row.status = chat.status.value
     row.type = chat.type.value
     row.updated_at = chat.updated_at
@@ -371,7 +372,12 @@ class SqlChatStore:
         ]
 
     async def request_routing(
-        self, limit: int, entry: RoutingEntry, *, undecided_before: datetime | None = None
+        self,
+        limit: int,
+        entry: RoutingEntry,
+        *,
+        undecided_before: datetime | None = None,
+        team_ids: Collection[str | None] | None = None,
     ) -> list[str]:
         if limit <= 0:
             return []
@@ -380,6 +386,12 @@ class SqlChatStore:
             statement = statement.where(
                 SupportChatRow.type == ChatType.CHAT.value,
                 SupportChatRow.id < uuid.UUID(first_id_at(undecided_before)),
+            )
+        if team_ids is not None:
+            named = [_parse_or_nil(team) for team in team_ids if team is not None]
+            of_teams = SupportChatRow.team_id.in_(named)
+            statement = statement.where(
+                or_(of_teams, SupportChatRow.team_id.is_(None)) if None in team_ids else of_teams
             )
         async with self._db.transaction() as session:
             rows = (
@@ -406,6 +418,18 @@ class SqlChatStore:
                 )
                 row.route_token = token
             return [str(row.id) for row in rows]
+
+    async def count_open(self, team_id: str) -> int:
+        statement = (
+            select(func.count())
+            .select_from(SupportChatRow)
+            .where(
+                SupportChatRow.team_id == _parse_or_nil(team_id),
+                SupportChatRow.status == ChatStatus.OPEN.value,
+            )
+        )
+        async with self._db.sessions() as session:
+            return int(await session.scalar(statement) or 0)
 
     async def open_chats_by_operator(self) -> dict[str, set[str]]:
         statement = select(SupportChatRow.id, SupportChatRow.operator_id).where(
@@ -478,6 +502,8 @@ def _matching(statement: Select[Any], query: ChatQuery) -> Select[Any]:
         statement = statement.where(SupportChatRow.operator_id == _parse_or_nil(query.operator_id))
     elif query.unassigned:
         statement = statement.where(SupportChatRow.operator_id.is_(None))
+    if query.team_id is not None:
+        statement = statement.where(SupportChatRow.team_id == _parse_or_nil(query.team_id))
     if query.label is not None:
         statement = statement.where(
             exists().where(

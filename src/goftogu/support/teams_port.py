@@ -1,8 +1,9 @@
 """The port to teams (departments) that canned replies and typing preview use.
 
-Teams themselves belong to the routing side of the desk; until a directory of
-them is wired in, ``NoTeams`` answers that nobody is on any team, so team-scoped
-content cannot be made (``not_found`` team) and nothing is team-scoped.
+Teams themselves belong to the routing side of the desk:
+``goftogu.support.teams.TeamDirectory`` implements this port and the
+composition root wires it in. ``NoTeams`` answers that nobody is on any team
+(tests of content without teams).
 """
 
 from __future__ import annotations
