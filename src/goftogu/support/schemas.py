@@ -12,6 +12,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from goftogu.pages import ListPage
 from goftogu.presence.operators import OperatorStatus
 from goftogu.support.documents import (
     ChatStatus,
@@ -450,3 +451,18 @@ class SupportMessagePage(BaseModel):
 
     items: list[MessagePublic]
     has_more: bool
+    next_cursor: str | None = Field(
+        default=None,
+        description="the seq to page on from (as `before_seq` or `after_seq`); null on the last",
+    )
+
+
+# --- lists (one shape: goftogu/pages.py) ------------------------------------------
+
+
+class OperatorList(ListPage[OperatorPublic]):
+    """OperatorPublic items, answered whole."""
+
+
+class CannedReplyList(ListPage[CannedReplyPublic]):
+    """CannedReplyPublic items, answered whole."""
