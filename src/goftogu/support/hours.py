@@ -16,11 +16,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from goftogu.text import Line
+
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HorizonDays = 400  # how far ahead an opening is looked for (a year of holidays)
 
-Clock = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")]
+Clock = Annotated[Line, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")]
 
 
 class Interval(BaseModel):
@@ -41,7 +43,7 @@ class Interval(BaseModel):
 class BusinessHours(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    timezone: str = Field(description="IANA time zone, e.g. Asia/Tehran")
+    timezone: Line = Field(description="IANA time zone, e.g. Asia/Tehran")
     weekly: dict[Weekday, list[Interval]] = Field(
         description="open intervals per weekday; a day left out is closed"
     )

@@ -37,7 +37,7 @@ from goftogu.text import Line
 
 CACHE_SECONDS = 5.0  # routing reads a team at most this stale
 
-Topic = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$", description="a-z, 0-9, -")]
+Topic = Annotated[Line, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$", description="a-z, 0-9, -")]
 
 
 class TopicTaken(Conflict):
