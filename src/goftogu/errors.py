@@ -143,6 +143,12 @@ class UnknownEvent(DomainError):
     default_message = "There is no such event."
 
 
+class TooManyConnections(DomainError):
+    code = "too_many_connections"
+    status = 429
+    default_message = "Too many open connections for this account; close one first."
+
+
 class RateLimited(DomainError):
     code = "rate_limited"
     status = 429

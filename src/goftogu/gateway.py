@@ -36,7 +36,7 @@ from goftogu.queueing.runner import Runner, replay_embedded_outbox
 from goftogu.ratelimit import RateRule
 from goftogu.realtime.bindings import messaging_bindings, presence_bindings, support_bindings
 from goftogu.realtime.broadcast import SocketBroadcaster
-from goftogu.realtime.handlers import RealtimeGateway, SocketBindings
+from goftogu.realtime.handlers import RealtimeGateway, SocketBindings, SocketLimits
 from goftogu.realtime.server import create_socket_server
 from goftogu.settings import Settings, load_settings
 
@@ -78,7 +78,14 @@ def create_gateway(settings: Settings) -> Gateway:
             verify_token=container.auth.authenticate,
             revoked_sessions=container.auth.revoked_sessions,
             typing_ttl_seconds=settings.typing_ttl_seconds,
-            event_rule=RateRule.parse("socket-events", settings.rate_socket_events),
+            limits=SocketLimits(
+                per_socket=RateRule.parse("socket-events", settings.rate_socket_events),
+                per_user=RateRule.parse("socket-user-events", settings.rate_socket_events_per_user),
+                in_flight_per_user=settings.socket_events_in_flight_per_user,
+                sockets_per_user=settings.max_sockets_per_user,
+            ),
+            shared_limiter=container.rate_limiter,
+            admission=container.presence,
         )
         stop = asyncio.Event()
         unsent_age = timedelta(hours=settings.unsent_upload_hours)

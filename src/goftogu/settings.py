@@ -207,7 +207,20 @@ class Settings(BaseSettings):
     )
     socket_ping_interval_seconds: int = Field(default=25, ge=1)
     socket_ping_timeout_seconds: int = Field(default=20, ge=1)
-    rate_socket_events: str = "60/10"
+    rate_socket_events: str = Field(default="60/10", description="client events per socket")
+    rate_socket_events_per_user: str = Field(
+        default="120/10",
+        description="client events per user, across their sockets and every node",
+    )
+    max_sockets_per_user: int = Field(
+        default=10, ge=1, description="open sockets per user, across every node"
+    )
+    socket_events_in_flight_per_user: int = Field(
+        default=4,
+        ge=1,
+        description="events of one user handled at once on a node; the others wait their "
+        "turn, so one user's burst leaves the database pool to everyone else",
+    )
     typing_ttl_seconds: float = Field(default=6.0, gt=0)
     socket_expiry_sweep_seconds: float = Field(
         default=30.0, gt=0, description="how often sockets whose access token expired are closed"
@@ -288,7 +301,11 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "rate_login_per_ip", "rate_login_per_account", "rate_register_per_ip", "rate_socket_events"
+        "rate_login_per_ip",
+        "rate_login_per_account",
+        "rate_register_per_ip",
+        "rate_socket_events",
+        "rate_socket_events_per_user",
     )
     @classmethod
     def _rate_rule(cls, value: str) -> str:

@@ -40,6 +40,8 @@ def cluster(
         "GOFTOGU_RATE_LOGIN_PER_IP": "10000/60",
         "GOFTOGU_PRESENCE_GRACE_SECONDS": "0.3",
         "GOFTOGU_RATE_SOCKET_EVENTS": "1000/1",
+        "GOFTOGU_RATE_SOCKET_EVENTS_PER_USER": "1000/1",
+        "GOFTOGU_MAX_SOCKETS_PER_USER": "4",
         "GOFTOGU_FANOUT_CHANNEL": f"goftogu-test-{os.getpid()}",
     }
     with ExitStack() as stack:
@@ -189,3 +191,19 @@ async def test_a_logout_on_one_node_is_refused_and_ends_sockets_on_the_other(
         assert again.value.data["code"] == "session_revoked"
     finally:
         await on_b.close()
+
+
+async def test_a_users_sockets_are_counted_across_nodes(
+    cluster: tuple[Process, Process], carol: SignedIn
+) -> None:
+    node_a, node_b = cluster
+    auth = {"token": carol.access_token}
+    sockets = [await connect("python", node.base_url, auth) for node in (node_a, node_b) * 2]
+    try:
+        for node in cluster:  # four open, two on each node: the fifth is refused on both
+            with pytest.raises(ConnectRefused) as refused:
+                await connect("python", node.base_url, auth)
+            assert refused.value.data["code"] == "too_many_connections"
+    finally:
+        for socket in sockets:
+            await socket.close()
