@@ -55,7 +55,7 @@ async def test_a_session_deleted_from_another_device_ends_its_sockets(
     phone = await login(http, alice.username)
     socket = await connect("js", embedded_gateway.base_url, {"token": phone.access_token})
     try:
-        sessions = (await http.get(f"{API}/auth/sessions", headers=alice.headers)).json()
+        sessions = (await http.get(f"{API}/auth/sessions", headers=alice.headers)).json()["items"]
         phone_session = next(s for s in sessions if not s["current"])
         await http.delete(f"{API}/auth/sessions/{phone_session['id']}", headers=alice.headers)
         assert await socket.wait_for("session:ended") == {"reason": "revoked_by_user"}

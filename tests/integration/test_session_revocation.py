@@ -67,7 +67,7 @@ async def test_a_session_deleted_from_another_device_is_refused_at_once(
 ) -> None:
     laptop = await sign_up(client)
     phone = await login(client, laptop.username)
-    sessions = (await client.get(f"{API}/auth/sessions", headers=laptop.headers)).json()
+    sessions = (await client.get(f"{API}/auth/sessions", headers=laptop.headers)).json()["items"]
     phone_session = next(s for s in sessions if not s["current"])
     await client.delete(f"{API}/auth/sessions/{phone_session['id']}", headers=laptop.headers)
     assert await _refused(client, phone) == "session_revoked"

@@ -167,8 +167,10 @@ async def test_personal_replies_override_global_ones_and_stay_their_authors(
     assert await hi(sara) == "Sara's hello"
     assert await hi(omid) == "Global hello"
     listed = await client.get(f"{API}/support/canned-replies", headers=omid.headers)
-    assert [r["scope"] for r in listed.json()] == ["global"]
-    mine = (await client.get(f"{API}/support/canned-replies?q=h", headers=sara.headers)).json()
+    assert [r["scope"] for r in listed.json()["items"]] == ["global"]
+    mine = (await client.get(f"{API}/support/canned-replies?q=h", headers=sara.headers)).json()[
+        "items"
+    ]
     assert sorted(r["scope"] for r in mine) == ["global", "personal"]
     saras = next(r for r in mine if r["scope"] == "personal")
     # Someone else's personal reply does not exist for them; a global one is admins'.
@@ -221,7 +223,7 @@ async def test_bad_canned_replies_get_a_code_and_store_nothing(
     by_customer = await create(client, customer, shortcode="ok7")
     assert by_customer.json()["error"]["code"] == "not_allowed"
     listed = await client.get(f"{API}/support/canned-replies", headers=operator.headers)
-    assert [r["shortcode"] for r in listed.json()] == ["hi"]
+    assert [r["shortcode"] for r in listed.json()["items"]] == ["hi"]
 
 
 class Teams:

@@ -38,7 +38,7 @@ async def join(
 async def teams_listed(client: httpx.AsyncClient, admin: SignedIn) -> list[dict[str, Any]]:
     listed: list[dict[str, Any]] = (
         await client.get(f"{API}/support/teams", headers=admin.headers)
-    ).json()
+    ).json()["items"]
     return listed
 
 
@@ -66,7 +66,7 @@ async def test_an_admin_makes_a_team_and_only_admins_may(
     seen = await client.get(f"{API}/support/teams", headers=customer.headers)
     assert seen.status_code == 403
     topics = await client.get(f"{API}/support/topics", headers=customer.headers)
-    assert [(t["topic"], t["open_now"]) for t in topics.json()] == [("sales", True)]
+    assert [(t["topic"], t["open_now"]) for t in topics.json()["items"]] == [("sales", True)]
 
 
 async def test_bad_team_input_is_refused_with_a_code_and_nothing_stored(

@@ -27,6 +27,7 @@ from goftogu.identity.schemas import (
     LoginRequest,
     RefreshRequest,
     RegisterRequest,
+    SessionList,
     SessionPublic,
     TokenPair,
     UpdateMeRequest,
@@ -106,21 +107,23 @@ async def change_password(
 
 
 @auth_router.get("/sessions")
-async def list_sessions(auth: AuthDep, principal: CurrentPrincipal) -> list[SessionPublic]:
+async def list_sessions(auth: AuthDep, principal: CurrentPrincipal) -> SessionList:
     """The caller's live sessions (devices)."""
     sessions = await auth.sessions_of(principal)
-    return [
-        SessionPublic(
-            id=s.id,
-            user_agent=s.user_agent,
-            ip_address=s.ip_address,
-            created_at=s.created_at,
-            last_used_at=s.last_used_at,
-            expires_at=s.expires_at,
-            current=s.id == principal.session_id,
-        )
-        for s in sessions
-    ]
+    return SessionList.whole(
+        [
+            SessionPublic(
+                id=s.id,
+                user_agent=s.user_agent,
+                ip_address=s.ip_address,
+                created_at=s.created_at,
+                last_used_at=s.last_used_at,
+                expires_at=s.expires_at,
+                current=s.id == principal.session_id,
+            )
+            for s in sessions
+        ]
+    )
 
 
 @auth_router.delete("/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)

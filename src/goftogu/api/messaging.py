@@ -43,16 +43,18 @@ from goftogu.messaging.schemas import (
     ForwardMessage,
     GroupDetails,
     MarkRead,
+    MemberList,
     MemberPublic,
     MessagePage,
     MessagePublic,
-    MessageVersion,
+    MessageVersionList,
     OpenSingleChat,
+    PinList,
     PinMessage,
     PinPublic,
     ReactionPublic,
     ReadState,
-    ReceiptPublic,
+    ReceiptList,
     SendMessage,
     SettingsPublic,
     SingleChatPublic,
@@ -137,7 +139,8 @@ async def history(
     items, has_more = await messages.history(
         principal, address, before_seq=before_seq, after_seq=after_seq, limit=limit
     )
-    return MessagePage(items=items, has_more=has_more)
+    cursor = str(items[-1].seq) if has_more and items else None
+    return MessagePage(items=items, has_more=has_more, next_cursor=cursor)
 
 
 @conversations_router.post(
@@ -172,8 +175,8 @@ async def read_state(address: Address, reads: ReadsDep, principal: CurrentPrinci
 
 
 @conversations_router.get("/{address}/pins")
-async def pins(address: Address, pins: PinsDep, principal: CurrentPrincipal) -> list[PinPublic]:
-    return await pins.pins_of(principal, address)
+async def pins(address: Address, pins: PinsDep, principal: CurrentPrincipal) -> PinList:
+    return PinList.whole(await pins.pins_of(principal, address))
 
 
 @conversations_router.post(
@@ -230,8 +233,8 @@ async def update_group(
 @groups_router.get("/{group_id}/members")
 async def group_members(
     group_id: PathId, groups: GroupsDep, principal: CurrentPrincipal
-) -> list[MemberPublic]:
-    return await groups.members_of(principal, group_id)
+) -> MemberList:
+    return MemberList.whole(await groups.members_of(principal, group_id))
 
 
 @groups_router.post("/{group_id}/members", status_code=status.HTTP_201_CREATED)
@@ -301,9 +304,9 @@ async def delete_message(
 @messages_router.get("/{message_id}/edits")
 async def message_versions(
     message_id: PathId, messages: MessagesDep, principal: CurrentPrincipal
-) -> list[MessageVersion]:
+) -> MessageVersionList:
     """Previous versions of an edited message, oldest first."""
-    return await messages.versions_of(principal, message_id)
+    return MessageVersionList.whole(await messages.versions_of(principal, message_id))
 
 
 @messages_router.post(
@@ -354,9 +357,9 @@ async def remove_reaction(
 @messages_router.get("/{message_id}/reads")
 async def message_reads(
     message_id: PathId, reads: ReadsDep, principal: CurrentPrincipal
-) -> list[ReceiptPublic]:
+) -> ReceiptList:
     """Who read the message, and when."""
-    return await reads.receipts_of(principal, message_id)
+    return ReceiptList.whole(await reads.receipts_of(principal, message_id))
 
 
 # --- attachments ---------------------------------------------------------------------

@@ -10,6 +10,7 @@ from goftogu.notifications.schemas import (
     NotificationSettingsPublic,
     NotificationSettingsUpdate,
     PushSubscriptionCreate,
+    PushSubscriptionList,
     PushSubscriptionPublic,
     VapidPublicKey,
 )
@@ -68,10 +69,10 @@ async def subscribe(
 @push_router.get("/subscriptions")
 async def list_subscriptions(
     push: PushSubscriptionsDep, principal: CurrentPrincipal
-) -> list[PushSubscriptionPublic]:
+) -> PushSubscriptionList:
     """Your subscribed browsers."""
     rows = await push.list_for(principal)
-    return [PushSubscriptionPublic.model_validate(row) for row in rows]
+    return PushSubscriptionList.whole(PushSubscriptionPublic.model_validate(row) for row in rows)
 
 
 @push_router.delete("/subscriptions/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)

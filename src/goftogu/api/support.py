@@ -10,6 +10,7 @@ from goftogu.api.deps import CurrentPrincipal, PathId, SupportDeskDep
 from goftogu.support.desk import ChatView, Posted
 from goftogu.support.documents import ChatStatus, ChatType, now
 from goftogu.support.schemas import (
+    OperatorList,
     OperatorPresence,
     OperatorPublic,
     PostedMessage,
@@ -137,18 +138,18 @@ async def set_presence(
 
 
 @router.get("/operators")
-async def list_operators(desk: SupportDeskDep, principal: CurrentPrincipal) -> list[OperatorPublic]:
+async def list_operators(desk: SupportDeskDep, principal: CurrentPrincipal) -> OperatorList:
     """Staff only: every operator and admin with their availability and load, those
     connected first (whom to transfer a conversation to)."""
     cards = await desk.operators_for(principal)
-    return [
+    return OperatorList.whole(
         OperatorPublic(
             **card.presence.model_dump(),
             username=card.member.username,
             display_name=card.member.display_name,
         )
         for card in cards
-    ]
+    )
 
 
 @router.get("/presence")

@@ -11,6 +11,7 @@ from goftogu.api.deps import CannedRepliesDep, CurrentPrincipal, PathId, Support
 from goftogu.support.canned import CannedChange, CannedReply, CannedScope
 from goftogu.support.schemas import (
     CannedReplyChange,
+    CannedReplyList,
     CannedReplyPublic,
     CannedReplyRequest,
     LabelsPublic,
@@ -81,10 +82,11 @@ async def list_canned_replies(
     principal: CurrentPrincipal,
     q: Annotated[Line | None, Query(max_length=32, description="shortcode prefix")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 200,
-) -> list[CannedReplyPublic]:
+) -> CannedReplyList:
     """Staff only: the caller's personal replies, their teams' and the global ones,
     by shortcode."""
-    return [_public(reply) for reply in await canned.list_for(principal, prefix=q, limit=limit)]
+    replies = await canned.list_for(principal, prefix=q, limit=limit)
+    return CannedReplyList.whole(_public(reply) for reply in replies)
 
 
 @router.post("/canned-replies", status_code=status.HTTP_201_CREATED)

@@ -8,22 +8,22 @@ from fastapi import APIRouter, status
 from goftogu.api.deps import CurrentPrincipal, PathId, SupportDeskDep, TeamsDep
 from goftogu.support.documents import now
 from goftogu.support.schemas import CapacityRequest, OperatorPresence
-from goftogu.support.teams import Team, TeamCreate, TeamOpening, TeamPatch
+from goftogu.support.teams import Team, TeamCreate, TeamList, TeamOpeningList, TeamPatch
 
 router = APIRouter(prefix="/support", tags=["support"])
 
 
 @router.get("/topics")
-async def list_topics(teams: TeamsDep, _principal: CurrentPrincipal) -> list[TeamOpening]:
+async def list_topics(teams: TeamsDep, _principal: CurrentPrincipal) -> TeamOpeningList:
     """Anyone signed in: the teams a conversation may ask for, and whether each is
     open now (the widget's picker)."""
-    return await teams.openings(now())
+    return TeamOpeningList.whole(await teams.openings(now()))
 
 
 @router.get("/teams")
-async def list_teams(teams: TeamsDep, principal: CurrentPrincipal) -> list[Team]:
+async def list_teams(teams: TeamsDep, principal: CurrentPrincipal) -> TeamList:
     """Staff: every team with its members, hours and SLA policy."""
-    return await teams.list_for_staff(principal)
+    return TeamList.whole(await teams.list_for_staff(principal))
 
 
 @router.post("/teams", status_code=status.HTTP_201_CREATED)

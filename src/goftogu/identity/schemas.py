@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, HttpUrl
 
 from goftogu.identity.models import Role, UserStatus
+from goftogu.pages import ListPage
 from goftogu.text import Line, Secret
 
 VISITOR_PREFIX = "visitor-"
@@ -156,3 +157,10 @@ class UserCounts(BaseModel):
     admins: int
     disabled: int
     live_sessions: int
+
+
+# --- lists (one shape: goftogu/pages.py) ------------------------------------------
+
+
+class SessionList(ListPage[SessionPublic]):
+    """SessionPublic items, answered whole."""

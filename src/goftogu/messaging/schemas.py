@@ -16,6 +16,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from goftogu.bounds import MAX_INT
 from goftogu.identity.schemas import UserPublic
 from goftogu.messaging.models import GroupRole, MessageType
+from goftogu.pages import ListPage
 from goftogu.text import Line, Text
 
 MAX_ATTACHMENTS_PER_MESSAGE = 10
@@ -226,6 +227,11 @@ class HistoryMessage(MessagePublic):
 class MessagePage(BaseModel):
     items: list[HistoryMessage]
     has_more: bool
+    next_cursor: str | None = Field(
+        default=None,
+        description="the seq to page on from: pass it as `before_seq` (newest first) or "
+        "`after_seq` (paging forward); null on the last page",
+    )
 
 
 class MessageVersion(BaseModel):
@@ -416,3 +422,22 @@ class ConversationLeftEvent(BaseModel):
     conversation: str
     reason: Literal["left", "removed"]
     by: uuid.UUID
+
+
+# --- lists (one shape: goftogu/pages.py) ------------------------------------------
+
+
+class MessageVersionList(ListPage[MessageVersion]):
+    """MessageVersion items, answered whole."""
+
+
+class ReceiptList(ListPage[ReceiptPublic]):
+    """ReceiptPublic items, answered whole."""
+
+
+class MemberList(ListPage[MemberPublic]):
+    """MemberPublic items, answered whole."""
+
+
+class PinList(ListPage[PinPublic]):
+    """PinPublic items, answered whole."""

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from goftogu.bounds import MAX_INT
+from goftogu.pages import ListPage
 from goftogu.text import Line
 
 Language = Literal["en", "fa"]
@@ -59,3 +60,10 @@ class PushSubscriptionPublic(BaseModel):
 
 class VapidPublicKey(BaseModel):
     public_key: str = Field(description="base64url; the browser's applicationServerKey")
+
+
+# --- lists (one shape: goftogu/pages.py) ------------------------------------------
+
+
+class PushSubscriptionList(ListPage[PushSubscriptionPublic]):
+    """PushSubscriptionPublic items, answered whole."""

@@ -12,6 +12,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from goftogu.pages import ListPage
 from goftogu.presence.operators import OperatorStatus
 from goftogu.support.documents import (
     ChatStatus,
@@ -404,3 +405,14 @@ class RenderedCannedReply(BaseModel):
     shortcode: str
     title: str
     body: str
+
+
+# --- lists (one shape: goftogu/pages.py) ------------------------------------------
+
+
+class OperatorList(ListPage[OperatorPublic]):
+    """OperatorPublic items, answered whole."""
+
+
+class CannedReplyList(ListPage[CannedReplyPublic]):
+    """CannedReplyPublic items, answered whole."""

@@ -28,6 +28,7 @@ from goftogu.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from goftogu.identity.models import Role
 from goftogu.identity.tokens import Principal
 from goftogu.ids import new_id
+from goftogu.pages import ListPage
 from goftogu.storage.database import Database
 from goftogu.storage.errors import is_unique_violation
 from goftogu.support.hours import BusinessHours
@@ -276,6 +277,10 @@ class TeamDirectory:
         return await self.get(team_id) is not None
 
 
+class TeamList(ListPage[Team]):
+    """Every team, answered whole."""
+
+
 class TeamOpening(BaseModel):
     """A team as a customer sees it: whom to ask, and whether it is open."""
 
@@ -364,3 +369,7 @@ def _require_admin(principal: Principal) -> None:
 def _require_staff(principal: Principal) -> None:
     if not principal.is_staff:
         raise NotAllowed("Only operators and admins do this.")
+
+
+class TeamOpeningList(ListPage[TeamOpening]):
+    """The teams a conversation may ask for, answered whole."""

@@ -10,16 +10,18 @@ import type {
   GroupPublic,
   GroupRole,
   HistoryMessage,
+  MemberList,
   MemberPublic,
   MessagePage,
-  MessageVersion,
+  MessageVersionList,
   NotificationSettings,
   NotificationSettingsUpdate,
+  PinList,
   PinPublic,
   ReadState,
-  ReceiptPublic,
+  ReceiptList,
   Role,
-  SessionPublic,
+  SessionList,
   SettingsPublic,
   SingleChatPublic,
   UserAdmin,
@@ -27,7 +29,7 @@ import type {
   UserPrivate,
   UserPublic,
   OperatorPresence,
-  OperatorPublic,
+  OperatorList,
   OperatorStatus,
   PostedMessage,
   SupportChat,
@@ -55,7 +57,7 @@ export function accountApi(api: ApiClient) {
     me: () => api.get<UserPrivate>('/users/me'),
     profile: (id: string) => api.get<UserPublic>(`/users/${enc(id)}`),
     search: (q: string, cursor?: string) => api.get<UserPage>('/users', { query: { q, cursor, limit: 20 } }),
-    sessions: () => api.get<SessionPublic[]>('/auth/sessions'),
+    sessions: async () => (await api.get<SessionList>('/auth/sessions')).items,
     revokeSession: (id: string) => api.request<void>('DELETE', `/auth/sessions/${enc(id)}`),
     changePassword: (current: string, next: string) =>
       api.post<void>('/auth/password', { current_password: current, new_password: next }),
@@ -93,14 +95,14 @@ export function messagingApi(api: ApiClient) {
       api.upload<AttachmentPublic>('/attachments', file, onProgress),
     attachmentUrl: (id: string) => api.blobUrl(`/attachments/${enc(id)}`),
     readState: (address: string) => api.get<ReadState>(`/conversations/${enc(address)}/read`),
-    pins: (address: string) => api.get<PinPublic[]>(`/conversations/${enc(address)}/pins`),
+    pins: async (address: string) => (await api.get<PinList>(`/conversations/${enc(address)}/pins`)).items,
     pin: (address: string, messageId: string) =>
       api.post<PinPublic>(`/conversations/${enc(address)}/pins`, { message_id: messageId }, { idempotent: true }),
     unpin: (address: string, messageId: string) =>
       api.request<void>('DELETE', `/conversations/${enc(address)}/pins/${enc(messageId)}`, { idempotent: true }),
     message: (id: string) => api.get<HistoryMessage>(`/messages/${enc(id)}`),
-    edits: (id: string) => api.get<MessageVersion[]>(`/messages/${enc(id)}/edits`),
-    reads: (id: string) => api.get<ReceiptPublic[]>(`/messages/${enc(id)}/reads`),
+    edits: async (id: string) => (await api.get<MessageVersionList>(`/messages/${enc(id)}/edits`)).items,
+    reads: async (id: string) => (await api.get<ReceiptList>(`/messages/${enc(id)}/reads`)).items,
     forward: (id: string, to: string, clientId: string) =>
       api.post<ChatMessage>(`/messages/${enc(id)}/forward`, { to, client_id: clientId }, { idempotent: true }),
     createGroup: (title: string, memberIds: string[], description?: string) =>
@@ -108,7 +110,7 @@ export function messagingApi(api: ApiClient) {
     group: (id: string) => api.get<GroupDetails>(`/groups/${enc(id)}`),
     updateGroup: (id: string, changes: { title?: string; description?: string | null; avatar_url?: string | null }) =>
       api.request<GroupPublic>('PATCH', `/groups/${enc(id)}`, { body: changes }),
-    members: (id: string) => api.get<MemberPublic[]>(`/groups/${enc(id)}/members`),
+    members: async (id: string) => (await api.get<MemberList>(`/groups/${enc(id)}/members`)).items,
     addMember: (id: string, userId: string) => api.post<MemberPublic>(`/groups/${enc(id)}/members`, { user_id: userId }),
     setRole: (id: string, userId: string, role: GroupRole) =>
       api.request<MemberPublic>('PATCH', `/groups/${enc(id)}/members/${enc(userId)}`, { body: { role } }),
@@ -156,7 +158,7 @@ export function supportApi(api: ApiClient) {
     presence: () => api.get<OperatorPresence>('/support/presence'),
     setPresence: (status: OperatorStatus, accepting?: boolean) =>
       api.put<OperatorPresence>('/support/presence', { status, accepting }, { idempotent: true }),
-    operators: () => api.get<OperatorPublic[]>('/support/operators'),
+    operators: async () => (await api.get<OperatorList>('/support/operators')).items,
   }
 }
 

@@ -72,6 +72,7 @@ export function byActivity(a: ConversationSummary, b: ConversationSummary): numb
 
 export class ChatView extends Store<ViewState> {
   #sending = new Set<string>()
+  #queue: Promise<void> = Promise.resolve()
   #typingSentAt = 0
   #typingIdle: ReturnType<typeof setTimeout> | undefined
   #readSent = 0
@@ -200,10 +201,20 @@ export class ChatView extends Store<ViewState> {
     this.patch({ timeline: dropPending(this.value.timeline, clientId) })
   }
 
-  async #deliver(id: string): Promise<void> {
-    const pending = this.value.timeline.pending.find((item) => item.clientId === id)
-    if (!pending) return
+  /** One send at a time, in the order typed: the server numbers them in that order. */
+  #deliver(id: string): Promise<void> {
     this.#sending.add(id)
+    const next = this.#queue.then(() => this.#deliverNow(id))
+    this.#queue = next
+    return next
+  }
+
+  async #deliverNow(id: string): Promise<void> {
+    const pending = this.value.timeline.pending.find((item) => item.clientId === id)
+    if (!pending) {
+      this.#sending.delete(id)
+      return
+    }
     try {
       const realtime = this.messenger.realtime
       if (!realtime.connected) throw Object.assign(new Error('offline'), { offline: true })

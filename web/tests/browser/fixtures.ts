@@ -192,12 +192,17 @@ export async function asAdmin(): Promise<string> {
 
 export { api }
 
-export async function signInToMessenger(page: Page, person: { username: string; password: string }, path = '/chat'): Promise<void> {
+export async function signInToMessenger(
+  page: Page,
+  person: { username: string; password: string },
+  path = '/chat',
+  landmark: (page: Page) => ReturnType<Page['getByTestId']> = (p) => p.getByTestId('conversations'),
+): Promise<void> {
   await page.goto(`${gateway()}${path}`)
   await page.getByLabel(/Username or email|نام کاربری یا ایمیل/).fill(person.username)
   await page.getByLabel(/^(Password|گذرواژه)$/).fill(person.password)
   await page.getByRole('button', { name: /^(Sign in|ورود)$/ }).click()
-  await expect(page.getByTestId('conversations')).toBeAttached()
+  await expect(landmark(page)).toBeAttached()
 }
 
 /** The conversation list's entry whose title matches. */
