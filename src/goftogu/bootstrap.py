@@ -49,6 +49,7 @@ from goftogu.storage.work import UnitsOfWork
 from goftogu.support.canned import CannedReplies
 from goftogu.support.connections import LocalConnections
 from goftogu.support.content import SupportContent
+from goftogu.support.conversation import SupportConversations
 from goftogu.support.desk import SupportDesk
 from goftogu.support.outbox import SupportOutbox
 from goftogu.support.queue import QueueMoved, QueuePositions
@@ -100,6 +101,7 @@ class Container:
     router: Router
     team_admin: Teams
     support_content: SupportContent
+    support_conversations: SupportConversations
     canned_replies: CannedReplies
     teams: TeamsPort
     # The queue handlers of this codebase; each process runs those of its queues.
@@ -216,6 +218,7 @@ async def _build(
         router=router,
         team_admin=Teams(teams, staff),
         support_content=SupportContent(chats, work),
+        support_conversations=SupportConversations(support, messaging.attachments, work),
         canned_replies=CannedReplies(canned_store, chats, staff, teams, work),
         teams=teams,
         subscriptions=(routing_subscription(router), notify_subscription(settings, notifier)),

@@ -6,8 +6,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
+from fastapi.responses import FileResponse
 
-from goftogu.api.deps import CannedRepliesDep, CurrentPrincipal, PathId, SupportContentDep
+from goftogu.api.deps import (
+    CannedRepliesDep,
+    CurrentPrincipal,
+    PathId,
+    SupportContentDep,
+    SupportConversationsDep,
+)
+from goftogu.api.messaging import file_response
 from goftogu.support.canned import CannedChange, CannedReply, CannedScope
 from goftogu.support.schemas import (
     CannedReplyChange,
@@ -136,3 +144,14 @@ async def render_canned_reply(
         title=reply.title,
         body=rendered.body,
     )
+
+
+@router.get("/chats/{chat_id}/attachments/{attachment_id}", response_class=FileResponse)
+async def download_support_file(
+    chat_id: PathId,
+    attachment_id: PathId,
+    conversations: SupportConversationsDep,
+    principal: CurrentPrincipal,
+) -> FileResponse:
+    """A file sent in the conversation, for whoever may read it (its customer, staff)."""
+    return file_response(await conversations.file(principal, chat_id, attachment_id))

@@ -24,6 +24,7 @@ from goftogu.support.schemas import (
     SupportMessageEvent,
     SupportNoteEvent,
     SupportQueue,
+    SupportReadEvent,
     SupportTicket,
 )
 
@@ -118,3 +119,10 @@ def labels_changed(
         removed=removed,
     )
     return RoomEvent.of(body, OPERATORS_ROOM)
+
+
+def read_moved(chat: SupportChat, reader: Literal["customer", "operator"], seq: int) -> RoomEvent:
+    body = SupportReadEvent(
+        chat_id=chat.id, conversation=chat.conversation, reader=reader, last_read_seq=seq
+    )
+    return RoomEvent.of(body, chat.conversation)

@@ -18,6 +18,7 @@ from goftogu.support.documents import (
     ChatStatus,
     ChatType,
     Customer,
+    FileRef,
     Message,
     Note,
     RoutingEntry,
@@ -52,7 +53,10 @@ class StartChatRequest(Request):
 
 class PostMessageRequest(Request):
     client_id: ClientId
-    body: Text
+    body: Text = ""
+    attachment_ids: Annotated[
+        list[Line], Field(max_length=10, description="uploads (POST /attachments) to send")
+    ] = []
 
 
 class SupportMessagePayload(Request):
@@ -60,7 +64,8 @@ class SupportMessagePayload(Request):
 
     chat_id: Annotated[Line, Field(max_length=64)]
     client_id: ClientId
-    body: Text
+    body: Text = ""
+    attachment_ids: Annotated[list[Line], Field(max_length=10)] = []
 
 
 class TransferRequest(Request):
@@ -87,6 +92,10 @@ class MessagePublic(BaseModel):
     body: str
     created_at: datetime
     seq: int = Field(description="position in the conversation, from 1")
+    attachments: list[FileRef] = Field(
+        default_factory=list,
+        description="files sent with it: GET /support/chats/{chat_id}/attachments/{id}",
+    )
 
     @classmethod
     def of(cls, message: Message, seq: int) -> MessagePublic:
@@ -125,6 +134,10 @@ class SupportChatPublic(BaseModel):
     closed_at: datetime | None
     routing: list[RoutingEntry]
     previous_chat_id: str | None
+    customer_read_seq: int = Field(default=0, description="the customer read up to here")
+    operator_read_seq: int = Field(
+        default=0, description="the assigned operator read up to here (the customer's 'seen')"
+    )
     queue_position: int | None = Field(
         default=None, description="1 = next to be taken; only while waiting for an operator"
     )
@@ -405,6 +418,43 @@ class RenderedCannedReply(BaseModel):
     shortcode: str
     title: str
     body: str
+
+
+class SupportReadEvent(SupportEvent):
+    """``support:read`` to ``support:<chat_id>``: the customer or the assigned operator
+    read up to ``last_read_seq`` (the other side shows "seen")."""
+
+    EVENT: ClassVar[str] = "support:read"
+    reader: Literal["customer", "operator"]
+    last_read_seq: int
+
+
+class SupportReadPayload(Request):
+    """The ``support:read`` client event: mark the conversation read up to a seq."""
+
+    chat_id: Annotated[Line, Field(max_length=64)]
+    up_to_seq: Annotated[int, Field(ge=0)]
+
+
+class SupportReadState(BaseModel):
+    """``GET``/``POST /conversations/support:{id}/read``: the caller's watermark and
+    unread count, and the other side's watermark."""
+
+    conversation: str
+    last_read_seq: int
+    unread_count: int
+    peer_last_read_seq: int = Field(description="the other side read up to here ('seen')")
+
+
+class SupportMessagePage(BaseModel):
+    """``GET /conversations/support:{id}/messages``."""
+
+    items: list[MessagePublic]
+    has_more: bool
+    next_cursor: str | None = Field(
+        default=None,
+        description="the seq to page on from (as `before_seq` or `after_seq`); null on the last",
+    )
 
 
 # --- lists (one shape: goftogu/pages.py) ------------------------------------------

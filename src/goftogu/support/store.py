@@ -18,7 +18,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import Literal, Protocol
 
 from goftogu.support.documents import (
     ChatStatus,
@@ -78,6 +78,9 @@ class Appended:
     message: Message
     seq: int
     created: bool
+
+
+Reader = Literal["customer", "operator"]
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,10 @@ class ChatStore(Protocol):
 
     async def remove_label(self, chat_id: str, label: str) -> SupportChat | None:
         """Remove ``label`` (not there: nothing changes). None: no such chat."""
+        ...
+
+    async def mark_read(self, chat_id: str, reader: Reader, seq: int) -> SupportChat | None:
+        """Move ``reader``'s watermark up to ``seq`` (never down). None: no such chat."""
         ...
 
     async def find(self, query: ChatQuery) -> list[SupportChat]:
