@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from goftogu.broadcast import Broadcaster, NoBroadcast, RoomEvent, clients_are_told
@@ -50,6 +51,7 @@ from goftogu.support.canned import CannedReplies
 from goftogu.support.connections import LocalConnections
 from goftogu.support.content import SupportContent
 from goftogu.support.conversation import SupportConversations
+from goftogu.support.csat import CsatLinks, CsatSurveys
 from goftogu.support.desk import SupportDesk
 from goftogu.support.outbox import SupportOutbox
 from goftogu.support.queue import QueueMoved, QueuePositions
@@ -102,6 +104,7 @@ class Container:
     team_admin: Teams
     support_content: SupportContent
     support_conversations: SupportConversations
+    csat: CsatSurveys
     canned_replies: CannedReplies
     teams: TeamsPort
     # The queue handlers of this codebase; each process runs those of its queues.
@@ -219,6 +222,7 @@ async def _build(
         team_admin=Teams(teams, staff),
         support_content=SupportContent(chats, work),
         support_conversations=SupportConversations(support, messaging.attachments, work),
+        csat=CsatSurveys(chats, _csat_links(settings), work),
         canned_replies=CannedReplies(canned_store, chats, staff, teams, work),
         teams=teams,
         subscriptions=(routing_subscription(router), notify_subscription(settings, notifier)),
@@ -263,6 +267,14 @@ def _announcements(
         .after_commit(SessionsRevoked, refuse_tokens)
         .after_commit(SessionsRevoked, end_sockets)
         .build()
+    )
+
+
+def _csat_links(settings: Settings) -> CsatLinks:
+    return CsatLinks(
+        settings.secret_key.get_secret_value(),
+        ttl=timedelta(days=settings.support_csat_link_days),
+        public_url=settings.public_url,
     )
 
 

@@ -148,6 +148,9 @@ class Settings(BaseSettings):
     support_hold_seconds: float = Field(
         default=60.0, gt=0, description="a slot held for a chat being assigned expires after this"
     )
+    support_csat_link_days: float = Field(
+        default=30.0, gt=0, description="an emailed rating (CSAT) link works this long"
+    )
     support_sweep_seconds: float = Field(
         default=30.0,
         gt=0,

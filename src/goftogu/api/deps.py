@@ -32,6 +32,7 @@ from goftogu.settings import Settings
 from goftogu.support.canned import CannedReplies
 from goftogu.support.content import SupportContent
 from goftogu.support.conversation import SupportConversations
+from goftogu.support.csat import CsatSurveys
 from goftogu.support.desk import SupportDesk
 from goftogu.support.teams import Teams
 from goftogu.text import Line
@@ -116,6 +117,10 @@ def _support_conversations(container: _Container) -> SupportConversations:
     return container.support_conversations
 
 
+def _csat(container: _Container) -> CsatSurveys:
+    return container.csat
+
+
 def _canned_replies(container: _Container) -> CannedReplies:
     return container.canned_replies
 
@@ -144,6 +149,7 @@ SupportDeskDep = Annotated[SupportDesk, Depends(_support)]
 TeamsDep = Annotated[Teams, Depends(_teams)]
 SupportContentDep = Annotated[SupportContent, Depends(_support_content)]
 SupportConversationsDep = Annotated[SupportConversations, Depends(_support_conversations)]
+CsatDep = Annotated[CsatSurveys, Depends(_csat)]
 CannedRepliesDep = Annotated[CannedReplies, Depends(_canned_replies)]
 PreferencesDep = Annotated[NotificationPreferences, Depends(_preferences)]
 PushSubscriptionsDep = Annotated[PushSubscriptions, Depends(_push_subscriptions)]

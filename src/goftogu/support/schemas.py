@@ -17,6 +17,7 @@ from goftogu.presence.operators import OperatorStatus
 from goftogu.support.documents import (
     ChatStatus,
     ChatType,
+    Csat,
     Customer,
     FileRef,
     Message,
@@ -134,6 +135,7 @@ class SupportChatPublic(BaseModel):
     closed_at: datetime | None
     routing: list[RoutingEntry]
     previous_chat_id: str | None
+    csat: Csat | None = Field(default=None, description="the customer's rating, once closed")
     customer_read_seq: int = Field(default=0, description="the customer read up to here")
     operator_read_seq: int = Field(
         default=0, description="the assigned operator read up to here (the customer's 'seen')"
@@ -466,3 +468,23 @@ class OperatorList(ListPage[OperatorPublic]):
 
 class CannedReplyList(ListPage[CannedReplyPublic]):
     """CannedReplyPublic items, answered whole."""
+
+
+class SupportCsatEvent(SupportEvent):
+    """``support:csat`` to ``operators`` and ``support:<chat_id>``: the customer rated
+    the conversation."""
+
+    EVENT: ClassVar[str] = "support:csat"
+    csat: Csat
+
+
+class CsatRequest(Request):
+    score: Annotated[int, Field(ge=1, le=5, strict=True)]
+    comment: Text | None = None
+
+
+class CsatPublic(BaseModel):
+    chat_id: str
+    conversation: str
+    closed_at: datetime | None
+    csat: Csat | None

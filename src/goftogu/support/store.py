@@ -23,6 +23,7 @@ from typing import Literal, Protocol
 from goftogu.support.documents import (
     ChatStatus,
     ChatType,
+    Csat,
     Message,
     Note,
     RoutingEntry,
@@ -164,6 +165,11 @@ class ChatStore(Protocol):
 
     async def remove_label(self, chat_id: str, label: str) -> SupportChat | None:
         """Remove ``label`` (not there: nothing changes). None: no such chat."""
+        ...
+
+    async def rate(self, chat_id: str, csat: Csat) -> SupportChat | None:
+        """Store the rating of a ``CLOSED`` conversation not rated yet. None: no such
+        chat, not closed, or rated already (the first rating stays)."""
         ...
 
     async def mark_read(self, chat_id: str, reader: Reader, seq: int) -> SupportChat | None:

@@ -23,6 +23,7 @@ from goftogu.storage.errors import is_unique_violation
 from goftogu.support.documents import (
     ChatStatus,
     ChatType,
+    Csat,
     Message,
     Note,
     RoutingEntry,
@@ -233,6 +234,13 @@ class SqlChatStore:
                 )
             )
             return chat
+
+    async def rate(self, chat_id: str, csat: Csat) -> SupportChat | None:
+        return await self._change(
+            chat_id,
+            lambda chat: chat.status is ChatStatus.CLOSED and chat.csat is None,
+            lambda chat: chat.model_copy(update={"csat": csat}),
+        )
 
     async def mark_read(self, chat_id: str, reader: Reader, seq: int) -> SupportChat | None:
         field = f"{reader}_read_seq"
