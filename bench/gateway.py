@@ -23,6 +23,10 @@ FAST_SETUP_ENV = {
     # The per-socket event limit (60 per 10 s by default) would turn a load test
     # into a rate-limit test; the limiter still runs on every event.
     "GOFTOGU_RATE_SOCKET_EVENTS": "1000000/10",
+    # Likewise per user (across their sockets) and their number of sockets.
+    "GOFTOGU_RATE_SOCKET_EVENTS_PER_USER": "1000000/10",
+    "GOFTOGU_MAX_SOCKETS_PER_USER": "100000",
+    "GOFTOGU_SOCKET_EVENTS_IN_FLIGHT_PER_USER": "100000",
     "GOFTOGU_ACCESS_TOKEN_TTL_SECONDS": "7200",
     "GOFTOGU_LOG_LEVEL": "WARNING",
 }

@@ -15,18 +15,21 @@ from __future__ import annotations
 import logging
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from goftogu.broadcast import Broadcaster, NoBroadcast, clients_are_told
+from goftogu.broadcast import Broadcaster, NoBroadcast, RoomEvent, clients_are_told
 from goftogu.bus import Bus, Handlers
 from goftogu.health import Probe
 from goftogu.identity.accounts import Accounts
 from goftogu.identity.auth import Authentication
+from goftogu.identity.events import SessionsRevoked
+from goftogu.identity.revocations import MemorySessionRevocations, SessionRevocations
 from goftogu.identity.service import build_identity
 from goftogu.messaging.access import Access
-from goftogu.messaging.common import MessageStored
+from goftogu.messaging.common import MessagesStored, MessageStored
 from goftogu.messaging.mutes import ConversationMutes
-from goftogu.messaging.notices import notify_recipients
+from goftogu.messaging.notices import notify_recipients, notify_recipients_of_batch
 from goftogu.messaging.service import Messaging, build_messaging
 from goftogu.notifications.notifier import Notifier
 from goftogu.notifications.preferences import NotificationPreferences
@@ -44,12 +47,25 @@ from goftogu.settings import Settings
 from goftogu.storage.database import Database
 from goftogu.storage.schema import ensure_up_to_date, upgrade_to_head
 from goftogu.storage.work import UnitsOfWork
+from goftogu.support.canned import CannedReplies
 from goftogu.support.connections import LocalConnections
+from goftogu.support.content import SupportContent
+from goftogu.support.conversation import SupportConversations
+from goftogu.support.csat import CsatLinks, CsatSurveys
 from goftogu.support.desk import SupportDesk
 from goftogu.support.outbox import SupportOutbox
+from goftogu.support.queue import QueueMoved, QueuePositions
 from goftogu.support.routing import Router
-from goftogu.support.service import build_support, open_chat_store, routing_subscription
+from goftogu.support.service import (
+    build_queue_positions,
+    build_support,
+    open_canned_store,
+    open_chat_store,
+    routing_subscription,
+)
 from goftogu.support.staff import StaffDirectory
+from goftogu.support.teams import TeamDirectory, Teams
+from goftogu.support.teams_port import TeamDirectory as TeamsPort
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -85,6 +101,12 @@ class Container:
     notifier: Notifier
     support: SupportDesk
     router: Router
+    team_admin: Teams
+    support_content: SupportContent
+    support_conversations: SupportConversations
+    csat: CsatSurveys
+    canned_replies: CannedReplies
+    teams: TeamsPort
     # The queue handlers of this codebase; each process runs those of its queues.
     subscriptions: tuple[Subscription, ...]
     _exit: AsyncExitStack
@@ -130,6 +152,7 @@ async def _build(
     probes.append(_mail_probe(settings))
 
     chats = await open_chat_store(database, mongo)
+    canned_store = await open_canned_store(database, mongo)
     relay = OutboxRelay(
         queue,
         [RelationalOutbox(database), SupportOutbox(chats)],
@@ -140,21 +163,26 @@ async def _build(
     exit_stack.push_async_callback(relay.stop)
     access = Access(database)
     clients = broadcaster or _broadcaster_for(settings)
-    work = UnitsOfWork(database, _announcements(clients, relay, access))
-
-    rate_limiter = _rate_limiter(redis)
-    accounts, auth = build_identity(settings, database, rate_limiter)
-    messaging = build_messaging(work, access, settings)
-    presence = build_user_presence(settings, redis, work, access.contacts_of)
-    notifier = build_notifier(settings, work, presence, ConversationMutes(database))
     staff = StaffDirectory(database)
 
     async def seed() -> AvailabilitySeed:
         return AvailabilitySeed(
-            statuses=await staff.statuses(), open_chats=await chats.open_chats_by_operator()
+            statuses=await staff.statuses(),
+            open_chats=await chats.open_chats_by_operator(),
+            capacities=await staff.capacities(),
         )
 
     availability = build_operator_availability(settings, redis, seed)
+    teams = TeamDirectory(database)
+    positions = build_queue_positions(settings, chats, availability)
+    revocations = _revocations(settings, redis)
+    work = UnitsOfWork(database, _announcements(clients, relay, access, positions, revocations))
+
+    rate_limiter = _rate_limiter(redis)
+    accounts, auth = build_identity(settings, work, rate_limiter, revocations)
+    messaging = build_messaging(work, access, settings)
+    presence = build_user_presence(settings, redis, work, access.contacts_of)
+    notifier = build_notifier(settings, work, presence, ConversationMutes(database))
     connections = LocalConnections(availability, lease_seconds=settings.operator_lease_seconds)
     exit_stack.push_async_callback(connections.aclose)
     support, router = build_support(
@@ -163,6 +191,8 @@ async def _build(
         availability,
         staff,
         work,
+        positions=positions,
+        teams=teams,
         connections=connections,
         join_before_write=clients.join_user,
     )
@@ -189,24 +219,62 @@ async def _build(
         notifier=notifier,
         support=support,
         router=router,
+        team_admin=Teams(teams, staff),
+        support_content=SupportContent(chats, work),
+        support_conversations=SupportConversations(support, messaging.attachments, work),
+        csat=CsatSurveys(chats, _csat_links(settings), work),
+        canned_replies=CannedReplies(canned_store, chats, staff, teams, work),
+        teams=teams,
         subscriptions=(routing_subscription(router), notify_subscription(settings, notifier)),
         _exit=exit_stack,
     )
 
 
-def _announcements(broadcaster: Broadcaster, relay: OutboxRelay, access: Access) -> Bus:
+def _announcements(
+    broadcaster: Broadcaster,
+    relay: OutboxRelay,
+    access: Access,
+    positions: QueuePositions,
+    revocations: SessionRevocations,
+) -> Bus:
     """Who handles what a unit of work announces (``goftogu.bus``): clients are told
-    through ``broadcaster``, the relay wakes for what was written for it, and a
-    stored message's notifier job commits with it."""
+    through ``broadcaster``, the relay wakes for what was written for it, a stored
+    message's notifier job commits with it, the customers behind a change in the
+    support queue hear their new position, and revoked sessions stop at once
+    (their tokens refused on every node, then their sockets ended)."""
 
     async def wake_relay(_written: OutboxWritten) -> None:
         relay.wake()
 
+    async def refuse_tokens(revoked: SessionsRevoked) -> None:
+        await revocations.revoke(revoked.session_ids, revoked.reason)
+
+    async def end_sockets(revoked: SessionsRevoked) -> None:
+        await broadcaster.end_sockets(revoked.session_ids, revoked.reason)
+
+    async def tell(event: RoomEvent) -> None:
+        await broadcaster.emit(event.name, event.payload, room=event.room)
+
+    async def queue_moved(moved: QueueMoved) -> None:
+        await positions.moved(moved, tell)
+
     handlers = clients_are_told(Handlers(), broadcaster)
     return (
         handlers.after_commit(OutboxWritten, wake_relay)
+        .after_commit(QueueMoved, queue_moved)
         .before_commit(MessageStored, notify_recipients(access))
+        .before_commit(MessagesStored, notify_recipients_of_batch())
+        .after_commit(SessionsRevoked, refuse_tokens)
+        .after_commit(SessionsRevoked, end_sockets)
         .build()
+    )
+
+
+def _csat_links(settings: Settings) -> CsatLinks:
+    return CsatLinks(
+        settings.secret_key.get_secret_value(),
+        ttl=timedelta(days=settings.support_csat_link_days),
+        public_url=settings.public_url,
     )
 
 
@@ -321,6 +389,15 @@ def _mail_probe(settings: Settings) -> Probe:
             await client.noop()
 
     return Probe("mail", "smtp", False, check_smtp)
+
+
+def _revocations(settings: Settings, redis: Redis | None) -> SessionRevocations:
+    ttl = settings.access_token_ttl_seconds
+    if redis is not None:
+        from goftogu.identity.revocations_redis import RedisSessionRevocations
+
+        return RedisSessionRevocations(redis, ttl)
+    return MemorySessionRevocations(ttl)
 
 
 def _rate_limiter(redis: Redis | None) -> RateLimiter:

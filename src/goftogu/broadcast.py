@@ -7,11 +7,13 @@ of work (``goftogu.storage.work``); after the commit, the bus hands them to a
 Socket.IO server; workers and notifiers with a write-only fan-out through
 Redis (``goftogu.realtime.broadcast``). Rooms follow the conversation address:
 ``user:<id>``, ``single:<id>``, ``group:<id>``, ``support:<id>``,
-``operator:<id>``, ``operators``.
+``operator:<id>``, ``operators``, and ``session:<id>`` for the sockets of
+one sign-in session (ended together when it is revoked).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
@@ -70,6 +72,11 @@ class Broadcaster(Protocol):
         """Take every live connection of ``user_id`` (on any node) out of ``room``."""
         ...
 
+    async def end_sockets(self, session_ids: Sequence[str], reason: str) -> None:
+        """On every node, tell the sockets of these sessions ``session:ended`` with
+        ``reason``, then disconnect them."""
+        ...
+
 
 class NoBroadcast:
     """For processes without clients to tell (one-off CLI commands)."""
@@ -83,6 +90,9 @@ class NoBroadcast:
         return None
 
     async def leave_user(self, user_id: str, room: str) -> None:
+        return None
+
+    async def end_sockets(self, session_ids: Sequence[str], reason: str) -> None:
         return None
 
 
@@ -107,3 +117,8 @@ def clients_are_told(handlers: Handlers, broadcaster: Broadcaster) -> Handlers:
 
 def user_room(user_id: object) -> str:
     return f"user:{user_id}"
+
+
+def session_room(session_id: object) -> str:
+    """Every socket authenticated by one session (its access tokens) is in it."""
+    return f"session:{session_id}"

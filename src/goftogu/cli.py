@@ -90,6 +90,9 @@ def serve(
             port=settings.port,
             log_config=None,
             ws_per_message_deflate=settings.ws_compression,
+            # The hard cap of a Socket.IO frame: a larger one closes the websocket
+            # with 1009 (message too big) before it is read.
+            ws_max_size=settings.max_socket_packet_bytes,
         )
     else:
         asgi = create_gateway(settings).asgi
@@ -99,6 +102,9 @@ def serve(
             port=settings.port,
             log_config=None,
             ws_per_message_deflate=settings.ws_compression,
+            # The hard cap of a Socket.IO frame: a larger one closes the websocket
+            # with 1009 (message too big) before it is read.
+            ws_max_size=settings.max_socket_packet_bytes,
         )
 
 
@@ -324,6 +330,9 @@ def demo(
             port=settings.port,
             log_config=None,
             ws_per_message_deflate=settings.ws_compression,
+            # The hard cap of a Socket.IO frame: a larger one closes the websocket
+            # with 1009 (message too big) before it is read.
+            ws_max_size=settings.max_socket_packet_bytes,
         )
     finally:
         page.shutdown()

@@ -53,6 +53,11 @@ class TokenInvalid(Unauthenticated):
     default_message = "The token is not valid."
 
 
+class SessionRevoked(Unauthenticated):
+    code = "session_revoked"
+    default_message = "This session has ended; sign in again."
+
+
 class InvalidCredentials(Unauthenticated):
     code = "invalid_credentials"
     default_message = "Wrong login or password."
@@ -72,6 +77,11 @@ class NotAMember(Forbidden):
 class NotAllowed(Forbidden):
     code = "not_allowed"
     default_message = "Your role does not allow this."
+
+
+class AccountDisabled(Forbidden):
+    code = "account_disabled"
+    default_message = "This account has been disabled by an administrator."
 
 
 class NotFound(DomainError):
@@ -111,6 +121,11 @@ class WeakPassword(ValidationFailed):
     default_message = "The password is too weak."
 
 
+class UnknownTeam(ValidationFailed):
+    code = "unknown_team"
+    default_message = "No team has this id or topic."
+
+
 class ParentNotInConversation(ValidationFailed):
     code = "parent_not_in_conversation"
     default_message = "The replied-to message is not in this conversation."
@@ -120,6 +135,18 @@ class PayloadTooLarge(DomainError):
     code = "payload_too_large"
     status = 413
     default_message = "The content is too large."
+
+
+class UnknownEvent(DomainError):
+    code = "unknown_event"
+    status = 404
+    default_message = "There is no such event."
+
+
+class TooManyConnections(DomainError):
+    code = "too_many_connections"
+    status = 429
+    default_message = "Too many open connections for this account; close one first."
 
 
 class RateLimited(DomainError):
@@ -146,6 +173,20 @@ class ServiceUnavailable(DomainError):
     default_message = "A backend service is unavailable; try again shortly."
 
 
+class Overloaded(DomainError):
+    """Refused at once because the server has more work than it can finish in time
+    (``goftogu.admission``): nothing was stored; retry after ``retry_after`` seconds.
+    REST answers 503 with ``Retry-After``; a socket ack carries the code."""
+
+    code = "overloaded"
+    status = 503
+    default_message = "The server is busy; nothing was stored. Try again shortly."
+
+    def __init__(self, retry_after: int = 1, message: str | None = None) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.retry_after = retry_after
+
+
 class ChatClosed(Conflict):
     code = "chat_closed"
     default_message = "The conversation is closed."
@@ -164,3 +205,18 @@ class PushNotConfigured(NotFound):
 class InvalidPushSubscription(ValidationFailed):
     code = "invalid_push_subscription"
     default_message = "The push subscription is not valid."
+
+
+class ShortcodeTaken(Conflict):
+    code = "shortcode_taken"
+    default_message = "A canned reply with this shortcode already exists in this scope."
+
+
+class AlreadyRated(Conflict):
+    code = "already_rated"
+    default_message = "This conversation has been rated already."
+
+
+class ChatNotClosed(Conflict):
+    code = "chat_not_closed"
+    default_message = "A conversation is rated once it is closed."

@@ -26,6 +26,8 @@ from goftogu.api.messaging import (
 from goftogu.api.middleware import RequestContextMiddleware
 from goftogu.api.notifications import push_router, settings_router
 from goftogu.api.support import router as support_router
+from goftogu.api.support_content import router as support_content_router
+from goftogu.api.support_teams import router as support_teams_router
 from goftogu.api.webapp import WebApp
 from goftogu.bootstrap import Container, build_container, runner_for
 from goftogu.logs import configure_logging
@@ -34,7 +36,7 @@ from goftogu.queueing.runner import Runner, replay_embedded_outbox
 from goftogu.ratelimit import RateRule
 from goftogu.realtime.bindings import messaging_bindings, presence_bindings, support_bindings
 from goftogu.realtime.broadcast import SocketBroadcaster
-from goftogu.realtime.handlers import RealtimeGateway, SocketBindings
+from goftogu.realtime.handlers import RealtimeGateway, SocketBindings, SocketLimits
 from goftogu.realtime.server import create_socket_server
 from goftogu.settings import Settings, load_settings
 
@@ -58,6 +60,15 @@ class Gateway:
         return container
 
 
+def socket_bindings(container: Container) -> SocketBindings:
+    """Every domain's part of the Socket.IO contract (the fuzz test reads it too)."""
+    return SocketBindings.combine(
+        messaging_bindings(container.messaging),
+        presence_bindings(container.presence, container.support),
+        support_bindings(container.support, container.support_conversations),
+    )
+
+
 def create_gateway(settings: Settings) -> Gateway:
     """Build the gateway; backends connect when the ASGI lifespan starts."""
     sio = create_socket_server(settings)
@@ -68,14 +79,18 @@ def create_gateway(settings: Settings) -> Gateway:
         app.state.container = container
         app.state.realtime = RealtimeGateway(
             sio,
-            SocketBindings.combine(
-                messaging_bindings(container.messaging),
-                presence_bindings(container.presence, container.support),
-                support_bindings(container.support),
-            ),
-            verify_token=container.auth.tokens.verify,
+            socket_bindings(container),
+            verify_token=container.auth.authenticate,
+            revoked_sessions=container.auth.revoked_sessions,
             typing_ttl_seconds=settings.typing_ttl_seconds,
-            event_rule=RateRule.parse("socket-events", settings.rate_socket_events),
+            limits=SocketLimits(
+                per_socket=RateRule.parse("socket-events", settings.rate_socket_events),
+                per_user=RateRule.parse("socket-user-events", settings.rate_socket_events_per_user),
+                in_flight_per_user=settings.socket_events_in_flight_per_user,
+                sockets_per_user=settings.max_sockets_per_user,
+            ),
+            shared_limiter=container.rate_limiter,
+            admission=container.presence,
         )
         stop = asyncio.Event()
         unsent_age = timedelta(hours=settings.unsent_upload_hours)
@@ -113,6 +128,7 @@ def create_gateway(settings: Settings) -> Gateway:
             stop.set()
             await maintenance
             await container.aclose()
+            await app.state.realtime.delivery.aclose()
 
     api = FastAPI(
         title="goftogu",
@@ -137,9 +153,17 @@ def create_gateway(settings: Settings) -> Gateway:
         messages_router,
         attachments_router,
         support_router,
+        support_content_router,
+        support_teams_router,
     ):
         api.include_router(router, prefix=API_PREFIX)
-    WebApp(settings.web_dist_dir, settings.widget_origins, settings.max_message_length).install(api)
+    WebApp(
+        settings.web_dist_dir,
+        settings.widget_origins,
+        settings.max_message_length,
+        max_attachment_bytes=settings.max_attachment_bytes,
+        push_configured=settings.vapid_public_key is not None,
+    ).install(api)
     asgi = socketio.ASGIApp(sio, other_asgi_app=api, socketio_path="socket.io")
     return Gateway(api=api, sio=sio, asgi=asgi, settings=settings)
 

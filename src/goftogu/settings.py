@@ -11,10 +11,13 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from goftogu.admission import AdmissionPolicy
 
 # The development secret is public on purpose: it is only good for a laptop.
 # The production profile refuses it (see `Settings.problems_for_production`).
@@ -145,10 +148,25 @@ class Settings(BaseSettings):
     support_hold_seconds: float = Field(
         default=60.0, gt=0, description="a slot held for a chat being assigned expires after this"
     )
+    support_csat_link_days: float = Field(
+        default=30.0, gt=0, description="an emailed rating (CSAT) link works this long"
+    )
     support_sweep_seconds: float = Field(
         default=30.0,
         gt=0,
         description="how often workers offer free operator slots to waiting conversations",
+    )
+    support_estimate_window_hours: float = Field(
+        default=24.0,
+        gt=0,
+        description="wait estimates average the service times of conversations closed this "
+        "recently (the last 50)",
+    )
+    support_queue_announce_limit: int = Field(
+        default=1000,
+        ge=1,
+        description="how many waiting customers behind a change hear their new queue position "
+        "at once (the rest hear it when they reconnect or read the conversation)",
     )
     support_undecided_seconds: float = Field(
         default=60.0,
@@ -178,7 +196,18 @@ class Settings(BaseSettings):
         default=None,
         description="the built web app served at /; default: the one inside the package",
     )
-    max_socket_packet_bytes: int = Field(default=1_000_000, ge=1024)
+    max_socket_packet_bytes: int = Field(
+        default=1_000_000,
+        ge=1024,
+        description="hard cap of a Socket.IO frame: a larger websocket frame closes the "
+        "socket (code 1009), a larger polling POST is answered 413",
+    )
+    max_socket_event_bytes: int = Field(
+        default=131_072,
+        ge=1024,
+        description="an event packet larger than this (and within the hard cap) is not "
+        "decoded: its ack answers payload_too_large and the socket stays",
+    )
     socket_ping_interval_seconds: int = Field(default=25, ge=1)
     socket_ping_timeout_seconds: int = Field(default=20, ge=1)
     socket_transport: Literal["goftogu", "engineio"] = Field(
@@ -193,7 +222,20 @@ class Settings(BaseSettings):
         description="bytes a socket may have waiting to be written; a socket over it is a "
         "slow consumer and is dropped (its client reconnects and replays from its cursors)",
     )
-    rate_socket_events: str = "60/10"
+    rate_socket_events: str = Field(default="60/10", description="client events per socket")
+    rate_socket_events_per_user: str = Field(
+        default="120/10",
+        description="client events per user, across their sockets and every node",
+    )
+    max_sockets_per_user: int = Field(
+        default=10, ge=1, description="open sockets per user, across every node"
+    )
+    socket_events_in_flight_per_user: int = Field(
+        default=4,
+        ge=1,
+        description="events of one user handled at once on a node; the others wait their "
+        "turn, so one user's burst leaves the database pool to everyone else",
+    )
     typing_ttl_seconds: float = Field(default=6.0, gt=0)
     socket_expiry_sweep_seconds: float = Field(
         default=30.0, gt=0, description="how often sockets whose access token expired are closed"
@@ -217,6 +259,29 @@ class Settings(BaseSettings):
         "recently (the in-process queue lost them when the process stopped)",
     )
 
+    # Admission control (goftogu.admission): work past these bounds is refused at once
+    # with `overloaded` (HTTP 503 + Retry-After, or the socket ack's code).
+    send_batch_max: int = Field(
+        default=64, ge=1, le=1000, description="sends stored in one transaction at most"
+    )
+    admit_send_queue: int = Field(
+        default=1000, ge=1, description="sends waiting for their batch; more are refused"
+    )
+    admit_send_deadline_seconds: float = Field(
+        default=1.0, gt=0, description="a send that waited this long for its batch is refused"
+    )
+    admit_login_in_flight: int = Field(default=4, ge=1, description="logins hashing at once")
+    admit_login_queue: int = Field(default=64, ge=0, description="logins waiting for a turn")
+    admit_login_deadline_seconds: float = Field(default=2.0, gt=0)
+    admit_intake_in_flight: int = Field(
+        default=32, ge=1, description="support intakes being written at once"
+    )
+    admit_intake_queue: int = Field(default=256, ge=0, description="intakes waiting for a turn")
+    admit_intake_deadline_seconds: float = Field(default=2.0, gt=0)
+    admit_retry_after_seconds: int = Field(
+        default=1, ge=1, description="the retry hint of an `overloaded` answer"
+    )
+
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
 
@@ -225,7 +290,7 @@ class Settings(BaseSettings):
     def _blank_means_unset(cls, value: str | None) -> str | None:
         return value or None
 
-    @field_validator("widget_origins")
+    @field_validator("widget_origins", "cors_origins")
     @classmethod
     def _origins(cls, value: list[str]) -> list[str]:
         for origin in value:
@@ -251,7 +316,11 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "rate_login_per_ip", "rate_login_per_account", "rate_register_per_ip", "rate_socket_events"
+        "rate_login_per_ip",
+        "rate_login_per_account",
+        "rate_register_per_ip",
+        "rate_socket_events",
+        "rate_socket_events_per_user",
     )
     @classmethod
     def _rate_rule(cls, value: str) -> str:
@@ -259,6 +328,30 @@ class Settings(BaseSettings):
 
         RateRule.parse("setting", value)
         return value
+
+    def admission(self, kind: Literal["send", "login", "intake"]) -> AdmissionPolicy:
+        """The admission policy of one kind of work."""
+        from goftogu.admission import AdmissionPolicy
+
+        if kind == "send":
+            in_flight, queue, deadline = (
+                self.send_batch_max,
+                self.admit_send_queue,
+                self.admit_send_deadline_seconds,
+            )
+        elif kind == "login":
+            in_flight, queue, deadline = (
+                self.admit_login_in_flight,
+                self.admit_login_queue,
+                self.admit_login_deadline_seconds,
+            )
+        else:
+            in_flight, queue, deadline = (
+                self.admit_intake_in_flight,
+                self.admit_intake_queue,
+                self.admit_intake_deadline_seconds,
+            )
+        return AdmissionPolicy(in_flight, queue, deadline, self.admit_retry_after_seconds)
 
     @property
     def effective_database_url(self) -> str:

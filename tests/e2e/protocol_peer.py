@@ -1,5 +1,7 @@
-"""goftogu's Socket.IO server (``create_socket_server``: the gateway's engine,
-codec and ordered delivery) with a few events that exercise the protocol,
+"""goftogu's Socket.IO server (``create_socket_server(gateway=False)``: the
+gateway's engine, codec and ordered delivery, without the gateway's refusal of
+binary and oversized client events, which are the gateway's rules and not the
+protocol's) with a few events that exercise the protocol,
 served by uvicorn as ``goftogu serve`` serves it. The conformance tests
 (test_socket_protocol.py) drive it with the official clients.
 
@@ -36,7 +38,7 @@ from goftogu.settings import Settings
 
 def build(send_buffer_bytes: int) -> socketio.ASGIApp:
     settings = Settings(socket_send_buffer_bytes=send_buffer_bytes)
-    sio = create_socket_server(settings)
+    sio = create_socket_server(settings, gateway=False)
     dropped: list[str] = []
     slow = sio.eio.on_slow_consumer
 

@@ -117,3 +117,24 @@ def test_create_admin_refuses_a_weak_password(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert "weak_password" in result.stderr
+
+
+def test_create_admin_refuses_a_password_the_terminal_could_not_decode(tmp_path: Path) -> None:
+    # An undecodable byte in argv reaches Python as a lone surrogate (surrogateescape).
+    env = {"GOFTOGU_DATA_DIR": str(tmp_path / "data")}
+    run_goftogu("migrate", env=env, cwd=tmp_path)
+    result = run_goftogu(
+        "create-admin",
+        "--username",
+        "root",
+        "--email",
+        "root@example.com",
+        "--password",
+        "correct horse \udcff battery",
+        env=env,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "password" in result.stderr
+    assert "U+DCFF" in result.stderr
+    assert "Traceback" not in result.stderr

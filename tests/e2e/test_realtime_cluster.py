@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.conftest import run_blocking, service_url
-from tests.e2e.clients import connect
+from tests.e2e.clients import ConnectRefused, connect
 from tests.e2e.conftest import E2E_SECRET
 from tests.e2e.servers import Process, gateway_process
 from tests.helpers.api import SignedIn, sign_up
@@ -40,6 +40,8 @@ def cluster(
         "GOFTOGU_RATE_LOGIN_PER_IP": "10000/60",
         "GOFTOGU_PRESENCE_GRACE_SECONDS": "0.3",
         "GOFTOGU_RATE_SOCKET_EVENTS": "1000/1",
+        "GOFTOGU_RATE_SOCKET_EVENTS_PER_USER": "1000/1",
+        "GOFTOGU_MAX_SOCKETS_PER_USER": "4",
         "GOFTOGU_FANOUT_CHANNEL": f"goftogu-test-{os.getpid()}",
     }
     with ExitStack() as stack:
@@ -162,3 +164,46 @@ def _send(conversation: str, content: str) -> dict[str, str]:
     import uuid
 
     return {"conversation": conversation, "client_id": uuid.uuid4().hex, "content": content}
+
+
+async def test_a_logout_on_one_node_is_refused_and_ends_sockets_on_the_other(
+    cluster: tuple[Process, Process], carol: SignedIn
+) -> None:
+    node_a, node_b = cluster
+    on_b = await connect("js", node_b.base_url, {"token": carol.access_token})
+    try:
+        async with httpx.AsyncClient(base_url=node_b.base_url, timeout=15) as http_b:
+            assert (await http_b.get("/api/v1/users/me", headers=carol.headers)).status_code == 200
+            async with httpx.AsyncClient(base_url=node_a.base_url, timeout=15) as http_a:
+                out = await http_a.post(
+                    "/api/v1/auth/logout",
+                    json={"refresh_token": carol.refresh_token},
+                    headers=carol.headers,
+                )
+                assert out.status_code == 204
+            refused = await http_b.get("/api/v1/users/me", headers=carol.headers)
+            assert refused.status_code == 401
+            assert refused.json()["error"]["code"] == "session_revoked"
+        assert await on_b.wait_for("session:ended") == {"reason": "logout"}
+        await on_b.wait_for("disconnect")
+        with pytest.raises(ConnectRefused) as again:
+            await connect("python", node_b.base_url, {"token": carol.access_token})
+        assert again.value.data["code"] == "session_revoked"
+    finally:
+        await on_b.close()
+
+
+async def test_a_users_sockets_are_counted_across_nodes(
+    cluster: tuple[Process, Process], carol: SignedIn
+) -> None:
+    node_a, node_b = cluster
+    auth = {"token": carol.access_token}
+    sockets = [await connect("python", node.base_url, auth) for node in (node_a, node_b) * 2]
+    try:
+        for node in cluster:  # four open, two on each node: the fifth is refused on both
+            with pytest.raises(ConnectRefused) as refused:
+                await connect("python", node.base_url, auth)
+            assert refused.value.data["code"] == "too_many_connections"
+    finally:
+        for socket in sockets:
+            await socket.close()

@@ -238,3 +238,142 @@ async def test_a_customer_reconnecting_gets_the_messages_it_missed_once(
         assert replayed == [2, 3]
     finally:
         await widget.close()
+
+
+async def test_waiting_customers_hear_their_queue_position_on_connect_and_when_it_moves(
+    desk: Desk, http: httpx.AsyncClient
+) -> None:
+    customers = [await visitor(http, name=f"Waiting {i}") for i in range(3)]
+    chats = [
+        await start_chat(http, customer, f"In line {i}") for i, customer in enumerate(customers)
+    ]
+    widgets = [
+        await connect("python", desk.base_url, {"token": customer.access_token})
+        for customer in customers
+    ]
+    try:
+        # On connect each widget hears where its conversation stands.
+        first = [
+            await widget.wait_for("support:queue_position", about(chat["id"]), timeout=15)
+            for widget, chat in zip(widgets, chats, strict=True)
+        ]
+        positions = [told["position"] for told in first]
+        assert positions[1] == positions[0] + 1
+        assert positions[2] == positions[1] + 1
+        for told in first:
+            assert set(told) >= {"position", "estimated_wait_s", "estimate"}
+            if told["estimated_wait_s"] is None:
+                assert told["estimate"] in ("no_recent_service", "no_operator_available")
+        document = await http.get(
+            f"{API}/support/chats/{chats[2]['id']}", headers=customers[2].headers
+        )
+        assert document.json()["queue_position"] == positions[2]
+
+        # The first one is taken: the two behind it move up, and only they are told.
+        operator = await desk.operator(http)
+        claimed = await http.post(
+            f"{API}/support/chats/{chats[0]['id']}/claim", headers=operator.headers
+        )
+        assert claimed.status_code == 200, claimed.text
+        for index in (1, 2):
+            moved = await widgets[index].wait_for(
+                "support:queue_position",
+                lambda d, i=index: (
+                    d["chat_id"] == chats[i]["id"] and d["position"] == positions[i] - 1
+                ),
+                timeout=15,
+            )
+            assert moved["position"] == positions[index] - 1
+        await widgets[0].wait_for("support:assigned", about(chats[0]["id"]), timeout=15)
+        assert len(widgets[0].events("support:queue_position")) == 1  # only on connect
+        await http.post(f"{API}/support/chats/{chats[0]['id']}/close", headers=operator.headers)
+    finally:
+        for widget in widgets:
+            await widget.close()
+
+
+async def test_a_socket_support_message_with_unencodable_text_is_refused_and_not_stored(
+    desk: Desk, http: httpx.AsyncClient
+) -> None:
+    customer = await visitor(http)
+    chat = await start_chat(http, customer)
+    widget = await connect("python", desk.base_url, {"token": customer.access_token})
+    try:
+        sent = [
+            await widget.emit(
+                "support:message", {"chat_id": chat["id"], "client_id": f"c{n}", "body": body}
+            )
+            for n, body in enumerate(["x\ud800", "x\x00y", "x\x1by"])
+        ]
+        assert [answer["error"]["code"] for answer in sent] == ["validation_error"] * 3
+        page = await http.get(f"{API}/support/chats/{chat['id']}", headers=customer.headers)
+        assert page.status_code == 200, page.text
+        assert [m["body"] for m in page.json()["messages"]] == ["Hello, I need help"]
+    finally:
+        await widget.close()
+
+
+async def test_a_team_closed_now_makes_a_ticket_at_once_with_the_bilingual_auto_reply(
+    desk: Desk, http: httpx.AsyncClient
+) -> None:
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from tests.helpers.api import login
+
+    admin = await login(http, desk.admin)
+    tehran = ZoneInfo("Asia/Tehran")
+    today = datetime.now(tehran).date()
+    every_day = {
+        day: [{"start": "00:00", "end": "24:00"}]
+        for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    }
+    created = await http.post(
+        f"{API}/support/teams",
+        json={
+            "name": "Night desk",
+            "topic": f"night-{uuid.uuid4().hex[:6]}",
+            "overflow_seconds": 0,
+            "hours": {
+                "timezone": "Asia/Tehran",
+                "weekly": every_day,
+                "holidays": [today.isoformat()],
+            },
+        },
+        headers=admin.headers,
+    )
+    assert created.status_code == 201, created.text
+    team = created.json()
+    # An operator is online and overflow is immediate: only the hours keep it a ticket.
+    operator = await desk.operator(http)
+    await http.put(
+        f"{API}/support/presence",
+        json={"status": "online", "accepting": True},
+        headers=operator.headers,
+    )
+    console = await connect("python", desk.base_url, {"token": operator.access_token})
+    customer = await visitor(http, name="Nima")
+    widget = await connect("js", desk.base_url, {"token": customer.access_token})
+    try:
+        chat = await start_chat(http, customer, "سلام، کسی هست؟", team=team["topic"])
+        ticket = await widget.wait_for("support:ticket", about(chat["id"]), timeout=30)
+        assert (ticket["status"], ticket["type"]) == ("PENDING", "TICKET")
+        reply = await widget.wait_for(
+            "support:message",
+            lambda d: d["chat_id"] == chat["id"] and d["message"]["sender"]["kind"] == "system",
+            timeout=15,
+        )
+        english, persian = reply["message"]["body"].split("\n")
+        tomorrow = today + timedelta(days=1)
+        assert f"{tomorrow.day} {tomorrow:%B %Y}, 00:00 (Asia/Tehran)" in english
+        assert "زمان بازگشایی" in persian
+        document = await http.get(f"{API}/support/chats/{chat['id']}", headers=customer.headers)
+        body = document.json()
+        assert (body["type"], body["operator_id"], body["team_id"]) == ("TICKET", None, team["id"])
+        assert [m["sender"]["kind"] for m in body["messages"]] == ["customer", "system"]
+        assert body["routing"][-1]["reason"].startswith("outside business hours; opens ")
+        assert not [e for e in console.events("support:assigned") if e["chat_id"] == chat["id"]]
+        await http.post(f"{API}/support/chats/{chat['id']}/close", headers=admin.headers)
+    finally:
+        await widget.close()
+        await console.close()

@@ -210,8 +210,10 @@ async def test_reusing_a_rotated_refresh_token_revokes_the_whole_session(
     # The thief's replay also cut off the newest token of that family.
     after = await client.post(f"{API}/auth/refresh", json={"refresh_token": newest})
     assert after.status_code == 401
+    # And the access token of that session is refused at once (issue 17).
     sessions = await client.get(f"{API}/auth/sessions", headers=user.headers)
-    assert sessions.json() == []
+    assert sessions.status_code == 401
+    assert sessions.json()["error"]["code"] == "session_revoked"
 
 
 async def test_concurrent_refreshes_with_one_token_let_at_most_one_through(
@@ -251,7 +253,7 @@ async def test_nobody_can_log_out_someone_elses_session(client: httpx.AsyncClien
 async def test_users_see_and_revoke_their_own_sessions(client: httpx.AsyncClient) -> None:
     laptop = await sign_up(client)
     phone = await login(client, laptop.username)
-    sessions = (await client.get(f"{API}/auth/sessions", headers=laptop.headers)).json()
+    sessions = (await client.get(f"{API}/auth/sessions", headers=laptop.headers)).json()["items"]
     assert len(sessions) == 2
     assert [s["current"] for s in sessions].count(True) == 1
     phone_session = next(s for s in sessions if not s["current"])
@@ -261,14 +263,16 @@ async def test_users_see_and_revoke_their_own_sessions(client: httpx.AsyncClient
     assert revoked.status_code == 204
     refused = await client.post(f"{API}/auth/refresh", json={"refresh_token": phone.refresh_token})
     assert refused.status_code == 401
-    remaining = (await client.get(f"{API}/auth/sessions", headers=laptop.headers)).json()
+    remaining = (await client.get(f"{API}/auth/sessions", headers=laptop.headers)).json()["items"]
     assert [s["id"] for s in remaining] != [phone_session["id"]]
     assert len(remaining) == 1
 
 
 async def test_a_session_of_another_user_cannot_be_revoked(client: httpx.AsyncClient) -> None:
     owner, stranger = await sign_up(client), await sign_up(client)
-    session_id = (await client.get(f"{API}/auth/sessions", headers=owner.headers)).json()[0]["id"]
+    session_id = (await client.get(f"{API}/auth/sessions", headers=owner.headers)).json()["items"][
+        0
+    ]["id"]
     response = await client.delete(f"{API}/auth/sessions/{session_id}", headers=stranger.headers)
     assert response.status_code == 404
     ok = await client.post(f"{API}/auth/refresh", json={"refresh_token": owner.refresh_token})

@@ -86,7 +86,7 @@ async def test_a_browser_subscribes_once_and_lists_it(
     again = await client.post(url, headers=user.headers, json=browser())
     assert again.status_code == 200
     assert again.json()["id"] == first.json()["id"]
-    listed = (await client.get(url, headers=user.headers)).json()
+    listed = (await client.get(url, headers=user.headers)).json()["items"]
     assert [s["id"] for s in listed] == [first.json()["id"]]
     assert await count_subscriptions(gateway) == 1
 
@@ -116,8 +116,8 @@ async def test_a_browser_that_signs_in_as_someone_else_moves_to_them(
     await client.post(url, headers=first.headers, json=browser("shared"))
     moved = await client.post(url, headers=second.headers, json=browser("shared"))
     assert moved.status_code == 201
-    assert (await client.get(url, headers=first.headers)).json() == []
-    assert len((await client.get(url, headers=second.headers)).json()) == 1
+    assert (await client.get(url, headers=first.headers)).json()["items"] == []
+    assert len((await client.get(url, headers=second.headers)).json()["items"]) == 1
 
 
 @pytest.mark.parametrize(

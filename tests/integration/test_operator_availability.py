@@ -226,3 +226,38 @@ async def test_redis_state_lost_in_a_restart_comes_back_from_seed_and_leases(
         assert (await availability.state("op-a")).chats == frozenset({"c0", "c1"})
     finally:
         await client.aclose()
+
+
+async def test_a_reservation_among_some_operators_only_chooses_among_them(
+    backend: Fixture,
+) -> None:
+    availability = backend.make()
+    for name in ("op-a", "op-b"):
+        await ready(availability, name)
+    assert await availability.reserve("chat-1", 3, among=["op-b"]) == "op-b"
+    assert await availability.reserve("chat-2", 3, among=[]) is None
+    assert await availability.reserve("chat-3", 3, among=["op-x"]) is None
+    assert await availability.reserve("chat-4", 3) == "op-a"  # everyone: least loaded
+
+
+async def test_an_operators_own_capacity_overrides_the_default(backend: Fixture) -> None:
+    availability = backend.make()
+    await ready(availability, "op-a")
+    state = await availability.set_capacity("op-a", 1)
+    assert (state.capacity, state.free_slots(3)) == (1, 1)
+    assert await availability.reserve("chat-1", 3) == "op-a"
+    assert await availability.reserve("chat-2", 3) is None
+    assert not await availability.reserve_operator("op-a", "chat-3", 3)
+    await availability.set_capacity("op-a", None)  # the default again
+    assert await availability.reserve("chat-2", 3) == "op-a"
+
+
+async def test_own_capacities_come_back_from_the_seed(backend: Fixture) -> None:
+    async def seed() -> AvailabilitySeed:
+        return AvailabilitySeed(statuses={"op-a": (ONLINE, True)}, capacities={"op-a": 1})
+
+    availability = backend.make(seed)
+    await availability.connection_opened("op-a", "s1")
+    assert (await availability.state("op-a")).capacity == 1
+    assert await availability.reserve("chat-1", 3) == "op-a"
+    assert await availability.reserve("chat-2", 3) is None

@@ -19,9 +19,9 @@ async def test_staff_see_every_operator_and_admin_with_availability_and_load(
 
     response = await client.get(f"{API}/support/operators", headers=offline.headers)
     assert response.status_code == 200, response.text
-    by_id = {item["operator_id"]: item for item in response.json()}
+    by_id = {item["operator_id"]: item for item in response.json()["items"]}
     assert set(by_id) == {online.id, offline.id, admin.id}
-    assert response.json()[0]["operator_id"] == online.id  # connected first
+    assert response.json()["items"][0]["operator_id"] == online.id  # connected first
     first = by_id[online.id]
     assert (first["status"], first["accepting"], first["connected"]) == ("online", True, True)
     assert (first["load"], first["capacity"]) == (1, 3)

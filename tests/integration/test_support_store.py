@@ -416,6 +416,91 @@ async def test_queue_position_counts_older_waiting_conversations(store: ChatStor
     assert await store.count_waiting_before(chats[3]) == 2
 
 
+async def test_the_line_from_a_conversation_on_lists_the_waiting_oldest_first(
+    store: ChatStore,
+) -> None:
+    chats = by_id([new_chat(client_id=f"c{i}") for i in range(5)])
+    for chat in chats:
+        await store.create(chat)
+    operator_id = str(new_id())
+    await store.assign(chats[1].id, operator_id, entry(Decision.assigned, operator_id))
+    await store.close(chats[3].id, None, entry(Decision.closed))
+    # The one that left is not in the line; those behind it are, in order.
+    assert await store.waiting_from(chats[1].id, 10) == [chats[2].id, chats[4].id]
+    # A waiting one is included itself; the limit cuts the line.
+    assert await store.waiting_from(chats[0].id, 2) == [chats[0].id, chats[2].id]
+
+
+async def test_service_times_are_the_latest_assigned_to_closed_spans(store: ChatStore) -> None:
+    operator_id = str(new_id())
+    at = now()
+    spans = []
+    for minutes in (3, 5, 7):
+        chat = new_chat(client_id=f"s{minutes}")
+        await store.create(chat)
+        assigned = RoutingEntry(
+            at=at - timedelta(minutes=minutes), decision=Decision.assigned, operator_id=operator_id
+        )
+        await store.assign(chat.id, operator_id, assigned)
+        closed = RoutingEntry(
+            at=at - timedelta(minutes=minutes) + timedelta(seconds=60 * minutes),
+            decision=Decision.closed,
+        )
+        await store.close(chat.id, operator_id, closed)
+        spans.append(60.0 * minutes)
+    never_assigned = new_chat(client_id="gone")
+    await store.create(never_assigned)
+    await store.close(never_assigned.id, None, entry(Decision.closed))
+    still_open = new_chat(client_id="open")
+    await store.create(still_open)
+    await store.assign(still_open.id, operator_id, entry(Decision.assigned, operator_id))
+
+    assert sorted(await store.service_times(at - timedelta(hours=1), 10)) == spans
+    assert len(await store.service_times(at - timedelta(hours=1), 2)) == 2
+    assert await store.service_times(at + timedelta(minutes=1), 10) == []
+
+
+async def test_a_teams_open_conversations_are_counted_and_its_chats_filtered(
+    store: ChatStore,
+) -> None:
+    team, other = str(new_id()), str(new_id())
+    chats = by_id([new_chat(client_id=f"t{i}") for i in range(3)])
+    chats = [
+        chats[0].model_copy(update={"team_id": team}),
+        chats[1].model_copy(update={"team_id": team}),
+        chats[2].model_copy(update={"team_id": other}),
+    ]
+    for chat in chats:
+        await store.create(chat)
+    operator_id = str(new_id())
+    for chat in (chats[0], chats[2]):
+        await store.assign(chat.id, operator_id, entry(Decision.assigned, operator_id))
+    assert (await store.count_open(team), await store.count_open(str(new_id()))) == (1, 0)
+    assert await store.find_ids(ChatQuery(team_id=team, oldest_first=True)) == [
+        chats[0].id,
+        chats[1].id,
+    ]
+    loaded = await store.get(chats[1].id)
+    assert loaded is not None
+    assert loaded.team_id == team
+
+
+async def test_reoffering_can_be_narrowed_to_teams_and_to_no_team(store: ChatStore) -> None:
+    team, other = str(new_id()), str(new_id())
+    plain, ours, theirs = by_id([new_chat(client_id=f"r{i}") for i in range(3)])
+    ours = ours.model_copy(update={"team_id": team})
+    theirs = theirs.model_copy(update={"team_id": other})
+    for chat in (plain, ours, theirs):
+        await store.create(chat)
+    await publish_all(store)
+    assert await store.request_routing(10, entry(Decision.reoffered), team_ids=[team]) == [ours.id]
+    await publish_all(store)
+    assert await store.request_routing(10, entry(Decision.reoffered), team_ids=[None, team]) == [
+        plain.id,
+        ours.id,
+    ]
+
+
 async def test_reoffering_marks_the_oldest_waiting_not_already_offered(store: ChatStore) -> None:
     chats = by_id([new_chat(client_id=f"c{i}") for i in range(4)])
     for chat in chats:

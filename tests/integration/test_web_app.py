@@ -61,7 +61,15 @@ async def web(database_url: str, tmp_path: Path) -> AsyncIterator[httpx.AsyncCli
 async def test_client_routes_get_the_app_with_the_servers_config_and_never_cached(
     web: httpx.AsyncClient,
 ) -> None:
-    for path in ("/", "/console", "/console/chats/abc", "/support/chats/abc", "/settings/x"):
+    for path in (
+        "/",
+        "/console",
+        "/console/chats/abc",
+        "/support/chats/abc",
+        "/chat/group:abc",
+        "/admin/users",
+        "/settings/x",
+    ):
         response = await web.get(path)
         assert response.status_code == 200, path
         assert response.headers["cache-control"] == "no-cache"
@@ -69,7 +77,12 @@ async def test_client_routes_get_the_app_with_the_servers_config_and_never_cache
         content = re.search(r'content="([^"]*)"', response.text)
         assert content is not None
         config = json.loads(content.group(1).replace("&quot;", '"'))
-        assert config == {"maxMessageLength": 500, "widgetOrigins": [SHOP]}
+        assert config == {
+            "maxMessageLength": 500,
+            "widgetOrigins": [SHOP],
+            "maxAttachmentBytes": 20 * 1024 * 1024,
+            "pushConfigured": False,
+        }
 
 
 async def test_api_health_assets_and_file_like_paths_keep_the_json_404(

@@ -1,7 +1,7 @@
 // The composition of a page: one API client, one session, one socket. Each entry
 // (console, widget) builds one with its own storage key.
 import { ApiClient } from './api/client'
-import { authApi, supportApi } from './api/endpoints'
+import { accountApi, adminApi, authApi, messagingApi, supportApi } from './api/endpoints'
 import { readConfig, type RuntimeConfig } from './lib/config'
 import { Realtime } from './realtime/socket'
 import { SessionStore } from './session/store'
@@ -11,6 +11,9 @@ export interface App {
   session: SessionStore
   realtime: Realtime
   support: ReturnType<typeof supportApi>
+  messaging: ReturnType<typeof messagingApi>
+  account: ReturnType<typeof accountApi>
+  admin: ReturnType<typeof adminApi>
   config: RuntimeConfig
 }
 
@@ -23,6 +26,9 @@ export function createApp(storageKey: string): App {
     session,
     realtime: new Realtime(session),
     support: supportApi(api),
+    messaging: messagingApi(api),
+    account: accountApi(api),
+    admin: adminApi(api),
     config: readConfig(),
   }
 }

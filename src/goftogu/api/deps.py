@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from goftogu.bootstrap import Container
@@ -29,7 +29,18 @@ from goftogu.messaging.reads import Reads
 from goftogu.notifications.preferences import NotificationPreferences
 from goftogu.notifications.subscriptions import PushSubscriptions
 from goftogu.settings import Settings
+from goftogu.support.canned import CannedReplies
+from goftogu.support.content import SupportContent
+from goftogu.support.conversation import SupportConversations
+from goftogu.support.csat import CsatSurveys
 from goftogu.support.desk import SupportDesk
+from goftogu.support.teams import Teams
+from goftogu.text import Line
+
+# Path parameters: ids are UUIDs or short keys; the text rule applies to them too
+# (`%00` in a path is a NUL, and no store takes it).
+PathId = Annotated[Line, Path(min_length=1, max_length=64)]
+PathEmoji = Annotated[Line, Path(min_length=1, max_length=32)]
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from /auth/login")
 
@@ -94,6 +105,26 @@ def _support(container: _Container) -> SupportDesk:
     return container.support
 
 
+def _teams(container: _Container) -> Teams:
+    return container.team_admin
+
+
+def _support_content(container: _Container) -> SupportContent:
+    return container.support_content
+
+
+def _support_conversations(container: _Container) -> SupportConversations:
+    return container.support_conversations
+
+
+def _csat(container: _Container) -> CsatSurveys:
+    return container.csat
+
+
+def _canned_replies(container: _Container) -> CannedReplies:
+    return container.canned_replies
+
+
 def _preferences(container: _Container) -> NotificationPreferences:
     return container.notification_preferences
 
@@ -115,6 +146,11 @@ GroupsDep = Annotated[Groups, Depends(_groups)]
 ReactionsDep = Annotated[Reactions, Depends(_reactions)]
 AttachmentsDep = Annotated[Attachments, Depends(_attachments)]
 SupportDeskDep = Annotated[SupportDesk, Depends(_support)]
+TeamsDep = Annotated[Teams, Depends(_teams)]
+SupportContentDep = Annotated[SupportContent, Depends(_support_content)]
+SupportConversationsDep = Annotated[SupportConversations, Depends(_support_conversations)]
+CsatDep = Annotated[CsatSurveys, Depends(_csat)]
+CannedRepliesDep = Annotated[CannedReplies, Depends(_canned_replies)]
 PreferencesDep = Annotated[NotificationPreferences, Depends(_preferences)]
 PushSubscriptionsDep = Annotated[PushSubscriptions, Depends(_push_subscriptions)]
 
@@ -124,7 +160,7 @@ async def current_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The caller proven by ``Authorization: Bearer``; 401 with the reason otherwise."""
-    principal = auth.tokens.verify(credentials.credentials if credentials else None)
+    principal = await auth.authenticate(credentials.credentials if credentials else None)
     user_id_var.set(str(principal.user_id))
     return principal
 

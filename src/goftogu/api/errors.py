@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from goftogu.errors import DomainError, RateLimited
+from goftogu.errors import DomainError, Overloaded, RateLimited
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,9 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    headers = None
+    if isinstance(exc, RateLimited | Overloaded):
+        headers = {"Retry-After": str(exc.retry_after)}
     return JSONResponse({"error": exc.to_dict()}, status_code=exc.status, headers=headers)
 
 

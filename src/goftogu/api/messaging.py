@@ -22,12 +22,17 @@ from goftogu.api.deps import (
     CurrentPrincipal,
     GroupsDep,
     MessagesDep,
+    PathEmoji,
+    PathId,
     PinsDep,
     ReactionsDep,
     ReadsDep,
     SettingsDep,
+    SupportConversationsDep,
 )
+from goftogu.bounds import MAX_INT
 from goftogu.errors import PayloadTooLarge, ValidationFailed
+from goftogu.messaging.attachments import StoredFile
 from goftogu.messaging.schemas import (
     MAX_PAGE,
     AddMember,
@@ -40,16 +45,18 @@ from goftogu.messaging.schemas import (
     ForwardMessage,
     GroupDetails,
     MarkRead,
+    MemberList,
     MemberPublic,
     MessagePage,
     MessagePublic,
-    MessageVersion,
+    MessageVersionList,
     OpenSingleChat,
+    PinList,
     PinMessage,
     PinPublic,
     ReactionPublic,
     ReadState,
-    ReceiptPublic,
+    ReceiptList,
     SendMessage,
     SettingsPublic,
     SingleChatPublic,
@@ -57,6 +64,14 @@ from goftogu.messaging.schemas import (
     UpdateGroup,
     UpdateSettings,
 )
+from goftogu.support.conversation import chat_id_of
+from goftogu.support.schemas import (
+    PostedMessage,
+    SupportMessagePage,
+    SupportReadState,
+    posted_message,
+)
+from goftogu.text import Line
 
 chats_router = APIRouter(prefix="/chats", tags=["messaging"])
 conversations_router = APIRouter(prefix="/conversations", tags=["messaging"])
@@ -64,7 +79,14 @@ groups_router = APIRouter(prefix="/groups", tags=["messaging"])
 messages_router = APIRouter(prefix="/messages", tags=["messaging"])
 attachments_router = APIRouter(prefix="/attachments", tags=["messaging"])
 
-Address = Annotated[str, Path(description="a conversation address: `single:<id>` or `group:<id>`")]
+Address = Annotated[
+    Line,
+    Path(
+        max_length=80,
+        description="a conversation address: `single:<id>`, `group:<id>`, or `support:<id>` "
+        "(history, send and read only)",
+    ),
+]
 UPLOAD_CHUNK = 64 * 1024
 # Room for the multipart envelope around the file itself.
 MULTIPART_OVERHEAD = 64 * 1024
@@ -96,7 +118,7 @@ async def list_conversations(
     conversations: ConversationsDep,
     principal: CurrentPrincipal,
     archived: bool | None = None,
-    cursor: Annotated[str | None, Query(max_length=100)] = None,
+    cursor: Annotated[Line | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> ConversationPage:
     """The caller's single chats and groups, latest activity first."""
@@ -121,17 +143,30 @@ async def update_settings(
 async def history(
     address: Address,
     messages: MessagesDep,
+    support: SupportConversationsDep,
     principal: CurrentPrincipal,
-    before_seq: Annotated[int | None, Query(ge=1)] = None,
-    after_seq: Annotated[int | None, Query(ge=0)] = None,
+    before_seq: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
+    after_seq: Annotated[int | None, Query(ge=0, le=MAX_INT)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-) -> MessagePage:
+) -> MessagePage | SupportMessagePage:
     """Messages by seq: newest first (below ``before_seq``); with ``after_seq`` alone,
-    oldest first above it."""
+    oldest first above it. A ``support:<id>`` conversation answers its support
+    messages (``SupportMessagePage``)."""
+    if address.startswith("support:"):
+        found, more = await support.history(
+            principal,
+            chat_id_of(address),
+            before_seq=before_seq,
+            after_seq=after_seq,
+            limit=limit,
+        )
+        last = str(found[-1].seq) if more and found else None
+        return SupportMessagePage(items=found, has_more=more, next_cursor=last)
     items, has_more = await messages.history(
         principal, address, before_seq=before_seq, after_seq=after_seq, limit=limit
     )
-    return MessagePage(items=items, has_more=has_more)
+    cursor = str(items[-1].seq) if has_more and items else None
+    return MessagePage(items=items, has_more=has_more, next_cursor=cursor)
 
 
 @conversations_router.post(
@@ -144,9 +179,24 @@ async def send_message(
     body: SendMessage,
     response: Response,
     messages: MessagesDep,
+    support: SupportConversationsDep,
     principal: CurrentPrincipal,
-) -> MessagePublic:
-    """Send; a repeated ``client_id`` returns the first message (200)."""
+) -> MessagePublic | PostedMessage:
+    """Send; a repeated ``client_id`` returns the first message (200). To a
+    ``support:<id>`` conversation: ``content`` and ``attachment_ids`` (no reply or
+    type), answered as ``POST /support/chats/{id}/messages`` answers."""
+    if address.startswith("support:"):
+        if body.parent_message_id is not None:
+            raise ValidationFailed("Support messages are not replies.", field="parent_message_id")
+        posted = await support.send(
+            principal,
+            chat_id_of(address),
+            body.client_id,
+            body.content or "",
+            [str(i) for i in body.attachment_ids],
+        )
+        _created_or_found(response, posted.created)
+        return posted_message(posted.chat, posted.message, posted.seq, posted.new_conversation)
     message, created = await messages.send_message(principal, address, body)
     _created_or_found(response, created)
     return message
@@ -154,20 +204,34 @@ async def send_message(
 
 @conversations_router.post("/{address}/read")
 async def mark_read(
-    address: Address, body: MarkRead, reads: ReadsDep, principal: CurrentPrincipal
-) -> ReadState:
-    """Move the caller's read watermark up to ``up_to_seq``."""
+    address: Address,
+    body: MarkRead,
+    reads: ReadsDep,
+    support: SupportConversationsDep,
+    principal: CurrentPrincipal,
+) -> ReadState | SupportReadState:
+    """Move the caller's read watermark up to ``up_to_seq``. In a ``support:<id>``
+    conversation: the customer's or the assigned operator's, and the answer
+    carries the other side's (``peer_last_read_seq``)."""
+    if address.startswith("support:"):
+        state = await support.mark_read(principal, chat_id_of(address), body.up_to_seq)
+        return SupportReadState(**vars(state))
     return await reads.mark_read(principal, address, body.up_to_seq)
 
 
 @conversations_router.get("/{address}/read")
-async def read_state(address: Address, reads: ReadsDep, principal: CurrentPrincipal) -> ReadState:
+async def read_state(
+    address: Address, reads: ReadsDep, support: SupportConversationsDep, principal: CurrentPrincipal
+) -> ReadState | SupportReadState:
+    if address.startswith("support:"):
+        state = await support.read_state(principal, chat_id_of(address))
+        return SupportReadState(**vars(state))
     return await reads.read_state(principal, address)
 
 
 @conversations_router.get("/{address}/pins")
-async def pins(address: Address, pins: PinsDep, principal: CurrentPrincipal) -> list[PinPublic]:
-    return await pins.pins_of(principal, address)
+async def pins(address: Address, pins: PinsDep, principal: CurrentPrincipal) -> PinList:
+    return PinList.whole(await pins.pins_of(principal, address))
 
 
 @conversations_router.post(
@@ -189,7 +253,7 @@ async def pin_message(
 
 @conversations_router.delete("/{address}/pins/{message_id}", status_code=204)
 async def unpin_message(
-    address: Address, message_id: str, pins: PinsDep, principal: CurrentPrincipal
+    address: Address, message_id: PathId, pins: PinsDep, principal: CurrentPrincipal
 ) -> Response:
     await pins.unpin_message(principal, address, message_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -207,13 +271,15 @@ async def create_group(
 
 
 @groups_router.get("/{group_id}")
-async def get_group(group_id: str, groups: GroupsDep, principal: CurrentPrincipal) -> GroupDetails:
+async def get_group(
+    group_id: PathId, groups: GroupsDep, principal: CurrentPrincipal
+) -> GroupDetails:
     return await groups.get_group(principal, group_id)
 
 
 @groups_router.patch("/{group_id}")
 async def update_group(
-    group_id: str, body: UpdateGroup, groups: GroupsDep, principal: CurrentPrincipal
+    group_id: PathId, body: UpdateGroup, groups: GroupsDep, principal: CurrentPrincipal
 ) -> GroupDetails:
     """Edit title, description, avatar (owner or admin)."""
     return await groups.update_group(principal, group_id, body)
@@ -221,14 +287,14 @@ async def update_group(
 
 @groups_router.get("/{group_id}/members")
 async def group_members(
-    group_id: str, groups: GroupsDep, principal: CurrentPrincipal
-) -> list[MemberPublic]:
-    return await groups.members_of(principal, group_id)
+    group_id: PathId, groups: GroupsDep, principal: CurrentPrincipal
+) -> MemberList:
+    return MemberList.whole(await groups.members_of(principal, group_id))
 
 
 @groups_router.post("/{group_id}/members", status_code=status.HTTP_201_CREATED)
 async def add_member(
-    group_id: str, body: AddMember, groups: GroupsDep, principal: CurrentPrincipal
+    group_id: PathId, body: AddMember, groups: GroupsDep, principal: CurrentPrincipal
 ) -> MemberPublic:
     """Add a user (owner or admin; only the owner adds admins)."""
     return await groups.add_member(principal, group_id, body.user_id, body.role)
@@ -236,7 +302,7 @@ async def add_member(
 
 @groups_router.patch("/{group_id}/members/{user_id}")
 async def change_role(
-    group_id: str,
+    group_id: PathId,
     user_id: uuid.UUID,
     body: ChangeRole,
     groups: GroupsDep,
@@ -248,7 +314,7 @@ async def change_role(
 
 @groups_router.delete("/{group_id}/members/{user_id}", status_code=204)
 async def remove_member(
-    group_id: str, user_id: uuid.UUID, groups: GroupsDep, principal: CurrentPrincipal
+    group_id: PathId, user_id: uuid.UUID, groups: GroupsDep, principal: CurrentPrincipal
 ) -> Response:
     """Remove a member ranked below the caller, or leave (the caller's own id)."""
     await groups.remove_member(principal, group_id, user_id)
@@ -257,7 +323,7 @@ async def remove_member(
 
 @groups_router.post("/{group_id}/owner")
 async def transfer_ownership(
-    group_id: str, body: TransferOwnership, groups: GroupsDep, principal: CurrentPrincipal
+    group_id: PathId, body: TransferOwnership, groups: GroupsDep, principal: CurrentPrincipal
 ) -> GroupDetails:
     """Hand the group over; the old owner stays as an admin."""
     return await groups.transfer_ownership(principal, group_id, body.user_id)
@@ -268,14 +334,14 @@ async def transfer_ownership(
 
 @messages_router.get("/{message_id}")
 async def get_message(
-    message_id: str, messages: MessagesDep, principal: CurrentPrincipal
+    message_id: PathId, messages: MessagesDep, principal: CurrentPrincipal
 ) -> MessagePublic:
     return await messages.get_message(principal, message_id)
 
 
 @messages_router.patch("/{message_id}")
 async def edit_message(
-    message_id: str, body: EditMessage, messages: MessagesDep, principal: CurrentPrincipal
+    message_id: PathId, body: EditMessage, messages: MessagesDep, principal: CurrentPrincipal
 ) -> MessagePublic:
     """Replace the content (the sender); the previous version is kept."""
     return await messages.edit_message(principal, message_id, body.content)
@@ -283,7 +349,7 @@ async def edit_message(
 
 @messages_router.delete("/{message_id}", status_code=204)
 async def delete_message(
-    message_id: str, messages: MessagesDep, principal: CurrentPrincipal
+    message_id: PathId, messages: MessagesDep, principal: CurrentPrincipal
 ) -> Response:
     """Soft delete (the sender; in groups an owner or admin above the sender)."""
     await messages.delete_message(principal, message_id)
@@ -292,10 +358,10 @@ async def delete_message(
 
 @messages_router.get("/{message_id}/edits")
 async def message_versions(
-    message_id: str, messages: MessagesDep, principal: CurrentPrincipal
-) -> list[MessageVersion]:
+    message_id: PathId, messages: MessagesDep, principal: CurrentPrincipal
+) -> MessageVersionList:
     """Previous versions of an edited message, oldest first."""
-    return await messages.versions_of(principal, message_id)
+    return MessageVersionList.whole(await messages.versions_of(principal, message_id))
 
 
 @messages_router.post(
@@ -304,7 +370,7 @@ async def message_versions(
     responses={200: {"description": "a retry: the first forward", "model": MessagePublic}},
 )
 async def forward_message(
-    message_id: str,
+    message_id: PathId,
     body: ForwardMessage,
     response: Response,
     messages: MessagesDep,
@@ -324,7 +390,7 @@ async def forward_message(
     responses={200: {"description": "the caller had this reaction", "model": ReactionPublic}},
 )
 async def add_reaction(
-    message_id: str,
+    message_id: PathId,
     body: AddReaction,
     response: Response,
     reactions: ReactionsDep,
@@ -337,7 +403,7 @@ async def add_reaction(
 
 @messages_router.delete("/{message_id}/reactions/{emoji}", status_code=204)
 async def remove_reaction(
-    message_id: str, emoji: str, reactions: ReactionsDep, principal: CurrentPrincipal
+    message_id: PathId, emoji: PathEmoji, reactions: ReactionsDep, principal: CurrentPrincipal
 ) -> Response:
     await reactions.remove_reaction(principal, message_id, emoji)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -345,10 +411,10 @@ async def remove_reaction(
 
 @messages_router.get("/{message_id}/reads")
 async def message_reads(
-    message_id: str, reads: ReadsDep, principal: CurrentPrincipal
-) -> list[ReceiptPublic]:
+    message_id: PathId, reads: ReadsDep, principal: CurrentPrincipal
+) -> ReceiptList:
     """Who read the message, and when."""
-    return await reads.receipts_of(principal, message_id)
+    return ReceiptList.whole(await reads.receipts_of(principal, message_id))
 
 
 # --- attachments ---------------------------------------------------------------------
@@ -402,11 +468,15 @@ async def _chunks(upload: StarletteUploadFile) -> AsyncIterator[bytes]:
 
 @attachments_router.get("/{attachment_id}", response_class=FileResponse)
 async def download_attachment(
-    attachment_id: str, attachments: AttachmentsDep, principal: CurrentPrincipal
+    attachment_id: PathId, attachments: AttachmentsDep, principal: CurrentPrincipal
 ) -> FileResponse:
     """The file, for its uploader and members who can see its message. Images are
     shown inline; anything else downloads."""
-    stored = await attachments.open_for(principal, attachment_id)
+    return file_response(await attachments.open_for(principal, attachment_id))
+
+
+def file_response(stored: StoredFile) -> FileResponse:
+    """A stored upload as a download: inline for images, never sniffed or scripted."""
     media_type = stored.content_type
     if media_type == "text/plain":
         media_type += "; charset=utf-8"

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
 
-from goftogu.api.deps import CurrentPrincipal, PreferencesDep, PushSubscriptionsDep
+from goftogu.api.deps import CurrentPrincipal, PathId, PreferencesDep, PushSubscriptionsDep
 from goftogu.notifications.preferences import Preferences
 from goftogu.notifications.schemas import (
     NotificationSettingsPublic,
     NotificationSettingsUpdate,
     PushSubscriptionCreate,
+    PushSubscriptionList,
     PushSubscriptionPublic,
     VapidPublicKey,
 )
@@ -68,15 +69,15 @@ async def subscribe(
 @push_router.get("/subscriptions")
 async def list_subscriptions(
     push: PushSubscriptionsDep, principal: CurrentPrincipal
-) -> list[PushSubscriptionPublic]:
+) -> PushSubscriptionList:
     """Your subscribed browsers."""
     rows = await push.list_for(principal)
-    return [PushSubscriptionPublic.model_validate(row) for row in rows]
+    return PushSubscriptionList.whole(PushSubscriptionPublic.model_validate(row) for row in rows)
 
 
 @push_router.delete("/subscriptions/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def unsubscribe(
-    subscription_id: str, push: PushSubscriptionsDep, principal: CurrentPrincipal
+    subscription_id: PathId, push: PushSubscriptionsDep, principal: CurrentPrincipal
 ) -> Response:
     """Stop pushing to one of your browsers."""
     await push.unsubscribe_for(principal, subscription_id)

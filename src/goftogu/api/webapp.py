@@ -25,6 +25,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from starlette.types import Receive, Scope, Send
 
 from goftogu.errors import NotFound
+from goftogu.text import Line
 from goftogu.webapp import PACKAGED_DIST
 
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -45,12 +46,23 @@ class WebApp:
     """Serves one build directory (``dist``) for one gateway."""
 
     def __init__(
-        self, dist: Path | None, widget_origins: list[str], max_message_length: int
+        self,
+        dist: Path | None,
+        widget_origins: list[str],
+        max_message_length: int,
+        *,
+        max_attachment_bytes: int = 20 * 1024 * 1024,
+        push_configured: bool = False,
     ) -> None:
         self.dist = dist or PACKAGED_DIST
         self.widget_origins = widget_origins
         # What the pages learn of the server (<meta name="goftogu-config">).
-        config = {"maxMessageLength": max_message_length, "widgetOrigins": widget_origins}
+        config = {
+            "maxMessageLength": max_message_length,
+            "widgetOrigins": widget_origins,
+            "maxAttachmentBytes": max_attachment_bytes,
+            "pushConfigured": push_configured,
+        }
         self._config = html.escape(json.dumps(config), quote=True)
 
     @property
@@ -81,7 +93,7 @@ class WebApp:
 
     # --- routes -------------------------------------------------------------------
 
-    async def asset(self, name: str, request: Request) -> FileResponse:
+    async def asset(self, name: Line, request: Request) -> FileResponse:
         return _static(self._file("assets", name), IMMUTABLE, request)
 
     async def loader(self, request: Request) -> FileResponse:

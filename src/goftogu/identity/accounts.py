@@ -7,18 +7,31 @@ import unicodedata
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from goftogu.errors import EmailTaken, Forbidden, NotAllowed, NotFound, UsernameTaken
-from goftogu.identity.models import Role, User
+from goftogu.errors import (
+    Conflict,
+    EmailTaken,
+    Forbidden,
+    NotAllowed,
+    NotFound,
+    UsernameTaken,
+)
+from goftogu.identity.models import AuthSession, Role, User
 from goftogu.identity.passwords import PasswordHashes, check_strength
-from goftogu.identity.schemas import VISITOR_PREFIX, UpdateMeRequest
+from goftogu.identity.schemas import (
+    VISITOR_PREFIX,
+    AdminUpdateUserRequest,
+    UpdateMeRequest,
+    UserCounts,
+)
 from goftogu.identity.tokens import Principal
 from goftogu.ids import parse_id
 from goftogu.storage.database import Database
 from goftogu.storage.errors import is_unique_violation
+from goftogu.storage.models import utcnow
 
 MAX_SEARCH_RESULTS = 50
 
@@ -138,7 +151,7 @@ class Accounts:
         """Users whose username starts with ``query`` (or whose email is exactly it),
         by username; visitors only for staff. Returns (page, has_more)."""
         key = identifier_key(query)
-        pattern = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = _prefix_pattern(key)
         statement = select(User).where(
             or_(User.username_key.like(pattern, escape="\\"), User.email_key == key)
         )
@@ -157,6 +170,119 @@ class Accounts:
         if principal.role is not Role.admin:
             raise Forbidden("Only admins create accounts for others.")
         return await self.register(account)
+
+    async def list_for_admin(
+        self,
+        principal: Principal,
+        query: str | None,
+        *,
+        role: Role | None = None,
+        visitors: bool = False,
+        after: str | None,
+        limit: int,
+    ) -> tuple[list[User], bool]:
+        """Every account by username, for admins: ``query`` matches the start of the
+        username, the email or the display name (case-folded); visitors only when
+        asked for. Returns (page, has_more); the cursor is the last username key."""
+        _require_admin(principal)
+        statement = select(User)
+        if query:
+            key = identifier_key(query)
+            pattern = _prefix_pattern(key)
+            statement = statement.where(
+                or_(
+                    User.username_key.like(pattern, escape="\\"),
+                    User.email_key.like(pattern, escape="\\"),
+                    func.lower(User.display_name).like(pattern, escape="\\"),
+                )
+            )
+        if role is not None:
+            statement = statement.where(User.role == role)
+        if not visitors:
+            statement = statement.where(User.is_visitor.is_(False))
+        if after:
+            statement = statement.where(User.username_key > after)
+        limit = max(1, min(limit, MAX_SEARCH_RESULTS))
+        statement = statement.order_by(User.username_key).limit(limit + 1)
+        async with self._db.sessions() as session:
+            users = list((await session.scalars(statement)).all())
+        return users[:limit], len(users) > limit
+
+    async def update_for_admin(
+        self, principal: Principal, user_id: str, changes: AdminUpdateUserRequest
+    ) -> tuple[User, bool]:
+        """Change an account's role or disable / re-enable it. Returns the user and
+        whether it was disabled by this call (its sessions are then to be revoked).
+
+        An admin cannot disable or demote themself, and nobody leaves the system
+        without an enabled admin (``conflict``); visitors keep the customer role."""
+        _require_admin(principal)
+        parsed = parse_id(user_id)
+        fields = changes.model_fields_set
+        async with self._db.transaction() as session:
+            # The enabled admins first, in one order, then the target: two admins
+            # demoting each other wait for one another instead of deadlocking.
+            admins = (
+                await session.scalars(
+                    select(User.id)
+                    .where(User.role == Role.admin, User.disabled_at.is_(None))
+                    .order_by(User.id)
+                    .with_for_update()
+                )
+            ).all()
+            user = await session.get(User, parsed, with_for_update=True) if parsed else None
+            if user is None:
+                raise NotFound("No such user.")
+            demoting = (
+                "role" in fields
+                and changes.role is not None
+                and changes.role is not Role.admin
+                and user.role == Role.admin
+            )
+            disabling = "disabled" in fields and changes.disabled is True and not user.disabled
+            if user.id == principal.user_id and (demoting or disabling):
+                raise NotAllowed("An admin cannot disable or demote themself.")
+            if (demoting or disabling) and user.id in admins and len(admins) <= 1:
+                raise Conflict("The last enabled admin cannot be disabled or demoted.")
+            if "role" in fields and changes.role is not None:
+                if user.is_visitor and changes.role is not Role.customer:
+                    raise NotAllowed("A visitor of the support widget stays a customer.")
+                user.role = changes.role
+            if "disabled" in fields and changes.disabled is not None:
+                if changes.disabled and not user.disabled:
+                    user.disabled_at = utcnow()
+                elif not changes.disabled:
+                    user.disabled_at = None
+        return user, disabling
+
+    async def counts_for_admin(self, principal: Principal) -> UserCounts:
+        """How many accounts of each kind, and live sessions (the health page)."""
+        _require_admin(principal)
+        async with self._db.sessions() as session:
+            rows = (
+                await session.execute(
+                    select(User.role, User.is_visitor, func.count()).group_by(
+                        User.role, User.is_visitor
+                    )
+                )
+            ).all()
+            disabled = await session.scalar(
+                select(func.count()).select_from(User).where(User.disabled_at.is_not(None))
+            )
+            live = await session.scalar(
+                select(func.count())
+                .select_from(AuthSession)
+                .where(AuthSession.revoked_at.is_(None), AuthSession.expires_at > utcnow())
+            )
+        by_kind = {(role, is_visitor): count for role, is_visitor, count in rows}
+        return UserCounts(
+            customers=by_kind.get((Role.customer.value, False), 0),
+            visitors=sum(c for (_, is_visitor), c in by_kind.items() if is_visitor),
+            operators=by_kind.get((Role.operator.value, False), 0),
+            admins=by_kind.get((Role.admin.value, False), 0),
+            disabled=disabled or 0,
+            live_sessions=live or 0,
+        )
 
     async def _change_email(self, session: AsyncSession, user: User, email: str | None) -> None:
         if email is None:
@@ -180,6 +306,15 @@ class Accounts:
             taken = await session.scalar(select(User.id).where(User.email_key == email_key))
             if taken is not None:
                 raise EmailTaken()
+
+
+def _require_admin(principal: Principal) -> None:
+    if principal.role is not Role.admin:
+        raise Forbidden("Only admins manage accounts.")
+
+
+def _prefix_pattern(key: str) -> str:
+    return key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 async def _flush_translating_duplicates(session: AsyncSession) -> None:

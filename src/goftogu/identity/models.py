@@ -48,6 +48,12 @@ class User(Entity):
     avatar_url: Mapped[str | None] = mapped_column(String(2048))
     status: Mapped[str] = mapped_column(String(8), default=UserStatus.offline)
     last_seen: Mapped[datetime | None]
+    # Set by an admin: login is refused (``account_disabled``), sessions are revoked.
+    disabled_at: Mapped[datetime | None]
+
+    @property
+    def disabled(self) -> bool:
+        return self.disabled_at is not None
 
 
 class AuthSession(Entity):

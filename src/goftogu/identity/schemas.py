@@ -8,9 +8,11 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, HttpUrl, SecretStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, HttpUrl
 
 from goftogu.identity.models import Role, UserStatus
+from goftogu.pages import ListPage
+from goftogu.text import Line, Secret
 
 VISITOR_PREFIX = "visitor-"
 _USERNAME = re.compile(r"^[^\W_][\w.-]{2,31}$")
@@ -34,9 +36,9 @@ def _display_name(value: str) -> str:
     return value
 
 
-Username = Annotated[str, Field(min_length=3, max_length=32), AfterValidator(_username)]
-DisplayName = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_display_name)]
-Password = Annotated[SecretStr, Field(min_length=1, max_length=1024)]
+Username = Annotated[Line, Field(min_length=3, max_length=32), AfterValidator(_username)]
+DisplayName = Annotated[Line, Field(min_length=1, max_length=64), AfterValidator(_display_name)]
+Password = Annotated[Secret, Field(min_length=1, max_length=1024)]
 
 
 class Request(BaseModel):
@@ -53,8 +55,15 @@ class AdminCreateUserRequest(RegisterRequest):
     role: Role = Role.operator
 
 
+class AdminUpdateUserRequest(Request):
+    """An admin's change to an account: its role, or disabling / re-enabling it."""
+
+    role: Role | None = None
+    disabled: bool | None = None
+
+
 class LoginRequest(Request):
-    login: Annotated[str, Field(min_length=1, max_length=254, description="username or email")]
+    login: Annotated[Line, Field(min_length=1, max_length=254, description="username or email")]
     password: Password
 
 
@@ -64,7 +73,7 @@ class ChangePasswordRequest(Request):
 
 
 class RefreshRequest(Request):
-    refresh_token: Annotated[str, Field(min_length=1, max_length=256)]
+    refresh_token: Annotated[Line, Field(min_length=1, max_length=256)]
 
 
 class VisitorRequest(Request):
@@ -124,3 +133,34 @@ class UserPage(BaseModel):
     items: list[UserPublic]
     has_more: bool
     next_cursor: str | None = None
+
+
+class UserAdmin(UserPrivate):
+    """What an admin sees of an account in the users list."""
+
+    disabled: bool
+    disabled_at: datetime | None
+
+
+class AdminUserPage(BaseModel):
+    items: list[UserAdmin]
+    has_more: bool
+    next_cursor: str | None = None
+
+
+class UserCounts(BaseModel):
+    """Accounts by kind (the admin health page)."""
+
+    customers: int
+    visitors: int
+    operators: int
+    admins: int
+    disabled: int
+    live_sessions: int
+
+
+# --- lists (one shape: goftogu/pages.py) ------------------------------------------
+
+
+class SessionList(ListPage[SessionPublic]):
+    """SessionPublic items, answered whole."""

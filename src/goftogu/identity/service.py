@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+from goftogu.admission import Gate
 from goftogu.identity.accounts import Accounts
 from goftogu.identity.auth import Authentication, AuthRules
 from goftogu.identity.passwords import PasswordHashes
+from goftogu.identity.revocations import SessionRevocations
 from goftogu.identity.tokens import AccessTokens
 from goftogu.ratelimit import RateLimiter, RateRule
 from goftogu.settings import Settings
-from goftogu.storage.database import Database
+from goftogu.storage.work import UnitsOfWork
 
 
 def build_identity(
-    settings: Settings, database: Database, limiter: RateLimiter
+    settings: Settings,
+    work: UnitsOfWork,
+    limiter: RateLimiter,
+    revocations: SessionRevocations,
 ) -> tuple[Accounts, Authentication]:
     """Accounts (argon2id hashes at the configured cost) and authentication
-    (tokens, sessions, rate-limited logins)."""
+    (tokens, sessions, rate-limited logins, as many hashing at once as
+    ``GOFTOGU_ADMIT_LOGIN_*`` allow)."""
     hashes = PasswordHashes(
         memory_kib=settings.password_hash_memory_kib,
         time_cost=settings.password_hash_time_cost,
@@ -28,6 +34,13 @@ def build_identity(
         register_per_ip=RateRule.parse("register-ip", settings.rate_register_per_ip),
     )
     auth = Authentication(
-        database, hashes, tokens, limiter, rules, settings.refresh_token_ttl_seconds
+        work,
+        hashes,
+        tokens,
+        limiter,
+        rules,
+        settings.refresh_token_ttl_seconds,
+        revocations,
+        gate=Gate("login", settings.admission("login")),
     )
-    return Accounts(database, hashes), auth
+    return Accounts(work.database, hashes), auth

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from goftogu.admission import AdmissionPolicy
 from goftogu.bus import Event
 from goftogu.errors import NotFound, PayloadTooLarge
 from goftogu.ids import parse_id
 from goftogu.messaging.access import Access
 from goftogu.messaging.addresses import ConversationRef
-from goftogu.messaging.models import ConversationSettings, Message, Pin
+from goftogu.messaging.models import ConversationSettings, Message, MessageType, Pin
 from goftogu.storage.database import Database
 from goftogu.storage.work import UnitsOfWork
 
@@ -33,6 +36,34 @@ class MessageStored(Event):
 
 
 @dataclass(frozen=True)
+class NewMessage:
+    """A message a batch of sends stored (``goftogu.messaging.batch``): plain values,
+    no ORM object."""
+
+    ref: ConversationRef
+    id: uuid.UUID
+    sender_id: uuid.UUID
+    client_id: str
+    seq: int
+    ordinal: int
+    message_type: MessageType
+    content: str | None
+    parent_id: uuid.UUID | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class MessagesStored(Event):
+    """New messages stored in one transaction by a batch of sends, announced inside
+    it (the notifier's jobs commit with them, like ``MessageStored``'s).
+    ``audiences``: each conversation's members under the batch's lock (single
+    chats: both users) and a group's title."""
+
+    messages: tuple[NewMessage, ...]
+    audiences: Mapping[ConversationRef, tuple[tuple[uuid.UUID, ...], str | None]]
+
+
+@dataclass(frozen=True)
 class MessagingContext:
     """Built once in bootstrap; every messaging service holds it."""
 
@@ -42,6 +73,7 @@ class MessagingContext:
     max_message_length: int
     max_attachment_bytes: int
     attachments_dir: Path
+    send_admission: AdmissionPolicy  # the batched send path's queue and deadline
 
 
 class Unchanged(Exception, Generic[T]):

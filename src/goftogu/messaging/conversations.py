@@ -28,8 +28,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from goftogu.broadcast import RoomEvent, user_room
-from goftogu.errors import ValidationFailed
-from goftogu.identity.models import User
+from goftogu.errors import Forbidden, ValidationFailed
+from goftogu.identity.models import Role, User
 from goftogu.identity.schemas import UserPublic
 from goftogu.identity.tokens import Principal
 from goftogu.messaging.access import require_messaging_user
@@ -48,6 +48,7 @@ from goftogu.messaging.schemas import (
     ConversationPage,
     ConversationSummary,
     MessagePublic,
+    MessagingCounts,
     SettingsPublic,
     UpdateSettings,
 )
@@ -105,6 +106,27 @@ class Conversations:
         items = [_summary(r, last, peers) for r in rows]
         next_cursor = f"{rows[-1].at.isoformat()}|{rows[-1].id}" if has_more and rows else None
         return ConversationPage(items=items, has_more=has_more, next_cursor=next_cursor)
+
+    async def counts_for_admin(self, principal: Principal) -> MessagingCounts:
+        """Single chats, groups and messages (deleted ones included), for admins.
+        The counters on the conversation rows make this two small scans, not a
+        count of the messages table."""
+        if principal.role is not Role.admin:
+            raise Forbidden("Only admins see the system's counts.")
+        async with self._db.reading() as session:
+            singles, single_messages = (
+                await session.execute(
+                    select(func.count(), func.coalesce(func.sum(SingleChat.message_count), 0))
+                )
+            ).one()
+            groups, group_messages = (
+                await session.execute(
+                    select(func.count(), func.coalesce(func.sum(Group.message_count), 0))
+                )
+            ).one()
+        return MessagingCounts(
+            single_chats=singles, groups=groups, messages=int(single_messages + group_messages)
+        )
 
     async def update_settings(
         self, principal: Principal, address: str, changes: UpdateSettings

@@ -33,6 +33,7 @@ from goftogu.errors import (
 from goftogu.identity.tokens import Principal
 from goftogu.messaging.access import Grant, require_messaging_user
 from goftogu.messaging.addresses import ConversationRef, parse_address
+from goftogu.messaging.batch import PlainSend, SendBatcher
 from goftogu.messaging.common import (
     MessageStored,
     MessagingContext,
@@ -88,6 +89,17 @@ class Messages:
         self._work = context.work
         self._access = context.access
         self._max_length = context.max_message_length
+        self._batcher = SendBatcher(
+            context.work,
+            self._send_alone,
+            policy=context.send_admission,
+            max_batch=context.send_admission.in_flight,
+        )
+
+    @property
+    def queued_sends(self) -> int:
+        """Sends waiting for their batch now."""
+        return self._batcher.queued
 
     # --- send ------------------------------------------------------------------
 
@@ -143,6 +155,26 @@ class Messages:
     ) -> tuple[MessagePublic, bool]:
         require_messaging_user(principal)
         check_length(draft.content, self._max_length)
+        if draft.forward_of is None and not draft.attachment_ids:
+            # The common case, text: stored with the sends of the same moment
+            # (group commit, ``goftogu.messaging.batch``).
+            kind = _message_type(draft.message_type, draft.content, ())
+            plain = PlainSend(draft.client_id, draft.content or "", kind, draft.parent_id)
+            return await self._batcher.submit(principal, ref, plain)
+        return await self._send_one(principal, ref, draft)
+
+    async def _send_alone(
+        self, principal: Principal, ref: ConversationRef, plain: PlainSend
+    ) -> tuple[MessagePublic, bool]:
+        """A plain send through the single path (the batcher's retries and fallback)."""
+        draft = _Draft(plain.client_id, plain.content, plain.message_type, plain.parent_id)
+        return await self._send_one(principal, ref, draft)
+
+    async def _send_one(
+        self, principal: Principal, ref: ConversationRef, draft: _Draft
+    ) -> tuple[MessagePublic, bool]:
+        """One send in a transaction of its own (files, forwards, and what a batch
+        hands back)."""
         # Insert first: a retry (same client_id) is rare, so it pays for itself by
         # failing on the unique constraint; the first send reads nothing extra.
         try:
@@ -447,7 +479,7 @@ async def _own_unsent_files(
         attachment = found.get(attachment_id)
         if attachment is None or attachment.uploader_id != user_id:
             raise NotFound("No such attachment.", attachment_id=str(attachment_id))
-        if attachment.message_id is not None:
+        if attachment.message_id is not None or attachment.support_chat_id is not None:
             raise Conflict("This attachment was already sent.", attachment_id=str(attachment_id))
         files.append(attachment)
     return files

@@ -1,5 +1,6 @@
 """What messaging tells the notifier: a job for every stored message, written in
-the transaction that stores it (a ``before_commit`` handler of ``MessageStored``)."""
+the transaction that stores it (a ``before_commit`` handler of ``MessageStored``,
+and of ``MessagesStored`` for a batch of sends: one statement for all their jobs)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,12 @@ from typing import Literal, cast
 
 from goftogu.bus import BeforeCommit, Transaction
 from goftogu.messaging.access import Access
-from goftogu.messaging.common import MessageStored
-from goftogu.notifications.triggers import notify_message_created
+from goftogu.messaging.common import MessagesStored, MessageStored
+from goftogu.notifications.triggers import (
+    enqueue_notifications,
+    message_created,
+    notify_message_created,
+)
 
 MessageKind = Literal["text", "image", "file"]
 
@@ -33,3 +38,28 @@ def notify_recipients(access: Access) -> BeforeCommit[MessageStored]:
         )
 
     return queue_notice
+
+
+def notify_recipients_of_batch() -> BeforeCommit[MessagesStored]:
+    """The same jobs for a batch of sends, written in one statement; the audiences
+    came with the batch (read under its lock)."""
+
+    async def queue_notices(work: Transaction, stored: MessagesStored) -> None:
+        jobs = []
+        for message in stored.messages:
+            members, title = stored.audiences[message.ref]
+            jobs.append(
+                message_created(
+                    conversation=message.ref.address,
+                    message_id=message.id,
+                    sender_id=message.sender_id,
+                    content=message.content or "",
+                    created_at=message.created_at,
+                    recipient_ids=members,
+                    conversation_title=title,
+                    message_type=message.message_type.value,
+                )
+            )
+        await enqueue_notifications(work, jobs)
+
+    return queue_notices

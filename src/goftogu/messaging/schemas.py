@@ -13,27 +13,21 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl
 
+from goftogu.bounds import MAX_INT
 from goftogu.identity.schemas import UserPublic
 from goftogu.messaging.models import GroupRole, MessageType
+from goftogu.pages import ListPage
+from goftogu.text import Line, Text
 
 MAX_ATTACHMENTS_PER_MESSAGE = 10
 MAX_INITIAL_MEMBERS = 200
 MAX_PAGE = 200
 
 
-def _no_control_characters(value: str) -> str:
-    # PostgreSQL refuses NUL in text; other control characters are never meant.
-    if any(unicodedata.category(c) == "Cc" and c not in "\n\t\r" for c in value):
-        raise ValueError("must not contain control characters")
-    return value
-
-
-def _single_line(value: str) -> str:
+def _not_blank(value: str) -> str:
     value = unicodedata.normalize("NFC", value).strip()
     if not value:
         raise ValueError("must not be blank")
-    if any(unicodedata.category(c) in {"Cc", "Zl", "Zp"} for c in value):
-        raise ValueError("must be one line without control characters")
     return value
 
 
@@ -46,22 +40,22 @@ def _emoji(value: str) -> str:
 
 
 ClientId = Annotated[
-    str,
+    Line,
     Field(
         min_length=1,
         max_length=64,
         description="the sender's id for this message: a retry"
         " with the same client_id returns the first message",
     ),
-    AfterValidator(_single_line),
+    AfterValidator(_not_blank),
 ]
-Title = Annotated[str, Field(min_length=1, max_length=128), AfterValidator(_single_line)]
-Description = Annotated[str, Field(max_length=2048), AfterValidator(_no_control_characters)]
+Title = Annotated[Line, Field(min_length=1, max_length=128), AfterValidator(_not_blank)]
+Description = Annotated[Text, Field(max_length=2048)]
 # The length limit is the service's (payload_too_large, a setting), not a 422.
-Content = Annotated[str, AfterValidator(_no_control_characters)]
-Emoji = Annotated[str, Field(min_length=1, max_length=32), AfterValidator(_emoji)]
+Content = Text
+Emoji = Annotated[Line, Field(min_length=1, max_length=32), AfterValidator(_emoji)]
 Address = Annotated[
-    str, Field(min_length=1, max_length=80, description="`single:<id>` or `group:<id>`")
+    Line, Field(min_length=1, max_length=80, description="`single:<id>` or `group:<id>`")
 ]
 AssignableRole = Literal[GroupRole.admin, GroupRole.member]
 MemberChange = Literal["added", "left", "removed", "role_changed", "owner_changed"]
@@ -126,7 +120,7 @@ class AddReaction(Request):
 
 
 class MarkRead(Request):
-    up_to_seq: Annotated[int, Field(ge=0)]
+    up_to_seq: Annotated[int, Field(ge=0, le=MAX_INT)]
 
 
 class PinMessage(Request):
@@ -233,6 +227,11 @@ class HistoryMessage(MessagePublic):
 class MessagePage(BaseModel):
     items: list[HistoryMessage]
     has_more: bool
+    next_cursor: str | None = Field(
+        default=None,
+        description="the seq to page on from: pass it as `before_seq` (newest first) or "
+        "`after_seq` (paging forward); null on the last page",
+    )
 
 
 class MessageVersion(BaseModel):
@@ -320,6 +319,14 @@ class ConversationSummary(BaseModel):
     unread_count: int = Field(description="messages from others after the caller's watermark")
     archived: bool
     muted_until: datetime | None
+
+
+class MessagingCounts(BaseModel):
+    """How many conversations and messages exist (the admin health page)."""
+
+    single_chats: int
+    groups: int
+    messages: int
 
 
 class ConversationPage(BaseModel):
@@ -415,3 +422,22 @@ class ConversationLeftEvent(BaseModel):
     conversation: str
     reason: Literal["left", "removed"]
     by: uuid.UUID
+
+
+# --- lists (one shape: goftogu/pages.py) ------------------------------------------
+
+
+class MessageVersionList(ListPage[MessageVersion]):
+    """MessageVersion items, answered whole."""
+
+
+class ReceiptList(ListPage[ReceiptPublic]):
+    """ReceiptPublic items, answered whole."""
+
+
+class MemberList(ListPage[MemberPublic]):
+    """MemberPublic items, answered whole."""
+
+
+class PinList(ListPage[PinPublic]):
+    """PinPublic items, answered whole."""

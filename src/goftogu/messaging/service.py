@@ -57,6 +57,7 @@ def build_messaging(work: UnitsOfWork, access: Access, settings: Settings) -> Me
         max_message_length=settings.max_message_length,
         max_attachment_bytes=settings.max_attachment_bytes,
         attachments_dir=settings.effective_attachments_dir,
+        send_admission=settings.admission("send"),
     )
     return Messaging(
         access=access,

@@ -27,13 +27,14 @@ from pydantic import ConfigDict, Field, field_validator
 
 from goftogu.notifications.templates import preview
 from goftogu.queueing import QueueMessage
+from goftogu.text import Line, Text
 
 NOTIFY = "notify"  # consumed by `goftogu notifier`
 
 CONVERSATION_PATTERN = r"^(single|group):[0-9a-fA-F-]{32,36}$"
-ChatId = Annotated[str, Field(min_length=1, max_length=64)]
-MessageId = Annotated[str, Field(min_length=1, max_length=64)]
-Preview = Annotated[str, Field(max_length=20_000, description="the text; cut to a preview")]
+ChatId = Annotated[Line, Field(min_length=1, max_length=64)]
+MessageId = Annotated[Line, Field(min_length=1, max_length=64)]
+Preview = Annotated[Text, Field(max_length=20_000, description="the text; cut to a preview")]
 
 
 class NotifyMessage(QueueMessage):
@@ -49,8 +50,8 @@ class NotifyMessage(QueueMessage):
 
 class MessageCreated(NotifyMessage):
     type: Literal["messaging.message_created"] = "messaging.message_created"
-    conversation: Annotated[str, Field(pattern=CONVERSATION_PATTERN)]
-    conversation_title: str | None = Field(
+    conversation: Annotated[Line, Field(pattern=CONVERSATION_PATTERN)]
+    conversation_title: Line | None = Field(
         default=None, max_length=200, description="a group's title; None for a single chat"
     )
     message_id: MessageId
@@ -71,7 +72,7 @@ class TicketCreated(NotifyMessage):
     type: Literal["support.ticket_created"] = "support.ticket_created"
     chat_id: ChatId
     customer_id: uuid.UUID | None = None
-    customer_name: str | None = Field(default=None, max_length=200)
+    customer_name: Line | None = Field(default=None, max_length=200)
     preview: Preview = ""
     created_at: datetime
 
@@ -85,7 +86,7 @@ class OperatorReplied(NotifyMessage):
     chat_id: ChatId
     message_id: MessageId
     operator_id: uuid.UUID
-    operator_name: str | None = Field(default=None, max_length=200)
+    operator_name: Line | None = Field(default=None, max_length=200)
     customer_id: uuid.UUID
     preview: Preview = ""
     created_at: datetime
@@ -99,7 +100,7 @@ class ChatAssigned(NotifyMessage):
     type: Literal["support.chat_assigned"] = "support.chat_assigned"
     chat_id: ChatId
     operator_id: uuid.UUID
-    customer_name: str | None = Field(default=None, max_length=200)
+    customer_name: Line | None = Field(default=None, max_length=200)
     preview: Preview = ""
     assigned_at: datetime
 

@@ -8,6 +8,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from goftogu.bounds import MAX_INT
+from goftogu.pages import ListPage
+from goftogu.text import Line
+
 Language = Literal["en", "fa"]
 
 
@@ -30,8 +34,8 @@ class NotificationSettingsUpdate(Request):
 
 
 class PushKeys(BaseModel):
-    p256dh: Annotated[str, Field(min_length=1, max_length=128)]
-    auth: Annotated[str, Field(min_length=1, max_length=64)]
+    p256dh: Annotated[Line, Field(min_length=1, max_length=128)]
+    auth: Annotated[Line, Field(min_length=1, max_length=64)]
 
 
 class PushSubscriptionCreate(Request):
@@ -39,9 +43,9 @@ class PushSubscriptionCreate(Request):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    endpoint: Annotated[str, Field(min_length=1, max_length=2048)]
+    endpoint: Annotated[Line, Field(min_length=1, max_length=2048)]
     keys: PushKeys
-    expiration_time: int | None = Field(default=None, alias="expirationTime")
+    expiration_time: int | None = Field(default=None, ge=0, le=MAX_INT, alias="expirationTime")
 
 
 class PushSubscriptionPublic(BaseModel):
@@ -56,3 +60,10 @@ class PushSubscriptionPublic(BaseModel):
 
 class VapidPublicKey(BaseModel):
     public_key: str = Field(description="base64url; the browser's applicationServerKey")
+
+
+# --- lists (one shape: goftogu/pages.py) ------------------------------------------
+
+
+class PushSubscriptionList(ListPage[PushSubscriptionPublic]):
+    """PushSubscriptionPublic items, answered whole."""

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
@@ -44,6 +44,10 @@ class OperatorState:
     chats: frozenset[str]
     holds: int
     idle_since: float
+    capacity: int | None = None  # their own; None: the default
+
+    def capacity_or(self, default: int) -> int:
+        return self.capacity if self.capacity is not None else default
 
     @property
     def load(self) -> int:
@@ -55,7 +59,8 @@ class OperatorState:
         return self.status is OperatorStatus.online and self.accepting and self.connections > 0
 
     def free_slots(self, capacity: int) -> int:
-        return max(0, capacity - self.load) if self.offered_chats else 0
+        """Free slots, ``capacity`` being the default for an operator without their own."""
+        return max(0, self.capacity_or(capacity) - self.load) if self.offered_chats else 0
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,7 @@ class AvailabilitySeed:
 
     statuses: dict[str, tuple[OperatorStatus, bool]] = field(default_factory=dict)
     open_chats: dict[str, set[str]] = field(default_factory=dict)
+    capacities: dict[str, int] = field(default_factory=dict)
 
 
 SeedLoader = Callable[[], Awaitable[AvailabilitySeed]]
@@ -92,16 +98,23 @@ class OperatorAvailability(Protocol):
         gateway's heartbeat; also how they come back after Redis lost them)."""
         ...
 
-    async def reserve(self, chat_id: str, capacity: int) -> str | None:
+    async def reserve(
+        self, chat_id: str, capacity: int, among: Collection[str] | None = None
+    ) -> str | None:
         """Choose an operator to offer ``chat_id`` (online, accepting, connected,
-        below ``capacity``; least loaded, then idle longest) and hold one of their
-        slots, atomically. The same chat asking again while its hold lives gets the
-        same operator. None: nobody can take it."""
+        below their capacity, ``capacity`` by default; least loaded, then idle
+        longest; only those in ``among`` when given) and hold one of their slots,
+        atomically. The same chat asking again while its hold lives gets the same
+        operator. None: nobody can take it."""
+        ...
+
+    async def set_capacity(self, operator_id: str, capacity: int | None) -> OperatorState:
+        """The operator's own capacity (None: the default); stored durably by the caller."""
         ...
 
     async def reserve_operator(self, operator_id: str, chat_id: str, capacity: int) -> bool:
         """Hold a slot of this operator for ``chat_id`` (claim, transfer) when they are
-        below ``capacity``, whatever their status."""
+        below their capacity (``capacity`` by default), whatever their status."""
         ...
 
     async def confirm(self, operator_id: str, chat_id: str) -> None:
@@ -133,6 +146,7 @@ class _Operator:
     connections: dict[str, float] = field(default_factory=dict)  # id -> lease expiry
     chats: set[str] = field(default_factory=set)
     holds: dict[str, float] = field(default_factory=dict)  # chat id -> hold expiry
+    capacity: int | None = None
 
     def expire(self, now: float) -> None:
         self.connections = {c: until for c, until in self.connections.items() if until > now}
@@ -170,6 +184,10 @@ class MemoryOperatorAvailability:
             operator.status, operator.accepting = status, accepting
         for operator_id, chats in seed.open_chats.items():
             self._operators.setdefault(operator_id, _Operator()).chats |= chats
+        for operator_id, capacity in seed.capacities.items():
+            operator = self._operators.setdefault(operator_id, _Operator())
+            if operator.capacity is None:
+                operator.capacity = capacity
         self._ready = True
 
     def _operator(self, operator_id: str) -> _Operator:
@@ -187,6 +205,7 @@ class MemoryOperatorAvailability:
             chats=frozenset(operator.chats),
             holds=len(operator.holds),
             idle_since=operator.idle_since,
+            capacity=operator.capacity,
         )
 
     async def set_status(
@@ -215,7 +234,15 @@ class MemoryOperatorAvailability:
             for operator_id, connection_id in connections:
                 self._operator(operator_id).connections[connection_id] = until
 
-    async def reserve(self, chat_id: str, capacity: int) -> str | None:
+    async def set_capacity(self, operator_id: str, capacity: int | None) -> OperatorState:
+        async with self._lock:
+            await self._restore_if_needed()
+            self._operator(operator_id).capacity = capacity
+            return self._state(operator_id)
+
+    async def reserve(
+        self, chat_id: str, capacity: int, among: Collection[str] | None = None
+    ) -> str | None:
         async with self._lock:
             await self._restore_if_needed()
             now = self._clock()
@@ -227,10 +254,11 @@ class MemoryOperatorAvailability:
             candidates = [
                 (operator.load(), operator.idle_since, operator_id)
                 for operator_id in list(self._operators)
-                if (operator := self._operator(operator_id)).status is OperatorStatus.online
+                if (among is None or operator_id in among)
+                and (operator := self._operator(operator_id)).status is OperatorStatus.online
                 and operator.accepting
                 and operator.connections
-                and operator.load() < capacity
+                and operator.load() < _capacity(operator, capacity)
             ]
             if not candidates:
                 return None
@@ -246,7 +274,7 @@ class MemoryOperatorAvailability:
             operator = self._operator(operator_id)
             if chat_id in operator.chats or chat_id in operator.holds:
                 return True
-            if operator.load() >= capacity:
+            if operator.load() >= _capacity(operator, capacity):
                 return False
             now = self._clock()
             operator.holds[chat_id] = now + self._hold
@@ -274,3 +302,7 @@ class MemoryOperatorAvailability:
         async with self._lock:
             await self._restore_if_needed()
             return [self._state(operator_id) for operator_id in list(self._operators)]
+
+
+def _capacity(operator: _Operator, default: int) -> int:
+    return operator.capacity if operator.capacity is not None else default

@@ -4,7 +4,8 @@ Keys (one hash tag, so a Redis Cluster keeps them on one node for the scripts)::
 
     goftogu:{support}:ready              set once the state was rebuilt from the databases
     goftogu:{support}:ops                set of operator ids
-    goftogu:{support}:op:<id>            hash: status, accepting (0/1), idle_since
+    goftogu:{support}:op:<id>            hash: status, accepting (0/1), idle_since, capacity
+                                         (their own; absent: the default the caller gives)
     goftogu:{support}:op:<id>:conns      zset: connection id -> lease expiry
     goftogu:{support}:op:<id>:chats      set: OPEN chat ids (the load)
     goftogu:{support}:op:<id>:holds      zset: chat id -> hold expiry (slots being assigned)
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from redis.asyncio import Redis
@@ -41,6 +42,12 @@ _RESERVE = """
 local p, chat = ARGV[1], ARGV[2]
 local capacity, now, hold_until = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 if redis.call('EXISTS', p .. 'ready') == 0 then return {'restore'} end
+-- ARGV[6]: a JSON array of the operators to choose among ('' for everyone)
+local among = nil
+if ARGV[6] ~= '' then
+  among = {}
+  for _, op in ipairs(cjson.decode(ARGV[6])) do among[op] = true end
+end
 local held = redis.call('GET', p .. 'hold:' .. chat)
 if held then
   local k = p .. 'op:' .. held
@@ -53,14 +60,15 @@ end
 local best, best_load, best_idle = nil, nil, nil
 for _, op in ipairs(redis.call('SMEMBERS', p .. 'ops')) do
   local k = p .. 'op:' .. op
-  local st = redis.call('HMGET', k, 'status', 'accepting', 'idle_since')
-  if st[1] == 'online' and st[2] == '1' then
+  local st = redis.call('HMGET', k, 'status', 'accepting', 'idle_since', 'capacity')
+  local cap = tonumber(st[4] or '') or capacity
+  if (among == nil or among[op]) and st[1] == 'online' and st[2] == '1' then
     redis.call('ZREMRANGEBYSCORE', k .. ':conns', '-inf', now)
     if redis.call('ZCARD', k .. ':conns') > 0 then
       redis.call('ZREMRANGEBYSCORE', k .. ':holds', '-inf', now)
       local load = redis.call('SCARD', k .. ':chats') + redis.call('ZCARD', k .. ':holds')
       local idle = tonumber(st[3] or '0')
-      if load < capacity and (best == nil or load < best_load
+      if load < cap and (best == nil or load < best_load
           or (load == best_load and idle < best_idle)) then
         best, best_load, best_idle = op, load, idle
       end
@@ -85,7 +93,8 @@ if redis.call('SISMEMBER', k .. ':chats', chat) == 1 then return {'ok'} end
 if redis.call('ZSCORE', k .. ':holds', chat) then return {'ok'} end
 redis.call('ZREMRANGEBYSCORE', k .. ':holds', '-inf', now)
 local load = redis.call('SCARD', k .. ':chats') + redis.call('ZCARD', k .. ':holds')
-if load >= capacity then return {'full'} end
+local cap = tonumber(redis.call('HGET', k, 'capacity') or '') or capacity
+if load >= cap then return {'full'} end
 redis.call('ZADD', k .. ':holds', hold_until, chat)
 redis.call('SET', p .. 'hold:' .. chat, op, 'PX', math.floor((hold_until - now) * 1000))
 redis.call('HSET', k, 'idle_since', now)
@@ -107,6 +116,10 @@ end
 for op, chats in pairs(seed.open_chats) do
   redis.call('SADD', p .. 'ops', op)
   for _, chat in ipairs(chats) do redis.call('SADD', p .. 'op:' .. op .. ':chats', chat) end
+end
+for op, capacity in pairs(seed.capacities) do
+  redis.call('SADD', p .. 'ops', op)
+  redis.call('HSETNX', p .. 'op:' .. op, 'capacity', capacity)
 end
 redis.call('SET', p .. 'ready', ARGV[3])
 return 1
@@ -163,6 +176,7 @@ class RedisOperatorAvailability:
                 for op, (status, accepting) in seed.statuses.items()
             },
             "open_chats": {op: sorted(chats) for op, chats in seed.open_chats.items()},
+            "capacities": seed.capacities,
         }
         restored = await self._restore(args=[self._p, json.dumps(payload), self._clock()])
         return bool(restored)
@@ -203,9 +217,23 @@ class RedisOperatorAvailability:
                 pipe.zadd(self._key(operator_id, ":conns"), {connection_id: until})
             await pipe.execute()
 
-    async def reserve(self, chat_id: str, capacity: int) -> str | None:
+    async def set_capacity(self, operator_id: str, capacity: int | None) -> OperatorState:
+        await self._restore_if_needed()
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.sadd(f"{self._p}ops", operator_id)
+            if capacity is None:
+                pipe.hdel(self._key(operator_id), "capacity")
+            else:
+                pipe.hset(self._key(operator_id), "capacity", capacity)
+            await pipe.execute()
+        return await self.state(operator_id)
+
+    async def reserve(
+        self, chat_id: str, capacity: int, among: Collection[str] | None = None
+    ) -> str | None:
         now = self._clock()
-        result = await self._run(self._reserve, chat_id, capacity, now, now + self._hold)
+        chosen = "" if among is None else json.dumps(sorted(among))
+        result = await self._run(self._reserve, chat_id, capacity, now, now + self._hold, chosen)
         return _text(result[1]) if _text(result[0]) == "ok" else None
 
     async def reserve_operator(self, operator_id: str, chat_id: str, capacity: int) -> bool:
@@ -260,6 +288,7 @@ class RedisOperatorAvailability:
                     chats=frozenset(_text(chat) for chat in chats),
                     holds=int(holds),
                     idle_since=float(fields.get("idle_since", 0) or 0),
+                    capacity=int(fields["capacity"]) if fields.get("capacity") else None,
                 )
             )
         return states

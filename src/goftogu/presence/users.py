@@ -112,6 +112,21 @@ class UserPresence:
         await self._store.add(user, sid, self.lease_seconds)
         await self._settle(user)
 
+    async def admit(self, user_id: uuid.UUID | str, sid: str, cap: int) -> bool:
+        """Count ``sid`` among the user's connections (on every node) unless they
+        already have ``cap``; False when refused. Counted first, then checked, so two
+        racing connects cannot both take the last place."""
+        user = str(user_id)
+        if await self._store.add(user, sid, self.lease_seconds) <= cap:
+            return True
+        await self._store.remove(user, sid)
+        return False
+
+    async def release(self, user_id: uuid.UUID | str, sid: str) -> None:
+        """Undo :meth:`admit` for a connection that was not set up after all."""
+        if sid not in self._local:
+            await self._store.remove(str(user_id), sid)
+
     async def disconnected(self, sid: str) -> None:
         user = self._local.pop(sid, None)
         if user is None:

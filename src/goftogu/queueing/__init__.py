@@ -116,6 +116,8 @@ from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
+from goftogu.text import Line
+
 DEAD_SUFFIX = ".dead"
 
 # Headers the queues set on messages; consumers read them through `Delivery`.
@@ -134,7 +136,7 @@ class QueueMessage(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    type: str
+    type: Line
 
 
 Body = QueueMessage | bytes | Mapping[str, Any]

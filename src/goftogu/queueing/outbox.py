@@ -19,9 +19,9 @@ import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, CheckConstraint, Index, String, Text, delete, select, text
+from sqlalchemy import JSON, CheckConstraint, Index, String, Table, Text, delete, select, text
 from sqlalchemy import update as sql_update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -106,6 +106,36 @@ async def add_to_outbox(
     await work.session.execute(statement)
     work.announce(OutboxWritten())
     return message_id
+
+
+async def add_many_to_outbox(
+    work: Transaction, queue: str, messages: Sequence[tuple[str, QueueMessage]]
+) -> None:
+    """``add_to_outbox`` for many (message id, message) pairs at once: one statement
+    (executemany) instead of one per row; a message id already written is skipped."""
+    if not messages:
+        return
+    now = utcnow()
+    rows = [
+        {
+            "id": new_id(),
+            "created_at": now,
+            "updated_at": now,
+            "queue": queue,
+            "message_id": message_id,
+            "payload": message.model_dump(mode="json"),
+            "available_at": now,
+            "attempts": 0,
+        }
+        for message_id, message in messages
+    ]
+    dialect = work.session.sync_session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(cast(Table, OutboxMessage.__table__)).on_conflict_do_nothing(
+        index_elements=["message_id"]
+    )
+    await work.session.execute(statement, rows)
+    work.announce(OutboxWritten())
 
 
 # --- the relay's source ------------------------------------------------------------

@@ -5,17 +5,19 @@
 - ``RedisBroadcaster``: in workers and notifiers, a write-only Redis manager
   that publishes to the gateways' fan-out channel.
 
-Moving a user's sockets between rooms is a control emit that every node acts
-on for its own sockets (``delivery.CONTROL_EVENT``).
+Moving a user's sockets between rooms, and ending the sockets of revoked
+sessions, are control emits that every node acts on for its own sockets
+(``delivery.CONTROL_EVENT``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import socketio
 
-from goftogu.broadcast import user_room
+from goftogu.broadcast import session_room, user_room
 from goftogu.realtime.delivery import CONTROL_EVENT
 
 NAMESPACE = "/"
@@ -23,6 +25,10 @@ NAMESPACE = "/"
 
 def _control(op: str, user_id: str, room: str) -> dict[str, str]:
     return {"op": op, "user_room": user_room(user_id), "room": room}
+
+
+def _end(session_ids: Sequence[str], reason: str) -> dict[str, Any]:
+    return {"op": "end", "rooms": [session_room(s) for s in session_ids], "reason": reason}
 
 
 class SocketBroadcaster:
@@ -39,6 +45,9 @@ class SocketBroadcaster:
 
     async def leave_user(self, user_id: str, room: str) -> None:
         await self._sio.emit(CONTROL_EVENT, _control("leave", user_id, room), namespace=NAMESPACE)
+
+    async def end_sockets(self, session_ids: Sequence[str], reason: str) -> None:
+        await self._sio.emit(CONTROL_EVENT, _end(session_ids, reason), namespace=NAMESPACE)
 
 
 class RedisBroadcaster:
@@ -61,3 +70,6 @@ class RedisBroadcaster:
         await self._manager.emit(
             CONTROL_EVENT, _control("leave", user_id, room), namespace=NAMESPACE
         )
+
+    async def end_sockets(self, session_ids: Sequence[str], reason: str) -> None:
+        await self._manager.emit(CONTROL_EVENT, _end(session_ids, reason), namespace=NAMESPACE)

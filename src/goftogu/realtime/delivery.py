@@ -44,7 +44,8 @@ RepairFetcher = Callable[[str, str, int], Awaitable[RepairPage]]
 HOLD_SECONDS = 0.25  # how long an out-of-order event waits for the missing ones
 
 # An emit with this event name is an instruction to every node, not a message to
-# clients: move the local sockets of a user into or out of a room. It travels like
+# clients: move the local sockets of a user into or out of a room, or end the
+# sockets of revoked sessions. It travels like
 # any emit, so workers with a write-only Redis manager can send it too.
 CONTROL_EVENT = "goftogu:control"
 
@@ -65,6 +66,18 @@ def sequenced(data: Any) -> tuple[str, int] | None:
         if isinstance(conversation, str) and isinstance(seq, int):
             return conversation, seq
     return None
+
+
+SESSION_ENDED = "session:ended"
+
+
+async def end_socket(server: socketio.AsyncServer, sid: str, reason: str) -> None:
+    """``session:ended {reason}`` to this node's socket ``sid``, then disconnect it."""
+    if not server.manager.is_connected(sid, "/"):
+        return
+    # The plain manager's emit: to this node's socket only, never republished.
+    await socketio.AsyncManager.emit(server.manager, SESSION_ENDED, {"reason": reason}, "/", to=sid)
+    await server.disconnect(sid, namespace="/", ignore_queue=True)
 
 
 class OrderedDelivery(socketio.AsyncManager):  # type: ignore[misc]
@@ -235,6 +248,9 @@ class OrderedDelivery(socketio.AsyncManager):  # type: ignore[misc]
     async def _control(self, data: Any, namespace: str) -> None:
         if not isinstance(data, dict) or namespace not in self.rooms:
             return
+        if data.get("op") == "end":
+            await self._end(data, namespace)
+            return
         op, user_room, room = data.get("op"), data.get("user_room"), data.get("room")
         if not isinstance(user_room, str) or not isinstance(room, str):
             return
@@ -246,11 +262,26 @@ class OrderedDelivery(socketio.AsyncManager):  # type: ignore[misc]
                 await socketio.AsyncManager.leave_room(self, sid, namespace, room)
                 self.forget_conversation(sid, room)
 
+    async def _end(self, data: dict[str, Any], namespace: str) -> None:
+        """Tell this node's sockets in ``rooms`` (sessions) ``session:ended``, then
+        disconnect them (the frame is queued before the disconnect, so it arrives)."""
+        rooms, reason = data.get("rooms"), data.get("reason")
+        if not isinstance(rooms, list) or not isinstance(reason, str):
+            return
+        for room in rooms:
+            if not isinstance(room, str):
+                continue
+            for sid, _eio_sid in list(self.get_participants(namespace, room)):
+                await end_socket(self.server, sid, reason)
+
     # --- bookkeeping ---------------------------------------------------------------
 
     async def disconnect(self, sid: str, namespace: str, **kwargs: Any) -> Any:
         self.forget(sid)
         return await super().disconnect(sid, namespace, **kwargs)
+
+    async def aclose(self) -> None:
+        """Release what the manager holds (nothing here; the Redis variant its client)."""
 
     def forget(self, sid: str) -> None:
         for stream in self._streams.pop(sid, {}).values():
@@ -302,6 +333,18 @@ class OrderedRedisManager(socketio.AsyncRedisManager, OrderedDelivery):  # type:
         self.redis = Redis.from_pool(pool)
         self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
         self.connected = True
+
+    async def aclose(self) -> None:
+        """Send what is queued, stop listening and close the Redis client."""
+        if self._publisher is not None:
+            await asyncio.gather(self._publisher, return_exceptions=True)
+        listener = getattr(self, "thread", None)
+        if isinstance(listener, asyncio.Task):
+            listener.cancel()
+            await asyncio.gather(listener, return_exceptions=True)
+        if self.connected:
+            self.connected = False
+            await self.redis.aclose()
 
     async def _publish(self, data: Any) -> None:
         self._outgoing.append(data)

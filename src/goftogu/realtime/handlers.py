@@ -13,15 +13,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Awaitable, Callable, Mapping
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import socketio
 from pydantic import BaseModel, ValidationError
 
-from goftogu.broadcast import user_room
+from goftogu.broadcast import session_room, user_room
 from goftogu.errors import (
     DomainError,
     InternalError,
@@ -29,14 +31,16 @@ from goftogu.errors import (
     RateLimited,
     ServiceUnavailable,
     TokenExpired,
+    TooManyConnections,
     Unauthenticated,
+    UnknownEvent,
 )
 from goftogu.identity.tokens import Principal
 from goftogu.logs import request_id_var, user_id_var
 from goftogu.metrics import SOCKET_CONNECTIONS, SOCKET_EVENTS
-from goftogu.ratelimit import RateRule
+from goftogu.ratelimit import RateLimiter, RateRule
 from goftogu.ratelimit.memory import MemoryRateLimiter
-from goftogu.realtime.delivery import OrderedDelivery, RepairPage
+from goftogu.realtime.delivery import OrderedDelivery, RepairPage, end_socket
 from goftogu.realtime.protocol import (
     ConversationPayload,
     RefreshPayload,
@@ -56,7 +60,26 @@ EventCall = Callable[[Principal, str, Any], Awaitable[Any]]
 RoomSource = Callable[[Principal], Awaitable[list[str]]]
 EventFetcher = Callable[[Principal, str, int, int], Awaitable[list[tuple[str, dict[str, Any]]]]]
 ConnectionHook = Callable[[Principal, str], Awaitable[None]]
-TokenCheck = Callable[[str | None], Principal]
+TokenCheck = Callable[[str | None], Awaitable[Principal]]
+RevokedCheck = Callable[[Collection[str]], Awaitable[Mapping[str, str]]]
+
+
+class ConnectionAdmission(Protocol):
+    """Counts a user's sockets across every node (``UserPresence``)."""
+
+    async def admit(self, user_id: uuid.UUID, sid: str, cap: int) -> bool: ...
+
+    async def release(self, user_id: uuid.UUID, sid: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class SocketLimits:
+    """How much one socket and one user may ask of the gateway (issue 17, item 7)."""
+
+    per_socket: RateRule  # events per socket (this node's memory)
+    per_user: RateRule  # events per user, across sockets and nodes (the shared limiter)
+    in_flight_per_user: int = 4  # events of one user handled at once on this node
+    sockets_per_user: int = 10  # across nodes
 
 
 @dataclass(frozen=True)
@@ -126,15 +149,22 @@ class RealtimeGateway:
         bindings: SocketBindings,
         *,
         verify_token: TokenCheck,
+        revoked_sessions: RevokedCheck,
         typing_ttl_seconds: float,
-        event_rule: RateRule,
+        limits: SocketLimits,
+        shared_limiter: RateLimiter | None = None,
+        admission: ConnectionAdmission | None = None,
     ) -> None:
         self.sio = sio
         self.bindings = bindings
         self._verify = verify_token
-        self._event_rule = event_rule
+        self._revoked_sessions = revoked_sessions
+        self._limits = limits
         self._principals: dict[str, Principal] = {}
         self._limiter = MemoryRateLimiter()
+        self._shared_limiter: RateLimiter = shared_limiter or self._limiter
+        self._connections = admission
+        self._in_flight = UserSlots(limits.in_flight_per_user)
         self._typing = Typing(sio, ttl_seconds=typing_ttl_seconds)
         self.delivery.fetch_repair = self._fetch_for_socket
         self._admission = asyncio.Semaphore(CONNECTS_AT_ONCE)
@@ -169,19 +199,32 @@ class RealtimeGateway:
         self.sio.on("disconnect", self._disconnect)
         for name in self._events:
             self.sio.on(name, self._handler_for(name))
+        self.sio.on("*", self._unknown)
+
+    async def _unknown(self, event: Any, sid: str, *_args: Any) -> dict[str, Any]:
+        """Any event without a handler: answered, so that a client never waits."""
+        SOCKET_EVENTS.labels("unknown", UnknownEvent.code).inc()
+        name = event if isinstance(event, str) else repr(event)
+        return failed(UnknownEvent(f"There is no event named {name[:100]!r}."))
 
     async def _connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
-            principal = self._verify(token if isinstance(token, str) else None)
+            principal = await self._verify(token if isinstance(token, str) else None)
         except DomainError as error:
             SOCKET_EVENTS.labels("connect", error.code).inc()
             raise socketio.exceptions.ConnectionRefusedError(error.code, error.to_dict()) from error
         user_id_var.set(str(principal.user_id))
-        async with self._admission:
-            if not self._transport_open(sid):
-                raise socketio.exceptions.ConnectionRefusedError("gone")  # nothing set up
-            cursors = await self._set_up(sid, principal, auth)
+        await self._admit(sid, principal)
+        try:
+            async with self._admission:
+                if not self._transport_open(sid):
+                    raise socketio.exceptions.ConnectionRefusedError("gone")  # nothing set up
+                cursors = await self._set_up(sid, principal, auth)
+        except BaseException:
+            if self._connections is not None:
+                await self._connections.release(principal.user_id, sid)
+            raise
         for hook in self.bindings.on_connect:
             try:
                 await hook(principal, sid)
@@ -197,10 +240,28 @@ class RealtimeGateway:
         if cursors:
             self.sio.start_background_task(self._replay_all, sid, cursors)
 
+    async def _admit(self, sid: str, principal: Principal) -> None:
+        """Refuse a user's socket past ``sockets_per_user`` (``too_many_connections``)."""
+        if self._connections is None:
+            return
+        try:
+            admitted = await self._connections.admit(
+                principal.user_id, sid, self._limits.sockets_per_user
+            )
+        except Exception:
+            log.warning("connections could not be counted; admitted", exc_info=True)
+            return
+        if not admitted:
+            error = TooManyConnections(limit=self._limits.sockets_per_user)
+            SOCKET_EVENTS.labels("connect", error.code).inc()
+            raise socketio.exceptions.ConnectionRefusedError(error.code, error.to_dict())
+
     async def close_expired(self) -> int:
         """Close the sockets whose access token expired (they receive nothing more
-        on an expired token, even silent ones); returns how many. The client
-        reconnects with a fresh token and its cursors, and loses nothing."""
+        on an expired token, even silent ones), and end those of revoked sessions
+        (``session:ended``; normally ended at once, this catches a lost signal);
+        returns how many. A client whose token expired reconnects with a fresh one
+        and its cursors, and loses nothing."""
         now = datetime.now(UTC)
         expired = [
             sid
@@ -209,7 +270,16 @@ class RealtimeGateway:
         ]
         for sid in expired:
             await self.sio.disconnect(sid, namespace=NAMESPACE)
-        return len(expired)
+        sessions = {str(p.session_id) for p in self._principals.values()}
+        revoked = await self._revoked_sessions(sessions) if sessions else {}
+        ended = [
+            (sid, revoked[str(principal.session_id)])
+            for sid, principal in list(self._principals.items())
+            if str(principal.session_id) in revoked
+        ]
+        for sid, reason in ended:
+            await end_socket(self.sio, sid, reason)
+        return len(expired) + len(ended)
 
     def _transport_open(self, sid: str) -> bool:
         eio_sid = self.sio.manager.eio_sid_from_sid(sid, NAMESPACE)
@@ -218,7 +288,7 @@ class RealtimeGateway:
 
     async def _set_up(self, sid: str, principal: Principal, auth: Any) -> dict[str, int]:
         """Join the socket to its rooms; returns the cursors to replay from."""
-        rooms = [user_room(principal.user_id)]
+        rooms = [user_room(principal.user_id), session_room(principal.session_id)]
         try:
             for source in self.bindings.rooms:
                 rooms.extend(await source(principal))
@@ -274,13 +344,14 @@ class RealtimeGateway:
         if principal.expires_at is not None and principal.expires_at <= datetime.now(UTC):
             self.sio.start_background_task(self.sio.disconnect, sid)
             return failed(TokenExpired("The access token expired; reconnect with a new one."))
-        retry_after = await self._limiter.hit(sid, self._event_rule)
-        if retry_after > 0:
-            return failed(RateLimited(math.ceil(retry_after), "Too many events; slow down."))
+        limited = await self._rate_limited(sid, principal)
+        if limited is not None:
+            return failed(limited)
         spec = self._events[name]
         try:
             payload = spec.payload.model_validate(data if data is not None else {})
-            return ok(await spec.call(principal, sid, payload))
+            async with self._in_flight.slot(str(principal.user_id)):
+                return ok(await spec.call(principal, sid, payload))
         except ValidationError as error:
             return failed(invalid_payload(error))
         except DomainError as error:
@@ -288,6 +359,23 @@ class RealtimeGateway:
         except Exception:
             log.exception("socket event failed", extra={"event": name})
             return failed(InternalError())
+
+    async def _rate_limited(self, sid: str, principal: Principal) -> RateLimited | None:
+        """The socket's own limit (in memory), then the user's across sockets and
+        nodes (the shared limiter: Redis when configured)."""
+        retry_after = await self._limiter.hit(f"socket:{sid}", self._limits.per_socket)
+        if retry_after <= 0:
+            try:
+                retry_after = await self._shared_limiter.hit(
+                    f"socket-user:{principal.user_id}", self._limits.per_user
+                )
+            except Exception:
+                # The shared limiter is away: the socket's own limit still holds.
+                log.warning("the per-user event limit could not be checked", exc_info=True)
+                retry_after = 0
+        if retry_after > 0:
+            return RateLimited(math.ceil(retry_after), "Too many events; slow down.")
+        return None
 
     def in_room(self, sid: str, room: str) -> bool:
         return room in self.sio.rooms(sid, namespace=NAMESPACE)
@@ -310,10 +398,13 @@ class RealtimeGateway:
         self, principal: Principal, sid: str, body: RefreshPayload
     ) -> dict[str, Any]:
         """Extend the socket's authentication with a fresh access token of the same user."""
-        fresh = self._verify(body.token)
+        fresh = await self._verify(body.token)
         if fresh.user_id != principal.user_id:
             raise NotAMember("The token belongs to another user.")
         self._principals[sid] = fresh
+        if fresh.session_id != principal.session_id:
+            await self.sio.leave_room(sid, session_room(principal.session_id), namespace=NAMESPACE)
+            await self.sio.enter_room(sid, session_room(fresh.session_id), namespace=NAMESPACE)
         return {"expires_at": fresh.expires_at.isoformat() if fresh.expires_at else None}
 
     # --- replay ---------------------------------------------------------------------
@@ -345,6 +436,30 @@ class RealtimeGateway:
             return [], False
         events = await replay.fetch(principal, conversation, after_seq, REPLAY_PAGE)
         return events, len(events) >= REPLAY_PAGE
+
+
+class UserSlots:
+    """At most ``size`` events of one user at a time; the others wait in turn. A
+    burst within a user's rate limit then holds a few database connections, not
+    the pool: the floor of service left to everyone else."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._slots: dict[str, tuple[asyncio.Semaphore, int]] = {}
+
+    @asynccontextmanager
+    async def slot(self, user: str) -> AsyncIterator[None]:
+        semaphore, users = self._slots.get(user) or (asyncio.Semaphore(self._size), 0)
+        self._slots[user] = (semaphore, users + 1)
+        try:
+            async with semaphore:
+                yield
+        finally:
+            semaphore, users = self._slots[user]
+            if users <= 1:
+                del self._slots[user]
+            else:
+                self._slots[user] = (semaphore, users - 1)
 
 
 class Typing:

@@ -7,7 +7,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from goftogu.bounds import MAX_INT
 from goftogu.errors import DomainError, ValidationFailed
+from goftogu.text import Line
 
 ADDRESS = re.compile(r"^(single|group|support):[0-9a-fA-F-]{36}$")
 
@@ -40,7 +42,7 @@ class Payload(BaseModel):
 
 
 class ConversationPayload(Payload):
-    conversation: Annotated[str, Field(max_length=64)]
+    conversation: Annotated[Line, Field(max_length=64)]
 
     @field_validator("conversation")
     @classmethod
@@ -49,7 +51,7 @@ class ConversationPayload(Payload):
 
 
 class SyncPayload(Payload):
-    cursors: dict[str, Annotated[int, Field(ge=0)]] = Field(max_length=1000)
+    cursors: dict[Line, Annotated[int, Field(ge=0, le=MAX_INT)]] = Field(max_length=1000)
 
     @field_validator("cursors")
     @classmethod
@@ -58,7 +60,7 @@ class SyncPayload(Payload):
 
 
 class RefreshPayload(Payload):
-    token: Annotated[str, Field(min_length=1, max_length=4096)]
+    token: Annotated[Line, Field(min_length=1, max_length=4096)]
 
 
 class PresencePayload(Payload):

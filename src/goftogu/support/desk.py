@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
+from goftogu.admission import Gate
 from goftogu.bus import Announcements, Work
 from goftogu.errors import (
     CapacityReached,
@@ -32,6 +34,7 @@ from goftogu.errors import (
     NotAllowed,
     NotFound,
     PayloadTooLarge,
+    UnknownTeam,
     ValidationFailed,
 )
 from goftogu.identity.models import Role
@@ -41,10 +44,12 @@ from goftogu.presence.operators import OperatorAvailability, OperatorState, Oper
 from goftogu.queueing.relay import OutboxWritten
 from goftogu.support import events
 from goftogu.support.connections import LocalConnections
+from goftogu.support.content import normalise_label
 from goftogu.support.documents import (
     ChatStatus,
     ChatType,
     Decision,
+    FileRef,
     Message,
     RoutingEntry,
     Sender,
@@ -54,9 +59,13 @@ from goftogu.support.documents import (
     now,
 )
 from goftogu.support.events import OPERATORS_ROOM, operator_room
+from goftogu.support.queue import Place, QueueMoved, QueuePositions
+from goftogu.support.routing import offer_slots
 from goftogu.support.schemas import MessagePublic, OperatorPresence, SupportMessageEvent
 from goftogu.support.staff import StaffDirectory, StaffMember
 from goftogu.support.store import OPEN_STATUSES, ChatQuery, ChatStore
+from goftogu.support.teams import TeamDirectory
+from goftogu.text import refused_character
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +85,7 @@ class ChatView:
     chat: SupportChat
     queue_position: int | None
     operator_name: str | None = None
+    place: Place | None = None
 
 
 @dataclass(frozen=True)
@@ -109,9 +119,16 @@ class SupportDesk:
         *,
         join_before_write: JoinRoom,
         rules: SupportRules,
+        positions: QueuePositions,
+        teams: TeamDirectory | None = None,
         connections: LocalConnections | None = None,
+        intake: Gate | None = None,
     ) -> None:
         self.store = store
+        self.teams = teams
+        self.positions = positions
+        # Intakes written at once, waiting, and for how long (``goftogu.admission``).
+        self._intake = intake
         self.availability = availability
         self.staff = staff
         self.rules = rules
@@ -122,17 +139,24 @@ class SupportDesk:
     # --- customers -------------------------------------------------------------------
 
     async def start_chat(
-        self, principal: Principal, client_id: str, body: str
+        self, principal: Principal, client_id: str, body: str, team: str | None = None
     ) -> tuple[SupportChat, bool]:
         """A customer's first message opens a ``PENDING`` conversation holding it and
-        owing a routing job (S3, S4). A retry answers the first one and ``False``."""
+        owing a routing job (S3, S4), for ``team`` (its id or topic) when given. A
+        retry answers the first one and ``False``."""
         if principal.role is not Role.customer:
             raise NotAllowed("Support conversations are started by customers.")
         message = self._new_message(principal, SenderKind.customer, client_id, body)
-        return await self._open_conversation(message, None)
+        chosen = None
+        if team is not None:
+            chosen = await self.teams.find(team) if self.teams and isinstance(team, str) else None
+            if chosen is None:
+                raise UnknownTeam(field="team", team=team)
+        async with self._intake.admit() if self._intake else nullcontext():
+            return await self._open_conversation(message, None, chosen.id if chosen else None)
 
     async def _open_conversation(
-        self, message: Message, previous_chat_id: str | None
+        self, message: Message, previous_chat_id: str | None, team_id: str | None = None
     ) -> tuple[SupportChat, bool]:
         assert message.sender.id is not None
         customer = await self.staff.customer(uuid.UUID(message.sender.id))
@@ -146,6 +170,7 @@ class SupportDesk:
             routing=[RoutingEntry(at=at, decision=Decision.queued)],
             previous_chat_id=previous_chat_id,
             intake_key=message.key,
+            team_id=team_id,
         )
         # The customer's sockets join the room before the write, not after it: the
         # routing worker may answer as soon as the write is done (a relay woken by
@@ -159,15 +184,35 @@ class SupportDesk:
             stored, created = await self.store.create(chat)
             if created:
                 log.info("support chat opened", extra={"chat_id": stored.id})
-                work.announce(OutboxWritten(), events.queue_changed(stored, "added"))
+                work.announce(
+                    OutboxWritten(), events.queue_changed(stored, "added"), QueueMoved(stored.id)
+                )
         return stored, created
 
     async def get_chat_for(self, principal: Principal, chat_id: str) -> ChatView:
         """The whole conversation, and its place in the queue while it waits."""
         chat = await self._readable(principal, chat_id)
-        position = await self.store.count_waiting_before(chat) + 1 if chat.is_waiting else None
+        place = await self.positions.place_of(chat)
         name = await self.staff.name_of(chat.operator_id) if chat.operator_id else None
-        return ChatView(chat, position, name)
+        return ChatView(chat, place.position if place else None, name, place)
+
+    async def customer_connected(self, principal: Principal, connection_id: str) -> None:
+        """The realtime layer: a customer's socket connected; it hears where each of
+        their waiting conversations stands (``support:queue_position``)."""
+        if principal.is_staff:
+            return
+        waiting = await self.store.find(
+            ChatQuery(
+                status=ChatStatus.PENDING,
+                customer_id=str(principal.user_id),
+                unassigned=True,
+                limit=ROOMS_LIMIT,
+            )
+        )
+        async with self._announcements.announcing() as work:
+            for chat in waiting:
+                if place := await self.positions.place_of(chat):
+                    work.announce(self.positions.event_for(chat, place, room=connection_id))
 
     async def list_chats_for(
         self,
@@ -176,19 +221,25 @@ class SupportDesk:
         status: ChatStatus | None = None,
         type: ChatType | None = None,
         mine: bool = False,
+        label: str | None = None,
         after: str | None = None,
         limit: int = 50,
     ) -> tuple[list[SupportChat], bool]:
         """Customers: their own conversations. Operators: every conversation, or
         theirs (``mine``); the waiting ones (``status=PENDING``) oldest first, as a
-        queue, anything else newest first. Returns (page, has_more)."""
+        queue, anything else newest first; ``label``: staff only, those carrying it.
+        Returns (page, has_more)."""
         limit = max(1, min(limit, MAX_PAGE))
+        if label is not None:
+            self._require_staff(principal)
+            label = normalise_label(label)
         me = str(principal.user_id)
         query = ChatQuery(
             status=status,
             type=type,
             customer_id=None if principal.is_staff else me,
             operator_id=me if principal.is_staff and mine else None,
+            label=label,
             after=after,
             oldest_first=status is ChatStatus.PENDING,
             limit=limit + 1,
@@ -197,18 +248,29 @@ class SupportDesk:
         return chats[:limit], len(chats) > limit
 
     async def send_message(
-        self, principal: Principal, chat_id: str, client_id: str, body: str
+        self,
+        principal: Principal,
+        chat_id: str,
+        client_id: str,
+        body: str,
+        attachments: Sequence[FileRef] = (),
     ) -> Posted:
         """The customer or the assigned operator writes. The customer may write while
         the conversation waits; after it closed, their message opens a new one
-        linked to it. A retry (same sender and ``client_id``) answers the first."""
+        linked to it. A retry (same sender and ``client_id``) answers the first.
+        ``attachments``: files already held for this conversation
+        (``goftogu.support.conversation``); with them the body may be empty."""
         chat = await self._readable(principal, chat_id)
         async with self._announcements.announcing() as work:
             if chat.customer.id == str(principal.user_id):
-                message = self._new_message(principal, SenderKind.customer, client_id, body)
+                message = self._new_message(
+                    principal, SenderKind.customer, client_id, body, attachments
+                )
                 posted = await self._customer_writes(chat, message)
             else:
-                message = self._new_message(principal, SenderKind.operator, client_id, body)
+                message = self._new_message(
+                    principal, SenderKind.operator, client_id, body, attachments
+                )
                 posted = await self._operator_writes(chat, message)
             if posted.created and not posted.new_conversation:
                 work.announce(events.message_posted(posted.chat, posted.message, posted.seq))
@@ -223,7 +285,7 @@ class SupportDesk:
         if found := closed.message(message.key):
             return Posted(closed, found[1], found[0], created=False)
         # ...anything else starts a new conversation that links back to it.
-        opened, created = await self._open_conversation(message, chat.id)
+        opened, created = await self._open_conversation(message, chat.id, chat.team_id)
         first = opened.messages[0]
         return Posted(opened, first, 1, created, new_conversation=True)
 
@@ -271,7 +333,7 @@ class SupportDesk:
         if not chat.is_waiting:
             raise Conflict("This conversation is no longer waiting.", status=chat.status.value)
         if not await self.availability.reserve_operator(me, chat.id, self.rules.capacity):
-            raise CapacityReached(capacity=self.rules.capacity)
+            raise CapacityReached(capacity=await self._capacity_of(me))
         entry = RoutingEntry(at=now(), decision=Decision.claimed, operator_id=me, by=_operator(me))
         async with self._announcements.announcing() as work:
             assigned = await self.store.assign(chat.id, me, entry)
@@ -280,7 +342,11 @@ class SupportDesk:
                 raise Conflict("Someone else took this conversation first.")
             await self.availability.confirm(me, chat.id)
             log.info("support chat claimed", extra={"chat_id": chat.id, "operator_id": me})
-            work.announce(*events.assigned(assigned), events.queue_changed(assigned, "removed"))
+            work.announce(
+                *events.assigned(assigned),
+                events.queue_changed(assigned, "removed"),
+                QueueMoved(assigned.id),
+            )
         return assigned
 
     async def transfer_chat(
@@ -301,7 +367,7 @@ class SupportDesk:
         if operator_id == chat.operator_id:
             raise ValidationFailed("The conversation is already theirs.", field="operator_id")
         if not await self.availability.reserve_operator(operator_id, chat.id, self.rules.capacity):
-            raise CapacityReached(capacity=self.rules.capacity)
+            raise CapacityReached(capacity=await self._capacity_of(operator_id))
         previous = chat.operator_id
         entry = RoutingEntry(
             at=now(),
@@ -319,7 +385,7 @@ class SupportDesk:
             await self.availability.release(previous, chat.id)
             log.info("support chat transferred", extra={"chat_id": chat.id, "to": operator_id})
             work.announce(*events.assigned(moved, previous_operator_id=previous))
-            await self._reoffer(work, 1)  # the previous operator has a free slot
+            await self._reoffer(work, previous, 1)  # the previous operator has a free slot
         return moved
 
     async def close_chat(self, principal: Principal, chat_id: str) -> SupportChat:
@@ -344,9 +410,9 @@ class SupportDesk:
             work.announce(events.closed(closed, by))
             if chat.operator_id:
                 await self.availability.release(chat.operator_id, chat.id)
-                await self._reoffer(work, 1)
+                await self._reoffer(work, chat.operator_id, 1)
             else:
-                work.announce(events.queue_changed(closed, "removed"))
+                work.announce(events.queue_changed(closed, "removed"), QueueMoved(closed.id))
         return closed
 
     # --- availability ----------------------------------------------------------------
@@ -366,6 +432,23 @@ class SupportDesk:
         state = await self.availability.set_status(me, status, accepting)
         await self._offer_new_slots(before.free_slots(self.rules.capacity), state)
         log.info("operator presence", extra={"operator_id": me, "status": status.value})
+        return self._presence(state)
+
+    async def set_capacity(
+        self, principal: Principal, operator_id: str, capacity: int | None
+    ) -> OperatorPresence:
+        """Admins: an operator's own capacity (None: the default again). A larger one
+        offers them waiting conversations at once."""
+        if principal.role is not Role.admin:
+            raise NotAllowed("Only admins set an operator's capacity.")
+        if capacity is not None and not (isinstance(capacity, int) and 1 <= capacity <= 1000):
+            raise ValidationFailed("capacity is 1 to 1000, or null.", field="capacity")
+        if await self.staff.role_of(operator_id) not in (Role.operator, Role.admin):
+            raise NotFound("No such operator.", operator_id=operator_id)
+        await self.staff.save_capacity(uuid.UUID(operator_id), capacity)
+        before = await self.availability.state(operator_id)
+        state = await self.availability.set_capacity(operator_id, capacity)
+        await self._offer_new_slots(before.free_slots(self.rules.capacity), state)
         return self._presence(state)
 
     async def operators_for(self, principal: Principal) -> list[OperatorCard]:
@@ -415,12 +498,10 @@ class SupportDesk:
         )
         return list(map(conversation_of, waiting_or_open))
 
-    async def _reoffer(self, work: Work, slots: int) -> list[str]:
-        """Offer the ``slots`` oldest waiting conversations to routing again."""
-        if slots <= 0:
-            return []
-        entry = RoutingEntry(at=now(), decision=Decision.reoffered, reason="a slot is free")
-        offered = await self.store.request_routing(slots, entry)
+    async def _reoffer(self, work: Work, operator_id: str, slots: int) -> list[str]:
+        """Offer the ``slots`` oldest waiting conversations the operator could take
+        to routing again."""
+        offered = await offer_slots(self.store, self.teams, operator_id, slots)
         if offered:
             work.announce(OutboxWritten())
         return offered
@@ -429,7 +510,7 @@ class SupportDesk:
         free_now = state.free_slots(self.rules.capacity)
         if free_now > free_before:
             async with self._announcements.announcing() as work:
-                await self._reoffer(work, free_now - free_before)
+                await self._reoffer(work, state.operator_id, free_now - free_before)
 
     def _presence(self, state: OperatorState) -> OperatorPresence:
         return OperatorPresence(
@@ -438,7 +519,7 @@ class SupportDesk:
             accepting=state.accepting,
             connected=state.connections > 0,
             load=state.load,
-            capacity=self.rules.capacity,
+            capacity=state.capacity_or(self.rules.capacity),
         )
 
     # --- helpers ---------------------------------------------------------------------
@@ -460,31 +541,53 @@ class SupportDesk:
             return
         await self.availability.release(operator_id, chat_id)
 
+    async def _capacity_of(self, operator_id: str) -> int:
+        return (await self.availability.state(operator_id)).capacity_or(self.rules.capacity)
+
     def _require_staff(self, principal: Principal) -> None:
         if not principal.is_staff:
             raise NotAllowed("Only operators and admins do this.")
 
-    def _new_message(
-        self, principal: Principal, kind: SenderKind, client_id: str, body: str
-    ) -> Message:
+    def check_message(self, client_id: str, body: str, *, with_files: bool = False) -> None:
+        """``validation_error`` / ``payload_too_large`` for a message that cannot be
+        sent (checked before anything is written)."""
         if not isinstance(client_id, str) or not 1 <= len(client_id) <= MAX_CLIENT_ID_LENGTH:
             raise ValidationFailed(
                 f"client_id must be 1 to {MAX_CLIENT_ID_LENGTH} characters.", field="client_id"
             )
-        if not isinstance(body, str) or not body.strip():
+        if not isinstance(body, str) or (not body.strip() and not with_files):
             raise ValidationFailed("The message is empty.", field="body")
+        # The wire schemas refuse it already; this holds for every other caller.
+        for field, value in (("client_id", client_id), ("body", body)):
+            bad = refused_character(value, line=field == "client_id")
+            if bad is not None:
+                raise ValidationFailed(
+                    f"The {field} holds a character that is refused: U+{ord(bad):04X}.",
+                    field=field,
+                )
         if len(body) > self.rules.max_message_length:
             raise PayloadTooLarge(
                 f"A message holds at most {self.rules.max_message_length} characters.",
                 limit=self.rules.max_message_length,
                 length=len(body),
             )
+
+    def _new_message(
+        self,
+        principal: Principal,
+        kind: SenderKind,
+        client_id: str,
+        body: str,
+        attachments: Sequence[FileRef] = (),
+    ) -> Message:
+        self.check_message(client_id, body, with_files=bool(attachments))
         return Message(
             id=str(new_id()),
             client_id=client_id,
             sender=Sender(kind=kind, id=str(principal.user_id)),
             body=body,
             created_at=now(),
+            attachments=list(attachments),
         )
 
 

@@ -7,11 +7,18 @@ in ``schemas.py`` are built from them.
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from goftogu.text import repaired
+
+log = logging.getLogger(__name__)
 
 
 class ChatStatus(StrEnum):
@@ -65,12 +72,23 @@ class Customer(_Document):
     email: str | None = None
 
 
+class FileRef(_Document):
+    """A file sent with a support message: uploaded through ``POST /attachments``
+    (messaging's upload path and checks), then held by the conversation."""
+
+    id: str
+    filename: str
+    content_type: str
+    size_bytes: int
+
+
 class Message(_Document):
     id: str
     client_id: str
     sender: Sender
     body: str
     created_at: datetime
+    attachments: list[FileRef] = Field(default_factory=list)
 
     @property
     def key(self) -> str:
@@ -81,6 +99,35 @@ class Message(_Document):
 
 def message_key(sender_id: str | None, client_id: str) -> str:
     return f"{sender_id or '-'}:{client_id}"
+
+
+class Note(_Document):
+    """A private note: staff-only, kept beside the messages (never one of them), so
+    it has no ``seq``, never reaches the customer, their view or a transcript."""
+
+    id: str
+    client_id: str
+    author_id: str
+    body: str
+    created_at: datetime
+
+    @property
+    def key(self) -> str:
+        return message_key(self.author_id, self.client_id)
+
+
+class CsatSource(StrEnum):
+    widget = "widget"
+    email = "email"
+
+
+class Csat(_Document):
+    """The customer's rating of a closed conversation (once)."""
+
+    score: int
+    comment: str | None = None
+    at: datetime
+    source: CsatSource
 
 
 class RoutingEntry(_Document):
@@ -97,6 +144,7 @@ class SupportChat(_Document):
     id: str
     customer: Customer
     operator_id: str | None = None
+    team_id: str | None = None  # the team (topic) it asked for
     status: ChatStatus = ChatStatus.PENDING
     type: ChatType = ChatType.CHAT
     messages: list[Message] = Field(default_factory=list)
@@ -107,6 +155,13 @@ class SupportChat(_Document):
     closed_at: datetime | None = None
     routing: list[RoutingEntry] = Field(default_factory=list)
     previous_chat_id: str | None = None
+    # Read watermarks (seq): the customer's, and the assigned operator's ("seen").
+    customer_read_seq: int = 0
+    operator_read_seq: int = 0
+    csat: Csat | None = None
+    # Staff-only: private notes and labels (goftogu.support.content).
+    notes: list[Note] = Field(default_factory=list)
+    labels: list[str] = Field(default_factory=list)
     # The customer's client_id of the first message, scoped to the customer: a
     # retried intake finds the conversation it already created.
     intake_key: str
@@ -120,12 +175,38 @@ class SupportChat(_Document):
         """Waiting for an operator: routing may still assign it."""
         return self.status is ChatStatus.PENDING and self.operator_id is None
 
+    def note(self, key: str) -> Note | None:
+        return next((note for note in self.notes if note.key == key), None)
+
     def message(self, key: str) -> tuple[int, Message] | None:
         """The message with ``key`` and its 1-based position (its ``seq``)."""
         for index, message in enumerate(self.messages):
             if message.key == key:
                 return index + 1, message
         return None
+
+
+def stored_chat(document: Mapping[str, Any]) -> SupportChat:
+    """A conversation as a store holds it, its text repaired: a document written
+    before the text rule (or by hand) holding a lone surrogate or a control
+    character reads with U+FFFD there instead of failing every reader; the next
+    whole-document write stores the repaired text."""
+    return SupportChat.model_validate(repaired(dict(document)))
+
+
+def stored_chats(documents: Iterable[Mapping[str, Any]]) -> list[SupportChat]:
+    """The readable conversations of a list: one document no repair can make a
+    conversation again is left out (and logged), never the whole list failed."""
+    chats = []
+    for document in documents:
+        try:
+            chats.append(stored_chat(document))
+        except ValidationError:
+            log.error(
+                "unreadable support conversation left out of a list",
+                extra={"chat_id": str(document.get("id") or document.get("_id"))},
+            )
+    return chats
 
 
 def first_id_at(moment: datetime) -> str:

@@ -13,14 +13,19 @@ from typing import Literal
 
 from goftogu.broadcast import RoomEvent, RoomJoined, RoomLeft
 from goftogu.bus import Event
-from goftogu.support.documents import Message, Sender, SupportChat
+from goftogu.support.documents import Csat, Message, Note, Sender, SupportChat
 from goftogu.support.schemas import (
     MessagePublic,
+    NotePublic,
     SupportAssigned,
     SupportChatPublic,
     SupportClosed,
+    SupportCsatEvent,
+    SupportLabelsEvent,
     SupportMessageEvent,
+    SupportNoteEvent,
     SupportQueue,
+    SupportReadEvent,
     SupportTicket,
 )
 
@@ -94,3 +99,37 @@ def queue_changed(chat: SupportChat, change: QueueChange) -> RoomEvent:
         type=chat.type,
     )
     return RoomEvent.of(body, OPERATORS_ROOM)
+
+
+def note_added(chat: SupportChat, note: Note) -> RoomEvent:
+    """Staff only: never to the conversation's room, which the customer is in."""
+    body = SupportNoteEvent(
+        chat_id=chat.id, conversation=chat.conversation, note=NotePublic.of(note)
+    )
+    return RoomEvent.of(body, OPERATORS_ROOM)
+
+
+def labels_changed(
+    chat: SupportChat, *, added: str | None = None, removed: str | None = None
+) -> RoomEvent:
+    body = SupportLabelsEvent(
+        chat_id=chat.id,
+        conversation=chat.conversation,
+        labels=list(chat.labels),
+        added=added,
+        removed=removed,
+    )
+    return RoomEvent.of(body, OPERATORS_ROOM)
+
+
+def read_moved(chat: SupportChat, reader: Literal["customer", "operator"], seq: int) -> RoomEvent:
+    body = SupportReadEvent(
+        chat_id=chat.id, conversation=chat.conversation, reader=reader, last_read_seq=seq
+    )
+    return RoomEvent.of(body, chat.conversation)
+
+
+def csat_received(chat: SupportChat, csat: Csat) -> list[Event]:
+    """Staff hear it; so does the customer's widget (it stops asking)."""
+    body = SupportCsatEvent(chat_id=chat.id, conversation=chat.conversation, csat=csat)
+    return [RoomEvent.of(body, OPERATORS_ROOM), RoomEvent.of(body, chat.conversation)]

@@ -10,9 +10,12 @@ reaches a customer who left).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
+
+from pydantic import Field
 
 from goftogu.queueing import QueueMessage
+from goftogu.text import Line
 
 SUPPORT_ROUTING = "support.routing"  # consumed by `goftogu worker`
 
@@ -21,4 +24,4 @@ class RouteChat(QueueMessage):
     """Find ``chat_id`` an operator (S4, S5)."""
 
     type: Literal["support.route"] = "support.route"
-    chat_id: str
+    chat_id: Annotated[Line, Field(max_length=64)]

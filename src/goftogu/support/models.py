@@ -12,7 +12,16 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -32,6 +41,8 @@ class SupportChatRow(Entity):
         Index(None, "status", "operator_id", "id"),
         Index(None, "customer_id", "id"),
         Index(None, "operator_id", "status"),
+        Index(None, "closed_at"),
+        Index(None, "team_id", "status"),
         Index(
             "ix_support_chats_route_token",
             "route_token",
@@ -51,6 +62,7 @@ class SupportChatRow(Entity):
 
     customer_id: Mapped[uuid.UUID]
     operator_id: Mapped[uuid.UUID | None]
+    team_id: Mapped[uuid.UUID | None]
     status: Mapped[str] = mapped_column(String(8))
     type: Mapped[str] = mapped_column(String(8))
     intake_key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -58,10 +70,26 @@ class SupportChatRow(Entity):
     ticket_notice_token: Mapped[str | None] = mapped_column(String(32))
     assigned_notice_token: Mapped[str | None] = mapped_column(String(32))
     reply_notice_token: Mapped[str | None] = mapped_column(String(32))
+    # Copies of the document's times, for estimates and reports.
+    assigned_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
     # A relay's lease on the outbox entries above while it publishes them.
     outbox_claim: Mapped[str | None] = mapped_column(String(32))
     outbox_claimed_until: Mapped[datetime | None]
     document: Mapped[dict[str, Any]] = mapped_column(DOCUMENT)
+
+
+class SupportChatLabel(Base):
+    """A label of a conversation: a copy of the document's ``labels`` that list
+    filters use, written in the same transaction as the document."""
+
+    __tablename__ = "support_chat_labels"
+    __table_args__ = (Index(None, "label", "chat_id"),)
+
+    chat_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("support_chats.id", ondelete="CASCADE"), primary_key=True
+    )
+    label: Mapped[str] = mapped_column(String(40), primary_key=True)
 
 
 class SupportOperator(Base):
@@ -75,4 +103,48 @@ class SupportOperator(Base):
     )
     status: Mapped[str] = mapped_column(String(8))
     accepting: Mapped[bool]
+    # Live chats at once; None: the GOFTOGU_OPERATOR_CAPACITY default.
+    capacity: Mapped[int | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SupportTeam(Entity):
+    """A team (department): its topic, overflow, capacity and policy (business
+    hours, SLA targets) as JSON."""
+
+    __tablename__ = "support_teams"
+
+    name: Mapped[str] = mapped_column(String(80))
+    topic: Mapped[str] = mapped_column(String(40), unique=True)
+    overflow_seconds: Mapped[int | None]
+    capacity: Mapped[int | None]
+    policy: Mapped[dict[str, Any]] = mapped_column(DOCUMENT)
+
+
+class SupportTeamMember(Base):
+    __tablename__ = "support_team_members"
+
+    team_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("support_teams.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class SupportCannedReply(Entity):
+    """A canned reply (``goftogu.support.canned``); ``owner_key`` is the user or team
+    it belongs to, "" for a global one."""
+
+    __tablename__ = "support_canned_replies"
+    __table_args__ = (
+        CheckConstraint("scope IN ('personal', 'team', 'global')", name="scope"),
+        UniqueConstraint("scope", "owner_key", "shortcode"),
+    )
+
+    scope: Mapped[str] = mapped_column(String(8))
+    owner_key: Mapped[str] = mapped_column(String(64))
+    shortcode: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[uuid.UUID]

@@ -12,19 +12,24 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from goftogu.pages import ListPage
 from goftogu.presence.operators import OperatorStatus
 from goftogu.support.documents import (
     ChatStatus,
     ChatType,
+    Csat,
     Customer,
+    FileRef,
     Message,
+    Note,
     RoutingEntry,
     Sender,
     SupportChat,
 )
+from goftogu.text import Line, Text
 
 ClientId = Annotated[
-    str,
+    Line,
     Field(
         min_length=1,
         max_length=64,
@@ -40,24 +45,38 @@ class Request(BaseModel):
 
 class StartChatRequest(Request):
     client_id: ClientId
-    body: str
+    body: Text
+    team: Annotated[Line, Field(max_length=64)] | None = Field(
+        default=None,
+        description="the team's topic or id (GET /support/topics); none: the general queue",
+    )
 
 
 class PostMessageRequest(Request):
     client_id: ClientId
-    body: str
+    body: Text = ""
+    attachment_ids: Annotated[
+        list[Line], Field(max_length=10, description="uploads (POST /attachments) to send")
+    ] = []
 
 
 class SupportMessagePayload(Request):
     """The ``support:message`` socket event."""
 
-    chat_id: Annotated[str, Field(max_length=64)]
+    chat_id: Annotated[Line, Field(max_length=64)]
     client_id: ClientId
-    body: str
+    body: Text = ""
+    attachment_ids: Annotated[list[Line], Field(max_length=10)] = []
 
 
 class TransferRequest(Request):
-    operator_id: str
+    operator_id: Annotated[Line, Field(max_length=64)]
+
+
+class CapacityRequest(Request):
+    capacity: int | None = Field(
+        ge=1, le=1000, description="live chats at once; null: the server's default"
+    )
 
 
 class PresenceRequest(Request):
@@ -74,10 +93,28 @@ class MessagePublic(BaseModel):
     body: str
     created_at: datetime
     seq: int = Field(description="position in the conversation, from 1")
+    attachments: list[FileRef] = Field(
+        default_factory=list,
+        description="files sent with it: GET /support/chats/{chat_id}/attachments/{id}",
+    )
 
     @classmethod
     def of(cls, message: Message, seq: int) -> MessagePublic:
         return cls(**message.model_dump(), seq=seq)
+
+
+class NotePublic(BaseModel):
+    """A private note (staff only)."""
+
+    id: str
+    client_id: str
+    author_id: str
+    body: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, note: Note) -> NotePublic:
+        return cls(**note.model_dump())
 
 
 class SupportChatPublic(BaseModel):
@@ -87,6 +124,7 @@ class SupportChatPublic(BaseModel):
     conversation: str
     customer: Customer
     operator_id: str | None
+    team_id: str | None = None
     status: ChatStatus
     type: ChatType
     messages: list[MessagePublic]
@@ -97,6 +135,11 @@ class SupportChatPublic(BaseModel):
     closed_at: datetime | None
     routing: list[RoutingEntry]
     previous_chat_id: str | None
+    csat: Csat | None = Field(default=None, description="the customer's rating, once closed")
+    customer_read_seq: int = Field(default=0, description="the customer read up to here")
+    operator_read_seq: int = Field(
+        default=0, description="the assigned operator read up to here (the customer's 'seen')"
+    )
     queue_position: int | None = Field(
         default=None, description="1 = next to be taken; only while waiting for an operator"
     )
@@ -105,6 +148,18 @@ class SupportChatPublic(BaseModel):
         description="the assigned operator's display name (else username), as the customer "
         "sees it; in GET /support/chats/{id} only",
     )
+    estimated_wait_s: int | None = Field(
+        default=None,
+        description="while waiting: seconds until an operator takes it, from recent service "
+        "times (null when not known); in POST and GET /support/chats/{id} only",
+    )
+    notes: list[NotePublic] | None = Field(
+        default=None,
+        description="private notes, staff only: null for the customer and in socket events",
+    )
+    labels: list[str] | None = Field(
+        default=None, description="staff only: null for the customer and in socket events"
+    )
 
     @classmethod
     def of(
@@ -112,13 +167,20 @@ class SupportChatPublic(BaseModel):
         chat: SupportChat,
         queue_position: int | None = None,
         operator_name: str | None = None,
+        estimated_wait_s: int | None = None,
+        *,
+        for_staff: bool = False,
     ) -> SupportChatPublic:
+        """The customer's view unless ``for_staff``: never a note, never a label."""
         return cls(
-            **chat.model_dump(exclude={"messages", "intake_key"}),
+            **chat.model_dump(exclude={"messages", "intake_key", "notes", "labels"}),
             conversation=chat.conversation,
             messages=[MessagePublic.of(m, index + 1) for index, m in enumerate(chat.messages)],
             queue_position=queue_position,
             operator_name=operator_name,
+            estimated_wait_s=estimated_wait_s,
+            notes=[NotePublic.of(note) for note in chat.notes] if for_staff else None,
+            labels=list(chat.labels) if for_staff else None,
         )
 
 
@@ -129,6 +191,7 @@ class SupportChatSummary(BaseModel):
     conversation: str
     customer: Customer
     operator_id: str | None
+    team_id: str | None = None
     status: ChatStatus
     type: ChatType
     created_at: datetime
@@ -139,15 +202,17 @@ class SupportChatSummary(BaseModel):
     waiting_seconds: float | None = Field(
         description="how long it has waited for an operator (waiting conversations only)"
     )
+    labels: list[str] | None = Field(default=None, description="staff only")
 
     @classmethod
-    def of(cls, chat: SupportChat, at: datetime) -> SupportChatSummary:
+    def of(cls, chat: SupportChat, at: datetime, *, for_staff: bool = False) -> SupportChatSummary:
         last = chat.messages[-1] if chat.messages else None
         return cls(
             id=chat.id,
             conversation=chat.conversation,
             customer=chat.customer,
             operator_id=chat.operator_id,
+            team_id=chat.team_id,
             status=chat.status,
             type=chat.type,
             created_at=chat.created_at,
@@ -156,6 +221,7 @@ class SupportChatSummary(BaseModel):
             message_count=len(chat.messages),
             last_message=MessagePublic.of(last, len(chat.messages)) if last else None,
             waiting_seconds=(at - chat.created_at).total_seconds() if chat.is_waiting else None,
+            labels=list(chat.labels) if for_staff else None,
         )
 
 
@@ -256,3 +322,169 @@ class SupportQueue(SupportEvent):
     change: Literal["added", "updated", "removed"]
     status: ChatStatus
     type: ChatType
+
+
+class SupportQueuePosition(SupportEvent):
+    """``support:queue_position`` to ``support:<chat_id>`` (and to a customer's socket
+    as it connects): where a waiting conversation stands now. Sent when the
+    position changes (someone ahead was served or left) and on (re)connect."""
+
+    EVENT: ClassVar[str] = "support:queue_position"
+    position: int = Field(description="1 = next to be taken")
+    estimated_wait_s: int | None = Field(
+        description="seconds until an operator takes it, from recent service times; "
+        "null when not known (see estimate)"
+    )
+    estimate: Literal["recent_service_times", "no_recent_service", "no_operator_available"]
+
+
+class SupportNoteEvent(SupportEvent):
+    """``support:note`` to ``operators`` (staff only): a private note was added."""
+
+    EVENT: ClassVar[str] = "support:note"
+    note: NotePublic
+
+
+class SupportLabelsEvent(SupportEvent):
+    """``support:labels`` to ``operators`` (staff only): the labels now, and the change."""
+
+    EVENT: ClassVar[str] = "support:labels"
+    labels: list[str]
+    added: str | None = None
+    removed: str | None = None
+
+
+class SupportCannedEvent(BaseModel):
+    """``support:canned`` to ``operator:<owner>`` (a personal reply) or ``operators``
+    (team and global ones): a canned reply was created, updated or deleted; the
+    console reloads its list."""
+
+    EVENT: ClassVar[str] = "support:canned"
+    change: Literal["created", "updated", "deleted"]
+    reply_id: str
+    scope: str
+    shortcode: str
+
+
+# --- canned replies, notes, labels (REST) ----------------------------------------
+
+
+class NoteRequest(Request):
+    client_id: ClientId
+    body: Text
+
+
+class PostedNote(BaseModel):
+    chat_id: str
+    conversation: str
+    note: NotePublic
+
+
+class LabelsPublic(BaseModel):
+    chat_id: str
+    labels: list[str]
+
+
+class CannedReplyRequest(Request):
+    scope: Literal["personal", "team", "global"] = "personal"
+    team_id: Annotated[Line | None, Field(max_length=64)] = None
+    shortcode: Line
+    title: Line
+    body: Text
+
+
+class CannedReplyChange(Request):
+    shortcode: Line | None = None
+    title: Line | None = None
+    body: Text | None = None
+
+
+class CannedReplyPublic(BaseModel):
+    id: str
+    scope: Literal["personal", "team", "global"]
+    team_id: str | None = Field(description="the team of a team reply")
+    owner_id: str | None = Field(description="the operator of a personal reply")
+    shortcode: str
+    title: str
+    body: str
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class RenderedCannedReply(BaseModel):
+    """A canned reply filled in for one conversation, ready to send."""
+
+    id: str
+    scope: Literal["personal", "team", "global"]
+    shortcode: str
+    title: str
+    body: str
+
+
+class SupportReadEvent(SupportEvent):
+    """``support:read`` to ``support:<chat_id>``: the customer or the assigned operator
+    read up to ``last_read_seq`` (the other side shows "seen")."""
+
+    EVENT: ClassVar[str] = "support:read"
+    reader: Literal["customer", "operator"]
+    last_read_seq: int
+
+
+class SupportReadPayload(Request):
+    """The ``support:read`` client event: mark the conversation read up to a seq."""
+
+    chat_id: Annotated[Line, Field(max_length=64)]
+    up_to_seq: Annotated[int, Field(ge=0)]
+
+
+class SupportReadState(BaseModel):
+    """``GET``/``POST /conversations/support:{id}/read``: the caller's watermark and
+    unread count, and the other side's watermark."""
+
+    conversation: str
+    last_read_seq: int
+    unread_count: int
+    peer_last_read_seq: int = Field(description="the other side read up to here ('seen')")
+
+
+class SupportMessagePage(BaseModel):
+    """``GET /conversations/support:{id}/messages``."""
+
+    items: list[MessagePublic]
+    has_more: bool
+    next_cursor: str | None = Field(
+        default=None,
+        description="the seq to page on from (as `before_seq` or `after_seq`); null on the last",
+    )
+
+
+# --- lists (one shape: goftogu/pages.py) ------------------------------------------
+
+
+class OperatorList(ListPage[OperatorPublic]):
+    """OperatorPublic items, answered whole."""
+
+
+class CannedReplyList(ListPage[CannedReplyPublic]):
+    """CannedReplyPublic items, answered whole."""
+
+
+class SupportCsatEvent(SupportEvent):
+    """``support:csat`` to ``operators`` and ``support:<chat_id>``: the customer rated
+    the conversation."""
+
+    EVENT: ClassVar[str] = "support:csat"
+    csat: Csat
+
+
+class CsatRequest(Request):
+    score: Annotated[int, Field(ge=1, le=5, strict=True)]
+    comment: Text | None = None
+
+
+class CsatPublic(BaseModel):
+    chat_id: str
+    conversation: str
+    closed_at: datetime | None
+    csat: Csat | None

@@ -10,17 +10,21 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from goftogu.admission import Gate
 from goftogu.bus import Announcements
 from goftogu.presence.operators import OperatorAvailability
 from goftogu.queueing import Subscription
 from goftogu.settings import Settings
 from goftogu.storage.database import Database
+from goftogu.support.canned import CannedReplyStore
 from goftogu.support.connections import LocalConnections
 from goftogu.support.desk import JoinRoom, SupportDesk, SupportRules
 from goftogu.support.jobs import SUPPORT_ROUTING
+from goftogu.support.queue import QueuePositions
 from goftogu.support.routing import Router
 from goftogu.support.staff import StaffDirectory
 from goftogu.support.store import ChatStore
+from goftogu.support.teams import TeamDirectory
 
 if TYPE_CHECKING:
     from pymongo import AsyncMongoClient
@@ -43,6 +47,36 @@ async def open_chat_store(
     return store
 
 
+def build_queue_positions(
+    settings: Settings, chats: ChatStore, availability: OperatorAvailability
+) -> QueuePositions:
+    """Queue positions and wait estimates (announced by the bus's ``QueueMoved`` handler)."""
+    return QueuePositions(
+        chats,
+        availability,
+        capacity=settings.operator_capacity,
+        window=timedelta(hours=settings.support_estimate_window_hours),
+        announce_limit=settings.support_queue_announce_limit,
+    )
+
+
+async def open_canned_store(
+    database: Database, mongo: AsyncMongoClient[dict[str, Any]] | None
+) -> CannedReplyStore:
+    """Canned replies beside the chat documents: MongoDB when configured, else SQL."""
+    store: CannedReplyStore
+    if mongo is not None:
+        from goftogu.support.canned_mongo import MongoCannedReplyStore
+
+        store = MongoCannedReplyStore(mongo)
+    else:
+        from goftogu.support.canned_sql import SqlCannedReplyStore
+
+        store = SqlCannedReplyStore(database)
+    await store.prepare()
+    return store
+
+
 def build_support(
     settings: Settings,
     chats: ChatStore,
@@ -50,6 +84,8 @@ def build_support(
     staff: StaffDirectory,
     announcements: Announcements,
     *,
+    positions: QueuePositions,
+    teams: TeamDirectory,
     connections: LocalConnections,
     join_before_write: JoinRoom,
 ) -> tuple[SupportDesk, Router]:
@@ -61,7 +97,10 @@ def build_support(
         announcements,
         join_before_write=join_before_write,
         rules=SupportRules(settings.operator_capacity, settings.max_message_length),
+        positions=positions,
+        teams=teams,
         connections=connections,
+        intake=Gate("intake", settings.admission("intake")),
     )
     router = Router(
         chats,
@@ -70,6 +109,7 @@ def build_support(
         capacity=settings.operator_capacity,
         sweep_seconds=settings.support_sweep_seconds,
         undecided_after=timedelta(seconds=settings.support_undecided_seconds),
+        teams=teams,
     )
     return desk, router
 

@@ -47,6 +47,39 @@ class StaffDirectory:
         async with self._db.transaction() as session:
             await session.execute(statement)
 
+    async def save_capacity(self, operator_id: uuid.UUID, capacity: int | None) -> None:
+        """Remember the operator's own capacity (an upsert; a new row is offline,
+        accepting, as before they ever chose)."""
+        insert = postgresql.insert if self._db.kind == "postgresql" else sqlite.insert
+        statement = insert(SupportOperator).values(
+            operator_id=operator_id,
+            status=OperatorStatus.offline.value,
+            accepting=True,
+            capacity=capacity,
+            updated_at=utcnow(),
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=["operator_id"], set_={"capacity": capacity, "updated_at": utcnow()}
+        )
+        async with self._db.transaction() as session:
+            await session.execute(statement)
+
+    async def capacities(self) -> dict[str, int]:
+        """The operators with a capacity of their own."""
+        async with self._db.sessions() as session:
+            rows = (
+                await session.execute(
+                    select(SupportOperator.operator_id, SupportOperator.capacity).where(
+                        SupportOperator.capacity.is_not(None)
+                    )
+                )
+            ).all()
+        return {
+            str(operator_id): int(capacity)
+            for operator_id, capacity in rows
+            if capacity is not None
+        }
+
     async def chosen(self, operator_id: uuid.UUID) -> tuple[OperatorStatus, bool] | None:
         async with self._db.sessions() as session:
             row = await session.get(SupportOperator, operator_id)

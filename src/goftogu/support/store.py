@@ -14,16 +14,18 @@ same document in the same write, and the relay publishes then clears it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import Literal, Protocol
 
 from goftogu.support.documents import (
     ChatStatus,
     ChatType,
+    Csat,
     Message,
+    Note,
     RoutingEntry,
     SupportChat,
 )
@@ -59,7 +61,9 @@ class ChatQuery:
     type: ChatType | None = None
     customer_id: str | None = None
     operator_id: str | None = None
+    team_id: str | None = None
     unassigned: bool = False
+    label: str | None = None  # carrying this label
     after: str | None = None  # the last id of the previous page
     oldest_first: bool = False
     limit: int = 50
@@ -74,6 +78,18 @@ class Appended:
     chat: SupportChat
     message: Message
     seq: int
+    created: bool
+
+
+Reader = Literal["customer", "operator"]
+
+
+@dataclass(frozen=True)
+class NoteAdded:
+    """The outcome of adding a private note (``created`` False: a retry)."""
+
+    chat: SupportChat
+    note: Note
     created: bool
 
 
@@ -138,6 +154,28 @@ class ChatStore(Protocol):
         ``CLOSED``; the document stays, archived (S7)."""
         ...
 
+    async def add_note(self, chat_id: str, note: Note) -> NoteAdded | None:
+        """Add a private note, whatever the status. One with the same author and
+        ``client_id`` already there is answered instead. None: no such chat."""
+        ...
+
+    async def add_label(self, chat_id: str, label: str) -> SupportChat | None:
+        """Add ``label`` (already there: nothing changes). None: no such chat."""
+        ...
+
+    async def remove_label(self, chat_id: str, label: str) -> SupportChat | None:
+        """Remove ``label`` (not there: nothing changes). None: no such chat."""
+        ...
+
+    async def rate(self, chat_id: str, csat: Csat) -> SupportChat | None:
+        """Store the rating of a ``CLOSED`` conversation not rated yet. None: no such
+        chat, not closed, or rated already (the first rating stays)."""
+        ...
+
+    async def mark_read(self, chat_id: str, reader: Reader, seq: int) -> SupportChat | None:
+        """Move ``reader``'s watermark up to ``seq`` (never down). None: no such chat."""
+        ...
+
     async def find(self, query: ChatQuery) -> list[SupportChat]:
         """Up to ``query.limit`` conversations matching ``query``, in id order."""
         ...
@@ -151,13 +189,33 @@ class ChatStore(Protocol):
         """How many waiting conversations are older than ``chat``."""
         ...
 
+    async def waiting_from(self, chat_id: str, limit: int) -> list[str]:
+        """The ids of up to ``limit`` waiting conversations from ``chat_id`` on
+        (itself included when it waits), oldest first: the line behind it."""
+        ...
+
+    async def service_times(self, since: datetime, limit: int) -> list[float]:
+        """Seconds from assignment to close of the last ``limit`` conversations closed
+        since ``since`` (newest first); conversations never assigned are left out."""
+        ...
+
     async def request_routing(
-        self, limit: int, entry: RoutingEntry, *, undecided_before: datetime | None = None
+        self,
+        limit: int,
+        entry: RoutingEntry,
+        *,
+        undecided_before: datetime | None = None,
+        team_ids: Collection[str | None] | None = None,
     ) -> list[str]:
         """Offer the ``limit`` oldest waiting conversations to routing again (those
         not already awaiting it); answers their ids. ``undecided_before``: only live
         chats never ticketed that were created before then (their first routing job
-        was lost)."""
+        was lost, or they wait for their team's overflow). ``team_ids``: only those
+        of these teams (None in it: of no team)."""
+        ...
+
+    async def count_open(self, team_id: str) -> int:
+        """How many conversations of ``team_id`` are ``OPEN`` (the team's load)."""
         ...
 
     async def open_chats_by_operator(self) -> dict[str, set[str]]:

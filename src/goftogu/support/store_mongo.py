@@ -28,7 +28,7 @@ import contextlib
 import random
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from enum import Enum
@@ -42,14 +42,25 @@ from pymongo.errors import DuplicateKeyError
 from goftogu.support.documents import (
     ChatStatus,
     ChatType,
+    Csat,
     Message,
+    Note,
     RoutingEntry,
     SenderKind,
     SupportChat,
     first_id_at,
     now,
+    stored_chat,
+    stored_chats,
 )
-from goftogu.support.store import Appended, ChatQuery, OutboxKind, PendingJob
+from goftogu.support.store import (
+    Appended,
+    ChatQuery,
+    NoteAdded,
+    OutboxKind,
+    PendingJob,
+    Reader,
+)
 
 COLLECTION = "chats"
 LOCKS = "chat_locks"
@@ -57,7 +68,7 @@ LOCK_SECONDS = 30.0  # a writer that died holding a lock loses it after this
 DATABASE = "goftogu"  # when the URL names none
 _TOKEN_FIELD = {kind: f"{kind.value}_token" for kind in OutboxKind}
 # Outbox bookkeeping kept on the document, never part of the domain model.
-_HIDDEN = (*_TOKEN_FIELD.values(), "outbox_")
+_HIDDEN = (*_TOKEN_FIELD.values(), "outbox_", "message_keys", "note_keys")
 # No routing job waiting to be published (one being published may be older than
 # the reason to route again, so it does not count).
 _NOT_AWAITING_ROUTING = {
@@ -95,13 +106,18 @@ def _to_document(chat: SupportChat) -> dict[str, Any]:
     # embedded `messages.key` path would do in MongoDB, but FerretDB matches it when
     # any one element differs; on an array of strings both agree.
     document["message_keys"] = [message.key for message in chat.messages]
+    document["note_keys"] = [note.key for note in chat.notes]  # the same, for notes
     return document
 
 
-def _from_document(document: dict[str, Any]) -> SupportChat:
+def _fields(document: dict[str, Any]) -> dict[str, Any]:
     fields = {key: value for key, value in document.items() if not key.startswith(_HIDDEN)}
     fields["id"] = fields.pop("_id")
-    return SupportChat.model_validate(fields)
+    return fields
+
+
+def _from_document(document: dict[str, Any]) -> SupportChat:
+    return stored_chat(_fields(document))
 
 
 def _entry(entry: RoutingEntry) -> dict[str, Any]:
@@ -138,10 +154,13 @@ class MongoChatStore:
         await self._chats.create_index([("status", ASCENDING), ("operator_id", ASCENDING)])
         await self._chats.create_index([("customer.id", ASCENDING), ("_id", ASCENDING)])
         await self._chats.create_index([("operator_id", ASCENDING), ("status", ASCENDING)])
+        await self._chats.create_index([("labels", ASCENDING), ("_id", ASCENDING)])
         # FerretDB has no partial indexes; these stay small enough unfiltered.
         for field in _TOKEN_FIELD.values():
             await self._chats.create_index(field, sparse=True)
         await self._chats.create_index("outbox_claim", sparse=True)
+        await self._chats.create_index([("status", ASCENDING), ("closed_at", DESCENDING)])
+        await self._chats.create_index([("team_id", ASCENDING), ("status", ASCENDING)])
 
     async def create(self, chat: SupportChat) -> tuple[SupportChat, bool]:
         document = _to_document(chat)
@@ -202,6 +221,41 @@ class MongoChatStore:
         assert found is not None
         seq, stored = found
         return Appended(chat=chat, message=stored, seq=seq, created=created)
+
+    async def add_note(self, chat_id: str, note: Note) -> NoteAdded | None:
+        async with self._writing(chat_id):
+            document = await self._chats.find_one_and_update(
+                {"_id": chat_id, "note_keys": {"$ne": note.key}},
+                {"$push": {"notes": _plain(note.model_dump()), "note_keys": note.key}},
+                return_document=ReturnDocument.AFTER,
+            )
+        created = document is not None
+        if document is None:
+            document = await self._chats.find_one({"_id": chat_id})
+            if document is None:
+                return None
+        chat = _from_document(document)
+        stored = chat.note(note.key)
+        if stored is None:  # a document written before notes existed, or a race
+            return None
+        return NoteAdded(chat=chat, note=stored, created=created)
+
+    async def add_label(self, chat_id: str, label: str) -> SupportChat | None:
+        return await self._update({"_id": chat_id}, {"$addToSet": {"labels": label}})
+
+    async def remove_label(self, chat_id: str, label: str) -> SupportChat | None:
+        return await self._update({"_id": chat_id}, {"$pull": {"labels": label}})
+
+    async def rate(self, chat_id: str, csat: Csat) -> SupportChat | None:
+        # {csat: None} matches a missing field or null in MongoDB and FerretDB alike.
+        return await self._update(
+            {"_id": chat_id, "status": ChatStatus.CLOSED.value, "csat": None},
+            {"$set": {"csat": _plain(csat.model_dump())}},
+        )
+
+    async def mark_read(self, chat_id: str, reader: Reader, seq: int) -> SupportChat | None:
+        # $max never moves a watermark down (MongoDB and FerretDB both have it).
+        return await self._update({"_id": chat_id}, {"$max": {f"{reader}_read_seq": seq}})
 
     def _writing(self, chat_id: str, *, wait: bool = True) -> AbstractAsyncContextManager[bool]:
         """Where updates are not atomic (FerretDB), hold the conversation's lock;
@@ -294,7 +348,7 @@ class MongoChatStore:
 
     async def find(self, query: ChatQuery) -> list[SupportChat]:
         cursor = self._matching(query)
-        return [_from_document(document) async for document in cursor]
+        return stored_chats([_fields(document) async for document in cursor])
 
     async def find_ids(self, query: ChatQuery) -> list[str]:
         cursor = self._matching(query, projection={"_id": 1})
@@ -318,6 +372,10 @@ class MongoChatStore:
             condition["operator_id"] = query.operator_id
         elif query.unassigned:
             condition["operator_id"] = None
+        if query.team_id is not None:
+            condition["team_id"] = query.team_id
+        if query.label is not None:
+            condition["labels"] = query.label  # an array field matches any element
         if query.after is not None:
             condition["_id"] = {"$gt" if query.oldest_first else "$lt": query.after}
         order = ASCENDING if query.oldest_first else DESCENDING
@@ -326,8 +384,39 @@ class MongoChatStore:
     async def count_waiting_before(self, chat: SupportChat) -> int:
         return await self._chats.count_documents({**_WAITING, "_id": {"$lt": chat.id}})
 
+    async def waiting_from(self, chat_id: str, limit: int) -> list[str]:
+        cursor = (
+            self._chats.find({**_WAITING, "_id": {"$gte": chat_id}}, projection={"_id": 1})
+            .sort("_id", ASCENDING)
+            .limit(limit)
+        )
+        return [document["_id"] async for document in cursor]
+
+    async def service_times(self, since: datetime, limit: int) -> list[float]:
+        cursor = (
+            self._chats.find(
+                {
+                    "status": ChatStatus.CLOSED.value,
+                    "closed_at": {"$gte": since},
+                    "assigned_at": {"$ne": None},
+                },
+                projection={"assigned_at": 1, "closed_at": 1},
+            )
+            .sort("closed_at", DESCENDING)
+            .limit(limit)
+        )
+        return [
+            max(0.0, (document["closed_at"] - document["assigned_at"]).total_seconds())
+            async for document in cursor
+        ]
+
     async def request_routing(
-        self, limit: int, entry: RoutingEntry, *, undecided_before: datetime | None = None
+        self,
+        limit: int,
+        entry: RoutingEntry,
+        *,
+        undecided_before: datetime | None = None,
+        team_ids: Collection[str | None] | None = None,
     ) -> list[str]:
         if limit <= 0:
             return []
@@ -335,6 +424,9 @@ class MongoChatStore:
         if undecided_before is not None:
             condition["type"] = ChatType.CHAT.value
             condition["_id"] = {"$lt": first_id_at(undecided_before)}
+        if team_ids is not None:
+            # `$in` with null also matches a missing field, in MongoDB and FerretDB.
+            condition["team_id"] = {"$in": list(team_ids)}
         cursor = (
             self._chats.find(condition, projection={"_id": 1}).sort("_id", ASCENDING).limit(limit)
         )
@@ -348,6 +440,11 @@ class MongoChatStore:
             ):
                 offered.append(chat_id)
         return offered
+
+    async def count_open(self, team_id: str) -> int:
+        return await self._chats.count_documents(
+            {"team_id": team_id, "status": ChatStatus.OPEN.value}
+        )
 
     async def open_chats_by_operator(self) -> dict[str, set[str]]:
         loads: dict[str, set[str]] = {}

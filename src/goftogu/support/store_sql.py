@@ -10,11 +10,11 @@ filter holds, and writes the whole document back in the same transaction.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,15 +23,26 @@ from goftogu.storage.errors import is_unique_violation
 from goftogu.support.documents import (
     ChatStatus,
     ChatType,
+    Csat,
     Message,
+    Note,
     RoutingEntry,
     SenderKind,
     SupportChat,
     first_id_at,
     now,
+    stored_chat,
+    stored_chats,
 )
-from goftogu.support.models import SupportChatRow
-from goftogu.support.store import Appended, ChatQuery, OutboxKind, PendingJob
+from goftogu.support.models import SupportChatLabel, SupportChatRow
+from goftogu.support.store import (
+    Appended,
+    ChatQuery,
+    NoteAdded,
+    OutboxKind,
+    PendingJob,
+    Reader,
+)
 
 _TOKEN_COLUMN = {
     OutboxKind.route: SupportChatRow.route_token,
@@ -47,14 +58,17 @@ def _document(chat: SupportChat) -> dict[str, Any]:
 
 
 def _chat(row: SupportChatRow) -> SupportChat:
-    return SupportChat.model_validate(row.document)
+    return stored_chat(row.document)
 
 
 def _copy_columns(row: SupportChatRow, chat: SupportChat) -> None:
     row.operator_id = uuid.UUID(chat.operator_id) if chat.operator_id else None
+    row.team_id = uuid.UUID(chat.team_id) if chat.team_id else None
     row.status = chat.status.value
     row.type = chat.type.value
     row.updated_at = chat.updated_at
+    row.assigned_at = chat.assigned_at
+    row.closed_at = chat.closed_at
     row.document = _document(chat)
 
 
@@ -178,6 +192,69 @@ class SqlChatStore:
             _copy_columns(row, chat)
             return Appended(chat=chat, message=message, seq=len(chat.messages), created=True)
 
+    async def add_note(self, chat_id: str, note: Note) -> NoteAdded | None:
+        async with self._db.transaction() as session:
+            row = await self._locked(session, chat_id)
+            if row is None:
+                return None
+            chat = _chat(row)
+            if found := chat.note(note.key):
+                return NoteAdded(chat=chat, note=found, created=False)
+            chat = chat.model_copy(update={"notes": [*chat.notes, note]})
+            row.document = _document(chat)
+            return NoteAdded(chat=chat, note=note, created=True)
+
+    async def add_label(self, chat_id: str, label: str) -> SupportChat | None:
+        async with self._db.transaction() as session:
+            row = await self._locked(session, chat_id)
+            if row is None:
+                return None
+            chat = _chat(row)
+            if label in chat.labels:
+                return chat
+            chat = chat.model_copy(update={"labels": [*chat.labels, label]})
+            row.document = _document(chat)
+            # The copy queries filter on, written with the document.
+            session.add(SupportChatLabel(chat_id=row.id, label=label))
+            return chat
+
+    async def remove_label(self, chat_id: str, label: str) -> SupportChat | None:
+        async with self._db.transaction() as session:
+            row = await self._locked(session, chat_id)
+            if row is None:
+                return None
+            chat = _chat(row)
+            if label not in chat.labels:
+                return chat
+            chat = chat.model_copy(update={"labels": [x for x in chat.labels if x != label]})
+            row.document = _document(chat)
+            await session.execute(
+                delete(SupportChatLabel).where(
+                    SupportChatLabel.chat_id == row.id, SupportChatLabel.label == label
+                )
+            )
+            return chat
+
+    async def rate(self, chat_id: str, csat: Csat) -> SupportChat | None:
+        return await self._change(
+            chat_id,
+            lambda chat: chat.status is ChatStatus.CLOSED and chat.csat is None,
+            lambda chat: chat.model_copy(update={"csat": csat}),
+        )
+
+    async def mark_read(self, chat_id: str, reader: Reader, seq: int) -> SupportChat | None:
+        field = f"{reader}_read_seq"
+        async with self._db.transaction() as session:
+            row = await self._locked(session, chat_id)
+            if row is None:
+                return None
+            chat = _chat(row)
+            if getattr(chat, field) >= seq:
+                return chat
+            chat = chat.model_copy(update={field: seq})
+            row.document = _document(chat)
+            return chat
+
     async def assign(
         self, chat_id: str, operator_id: str, entry: RoutingEntry
     ) -> SupportChat | None:
@@ -259,7 +336,7 @@ class SqlChatStore:
     async def find(self, query: ChatQuery) -> list[SupportChat]:
         async with self._db.sessions() as session:
             rows = await session.scalars(_matching(select(SupportChatRow), query))
-            return [_chat(row) for row in rows.all()]
+            return stored_chats(row.document for row in rows.all())
 
     async def find_ids(self, query: ChatQuery) -> list[str]:
         async with self._db.sessions() as session:
@@ -273,8 +350,42 @@ class SqlChatStore:
         async with self._db.sessions() as session:
             return int(await session.scalar(statement) or 0)
 
+    async def waiting_from(self, chat_id: str, limit: int) -> list[str]:
+        statement = (
+            _waiting(select(SupportChatRow.id))
+            .where(SupportChatRow.id >= _parse_or_nil(chat_id))
+            .order_by(SupportChatRow.id)
+            .limit(limit)
+        )
+        async with self._db.sessions() as session:
+            return [str(i) for i in (await session.scalars(statement)).all()]
+
+    async def service_times(self, since: datetime, limit: int) -> list[float]:
+        statement = (
+            select(SupportChatRow.assigned_at, SupportChatRow.closed_at)
+            .where(
+                SupportChatRow.status == ChatStatus.CLOSED.value,
+                SupportChatRow.closed_at >= since,
+                SupportChatRow.assigned_at.is_not(None),
+            )
+            .order_by(SupportChatRow.closed_at.desc())
+            .limit(limit)
+        )
+        async with self._db.sessions() as session:
+            rows = (await session.execute(statement)).all()
+        return [
+            _seconds(closed_at - assigned_at)
+            for assigned_at, closed_at in rows
+            if assigned_at is not None and closed_at is not None
+        ]
+
     async def request_routing(
-        self, limit: int, entry: RoutingEntry, *, undecided_before: datetime | None = None
+        self,
+        limit: int,
+        entry: RoutingEntry,
+        *,
+        undecided_before: datetime | None = None,
+        team_ids: Collection[str | None] | None = None,
     ) -> list[str]:
         if limit <= 0:
             return []
@@ -283,6 +394,12 @@ class SqlChatStore:
             statement = statement.where(
                 SupportChatRow.type == ChatType.CHAT.value,
                 SupportChatRow.id < uuid.UUID(first_id_at(undecided_before)),
+            )
+        if team_ids is not None:
+            named = [_parse_or_nil(team) for team in team_ids if team is not None]
+            of_teams = SupportChatRow.team_id.in_(named)
+            statement = statement.where(
+                or_(of_teams, SupportChatRow.team_id.is_(None)) if None in team_ids else of_teams
             )
         async with self._db.transaction() as session:
             rows = (
@@ -309,6 +426,18 @@ class SqlChatStore:
                 )
                 row.route_token = token
             return [str(row.id) for row in rows]
+
+    async def count_open(self, team_id: str) -> int:
+        statement = (
+            select(func.count())
+            .select_from(SupportChatRow)
+            .where(
+                SupportChatRow.team_id == _parse_or_nil(team_id),
+                SupportChatRow.status == ChatStatus.OPEN.value,
+            )
+        )
+        async with self._db.sessions() as session:
+            return int(await session.scalar(statement) or 0)
 
     async def open_chats_by_operator(self) -> dict[str, set[str]]:
         statement = select(SupportChatRow.id, SupportChatRow.operator_id).where(
@@ -381,6 +510,15 @@ def _matching(statement: Select[Any], query: ChatQuery) -> Select[Any]:
         statement = statement.where(SupportChatRow.operator_id == _parse_or_nil(query.operator_id))
     elif query.unassigned:
         statement = statement.where(SupportChatRow.operator_id.is_(None))
+    if query.team_id is not None:
+        statement = statement.where(SupportChatRow.team_id == _parse_or_nil(query.team_id))
+    if query.label is not None:
+        statement = statement.where(
+            exists().where(
+                SupportChatLabel.chat_id == SupportChatRow.id,
+                SupportChatLabel.label == query.label,
+            )
+        )
     if query.after is not None:
         after = _parse_or_nil(query.after)
         statement = statement.where(
@@ -388,6 +526,10 @@ def _matching(statement: Select[Any], query: ChatQuery) -> Select[Any]:
         )
     order = SupportChatRow.id.asc() if query.oldest_first else SupportChatRow.id.desc()
     return statement.order_by(order).limit(query.limit)
+
+
+def _seconds(span: timedelta) -> float:
+    return max(0.0, span.total_seconds())
 
 
 def _parse(chat_id: str) -> uuid.UUID | None:

@@ -53,7 +53,7 @@ async def test_creating_a_group_makes_the_caller_its_owner_and_member(
     )
     members = (
         await client.get(f"{API}/groups/{group['id']}/members", headers=friend.headers)
-    ).json()
+    ).json()["items"]
     assert [(m["user"]["id"], m["role"]) for m in members] == [
         (owner.id, "owner"),
         (friend.id, "member"),

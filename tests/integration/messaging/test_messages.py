@@ -250,7 +250,9 @@ async def test_editing_replaces_the_content_and_keeps_the_previous_versions(
     current = (await history(client, b, chat))["items"][0]
     assert current["content"] == "third"
     assert current["edited_at"] is not None
-    versions = (await client.get(f"{API}/messages/{message['id']}/edits", headers=b.headers)).json()
+    versions = (
+        await client.get(f"{API}/messages/{message['id']}/edits", headers=b.headers)
+    ).json()["items"]
     assert [(v["version"], v["content"]) for v in versions] == [(1, "first"), (2, "second")]
 
 

@@ -62,13 +62,13 @@ async def test_either_user_pins_in_a_single_chat(client: httpx.AsyncClient) -> N
             json={"message_id": message["id"]},
         )
         assert response.status_code == 201
-    pins = (await client.get(f"{API}/conversations/{chat}/pins", headers=a.headers)).json()
+    pins = (await client.get(f"{API}/conversations/{chat}/pins", headers=a.headers)).json()["items"]
     assert [p["message"]["content"] for p in pins] == ["one", "two"]  # latest pin first
     unpinned = await client.delete(
         f"{API}/conversations/{chat}/pins/{first['id']}", headers=a.headers
     )
     assert unpinned.status_code == 204
-    pins = (await client.get(f"{API}/conversations/{chat}/pins", headers=b.headers)).json()
+    pins = (await client.get(f"{API}/conversations/{chat}/pins", headers=b.headers)).json()["items"]
     assert [p["message"]["content"] for p in pins] == ["two"]
 
 

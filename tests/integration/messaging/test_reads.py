@@ -90,10 +90,10 @@ async def test_receipts_record_who_read_each_message_of_others(
     await client.post(f"{API}/conversations/{chat}/read", headers=b.headers, json={"up_to_seq": 1})
     reads_first = (
         await client.get(f"{API}/messages/{first['id']}/reads", headers=a.headers)
-    ).json()
+    ).json()["items"]
     reads_second = (
         await client.get(f"{API}/messages/{second['id']}/reads", headers=a.headers)
-    ).json()
+    ).json()["items"]
     assert [r["user_id"] for r in reads_first] == [b.id]
     assert reads_first[0]["read_at"]
     assert reads_second == []

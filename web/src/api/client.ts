@@ -74,6 +74,54 @@ export class ApiClient {
     }
   }
 
+  /** A multipart upload with progress (fetch cannot report it, so XHR); one refresh
+   * after a 401, like any request. */
+  async upload<T>(path: string, file: File, onProgress: (fraction: number) => void): Promise<T> {
+    for (let recovered = false; ; recovered = true) {
+      const token = await this.tokens?.accessToken()
+      if (!token) throw new ApiError('session_lost', 'Not signed in.', 401)
+      try {
+        return await new Promise<T>((resolve, reject) => {
+          const request = new XMLHttpRequest()
+          request.open('POST', this.baseUrl + API_PREFIX + path)
+          request.setRequestHeader('Authorization', `Bearer ${token}`)
+          request.setRequestHeader('Accept', 'application/json')
+          request.upload.onprogress = (event) => {
+            if (event.lengthComputable) onProgress(event.loaded / event.total)
+          }
+          request.onerror = () => reject(new ApiError('network', 'The upload was interrupted.'))
+          request.onload = () => {
+            let body: unknown = null
+            try {
+              body = request.responseText ? JSON.parse(request.responseText) : null
+            } catch {
+              body = null
+            }
+            if (request.status >= 200 && request.status < 300) resolve(body as T)
+            else reject(ApiError.from(request.status, body))
+          }
+          const form = new FormData()
+          form.append('file', file, file.name)
+          request.send(form)
+        })
+      } catch (caught) {
+        const error = asApiError(caught)
+        if (error.status === 401 && !recovered && this.tokens && (await this.tokens.recover(token))) continue
+        throw error
+      }
+    }
+  }
+
+  /** A file the API serves behind the token (attachments), as an object URL. */
+  async blobUrl(path: string): Promise<string> {
+    const token = await this.tokens?.accessToken()
+    const response = await this.fetcher(this.baseUrl + API_PREFIX + path, {
+      headers: token ? { Authorization: `Bearer ${token}` } : {},
+    })
+    if (!response.ok) throw ApiError.from(response.status, null)
+    return URL.createObjectURL(await response.blob())
+  }
+
   async #send<T>(
     method: string,
     path: string,

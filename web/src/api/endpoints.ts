@@ -1,8 +1,35 @@
 // Typed calls of the REST API: the only place paths are written.
 import type { ApiClient } from './client'
 import type {
+  AdminStats,
+  AdminUserPage,
+  AttachmentPublic,
+  ChatMessage,
+  ConversationPage,
+  GroupDetails,
+  GroupPublic,
+  GroupRole,
+  HistoryMessage,
+  MemberList,
+  MemberPublic,
+  MessagePage,
+  MessageVersionList,
+  NotificationSettings,
+  NotificationSettingsUpdate,
+  PinList,
+  PinPublic,
+  ReadState,
+  ReceiptList,
+  Role,
+  SessionList,
+  SettingsPublic,
+  SingleChatPublic,
+  UserAdmin,
+  UserPage,
+  UserPrivate,
+  UserPublic,
   OperatorPresence,
-  OperatorPublic,
+  OperatorList,
   OperatorStatus,
   PostedMessage,
   SupportChat,
@@ -21,6 +48,93 @@ export function authApi(api: ApiClient) {
     logout: (refreshToken: string) => api.post<void>('/auth/logout', { refresh_token: refreshToken }),
   }
 }
+
+const enc = encodeURIComponent
+
+/** The signed-in user's own account: profile, devices, password, notifications. */
+export function accountApi(api: ApiClient) {
+  return {
+    me: () => api.get<UserPrivate>('/users/me'),
+    profile: (id: string) => api.get<UserPublic>(`/users/${enc(id)}`),
+    search: (q: string, cursor?: string) => api.get<UserPage>('/users', { query: { q, cursor, limit: 20 } }),
+    sessions: async () => (await api.get<SessionList>('/auth/sessions')).items,
+    revokeSession: (id: string) => api.request<void>('DELETE', `/auth/sessions/${enc(id)}`),
+    changePassword: (current: string, next: string) =>
+      api.post<void>('/auth/password', { current_password: current, new_password: next }),
+    notificationSettings: () => api.get<NotificationSettings>('/users/me/notification-settings'),
+    setNotificationSettings: (changes: NotificationSettingsUpdate) =>
+      api.put<NotificationSettings>('/users/me/notification-settings', changes, { idempotent: true }),
+    vapidKey: () => api.get<{ public_key: string }>('/push/vapid-public-key'),
+    subscribePush: (subscription: PushSubscriptionJSON) => api.post<unknown>('/push/subscriptions', subscription),
+  }
+}
+
+export function messagingApi(api: ApiClient) {
+  return {
+    conversations: (query: { archived?: boolean; cursor?: string; limit?: number } = {}) =>
+      api.get<ConversationPage>('/conversations', { query }),
+    openSingle: (userId: string) => api.post<SingleChatPublic>('/chats/single', { user_id: userId }, { idempotent: true }),
+    history: (address: string, query: { before_seq?: number; after_seq?: number; limit?: number }) =>
+      api.get<MessagePage>(`/conversations/${enc(address)}/messages`, { query }),
+    send: (
+      address: string,
+      body: { client_id: string; content?: string | null; parent_message_id?: string | null; attachment_ids?: string[] },
+    ) => api.post<ChatMessage>(`/conversations/${enc(address)}/messages`, body, { idempotent: true }),
+    settings: (address: string, changes: { archived?: boolean; muted_until?: string | null }) =>
+      api.put<SettingsPublic>(`/conversations/${enc(address)}/settings`, changes, { idempotent: true }),
+    markRead: (address: string, upToSeq: number) =>
+      api.post<ReadState>(`/conversations/${enc(address)}/read`, { up_to_seq: upToSeq }, { idempotent: true }),
+    edit: (id: string, content: string) =>
+      api.request<ChatMessage>('PATCH', `/messages/${enc(id)}`, { body: { content }, idempotent: true }),
+    remove: (id: string) => api.request<void>('DELETE', `/messages/${enc(id)}`, { idempotent: true }),
+    react: (id: string, emoji: string) =>
+      api.post<unknown>(`/messages/${enc(id)}/reactions`, { emoji }, { idempotent: true }),
+    unreact: (id: string, emoji: string) =>
+      api.request<void>('DELETE', `/messages/${enc(id)}/reactions/${enc(emoji)}`, { idempotent: true }),
+    upload: (file: File, onProgress: (fraction: number) => void) =>
+      api.upload<AttachmentPublic>('/attachments', file, onProgress),
+    attachmentUrl: (id: string) => api.blobUrl(`/attachments/${enc(id)}`),
+    readState: (address: string) => api.get<ReadState>(`/conversations/${enc(address)}/read`),
+    pins: async (address: string) => (await api.get<PinList>(`/conversations/${enc(address)}/pins`)).items,
+    pin: (address: string, messageId: string) =>
+      api.post<PinPublic>(`/conversations/${enc(address)}/pins`, { message_id: messageId }, { idempotent: true }),
+    unpin: (address: string, messageId: string) =>
+      api.request<void>('DELETE', `/conversations/${enc(address)}/pins/${enc(messageId)}`, { idempotent: true }),
+    message: (id: string) => api.get<HistoryMessage>(`/messages/${enc(id)}`),
+    edits: async (id: string) => (await api.get<MessageVersionList>(`/messages/${enc(id)}/edits`)).items,
+    reads: async (id: string) => (await api.get<ReceiptList>(`/messages/${enc(id)}/reads`)).items,
+    forward: (id: string, to: string, clientId: string) =>
+      api.post<ChatMessage>(`/messages/${enc(id)}/forward`, { to, client_id: clientId }, { idempotent: true }),
+    createGroup: (title: string, memberIds: string[], description?: string) =>
+      api.post<GroupPublic>('/groups', { title, member_ids: memberIds, description }),
+    group: (id: string) => api.get<GroupDetails>(`/groups/${enc(id)}`),
+    updateGroup: (id: string, changes: { title?: string; description?: string | null; avatar_url?: string | null }) =>
+      api.request<GroupPublic>('PATCH', `/groups/${enc(id)}`, { body: changes }),
+    members: async (id: string) => (await api.get<MemberList>(`/groups/${enc(id)}/members`)).items,
+    addMember: (id: string, userId: string) => api.post<MemberPublic>(`/groups/${enc(id)}/members`, { user_id: userId }),
+    setRole: (id: string, userId: string, role: GroupRole) =>
+      api.request<MemberPublic>('PATCH', `/groups/${enc(id)}/members/${enc(userId)}`, { body: { role } }),
+    removeMember: (id: string, userId: string) => api.request<void>('DELETE', `/groups/${enc(id)}/members/${enc(userId)}`),
+    transfer: (id: string, userId: string) => api.post<GroupPublic>(`/groups/${enc(id)}/owner`, { user_id: userId }),
+  }
+}
+
+export function adminApi(api: ApiClient) {
+  return {
+    users: (query: { q?: string; role?: Role; cursor?: string; limit?: number }) =>
+      api.get<AdminUserPage>('/admin/users', { query }),
+    createUser: (body: { username: string; email: string; password: string; role: Role }) =>
+      api.post<UserPrivate>('/admin/users', body),
+    updateUser: (id: string, changes: { role?: Role; disabled?: boolean }) =>
+      api.request<UserAdmin>('PATCH', `/admin/users/${enc(id)}`, { body: changes, idempotent: true }),
+    stats: () => api.get<AdminStats>('/admin/stats'),
+  }
+}
+
+export type AccountApi = ReturnType<typeof accountApi>
+export type MessagingApi = ReturnType<typeof messagingApi>
+export type AdminApi = ReturnType<typeof adminApi>
+export type { AttachmentPublic }
 
 export function supportApi(api: ApiClient) {
   return {
@@ -44,7 +158,7 @@ export function supportApi(api: ApiClient) {
     presence: () => api.get<OperatorPresence>('/support/presence'),
     setPresence: (status: OperatorStatus, accepting?: boolean) =>
       api.put<OperatorPresence>('/support/presence', { status, accepting }, { idempotent: true }),
-    operators: () => api.get<OperatorPublic[]>('/support/operators'),
+    operators: async () => (await api.get<OperatorList>('/support/operators')).items,
   }
 }
 

@@ -6,6 +6,7 @@ import { askForNotifications, desktopNotify, notificationsAskable, ring, titleWi
 import { navigate } from '../lib/router'
 import { useStore } from '../lib/store'
 import { ConsoleStore, totalUnread, unreadOf } from '../support/console'
+import { NavLinks } from '../ui/AppBar'
 import { ConnectionBar, ErrorBanner, LanguageSwitch } from '../ui/common'
 import { ChatView } from './ChatView'
 
@@ -51,6 +52,7 @@ export function Console({ app, chatId }: { app: App; chatId: string | null }) {
     <div class="console">
       <header class="topbar">
         <h1 class="brand">{t('app.name')}</h1>
+        <NavLinks app={app} />
         <div class="availability" role="group" aria-label={t('availability.title')}>
           <label>
             <span class="visually-hidden">{t('availability.title')}</span>

@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'preact/hooks'
-import { ApiError, asApiError } from '../api/errors'
+import { type ApiError, asApiError } from '../api/errors'
 import type { App } from '../app'
 import { useT } from '../i18n'
+import { sessionEndedKey } from '../i18n/errors'
 import { unlockSound } from '../lib/notify'
 import { ErrorBanner, LanguageSwitch } from '../ui/common'
 
@@ -20,11 +21,7 @@ export function SignIn({ app, ended }: { app: App; ended: string | null }) {
     setBusy(true)
     setError(null)
     try {
-      const session = await app.session.signIn(login.trim(), password)
-      if (session.user.role === 'customer') {
-        await app.session.signOut()
-        setError(new ApiError('not_allowed', t('signin.not_staff')))
-      }
+      await app.session.signIn(login.trim(), password)
     } catch (caught) {
       setError(asApiError(caught))
     } finally {
@@ -34,17 +31,17 @@ export function SignIn({ app, ended }: { app: App; ended: string | null }) {
   return (
     <main class="signin">
       <header class="signin-header">
-        <h1>{t('app.console')}</h1>
+        <h1>{t('app.name')}</h1>
         <LanguageSwitch />
       </header>
       {ended && !error && (
         <p class="banner banner-error" role="alert">
-          {t('session.ended')}
+          {t(sessionEndedKey(ended))}
         </p>
       )}
       <ErrorBanner error={error} onDismiss={() => setError(null)} />
       <form class="card stack" onSubmit={submit}>
-        <h2>{t('signin.title')}</h2>
+        <h2>{t('signin.app')}</h2>
         <label>
           {t('signin.login')}
           <input

@@ -9,6 +9,7 @@ const KNOWN: Record<string, MessageKey> = {
   unauthenticated: 'error.session_lost',
   token_expired: 'error.session_lost',
   token_invalid: 'error.session_lost',
+  session_revoked: 'error.session_lost',
   validation_error: 'error.validation_error',
   payload_too_large: 'error.payload_too_large',
   invalid_credentials: 'error.invalid_credentials',
@@ -21,6 +22,25 @@ const KNOWN: Record<string, MessageKey> = {
   capacity_reached: 'error.capacity_reached',
   email_taken: 'error.email_taken',
   internal_error: 'error.internal_error',
+  account_disabled: 'error.account_disabled',
+  not_a_member: 'error.not_a_member',
+  weak_password: 'error.weak_password',
+  username_taken: 'error.username_taken',
+  message_deleted: 'error.message_deleted',
+  push_not_configured: 'error.push_not_configured',
+}
+
+const SESSION_ENDED: Record<string, MessageKey> = {
+  logout: 'session.ended.logout',
+  revoked_by_user: 'session.ended.revoked_by_user',
+  password_changed: 'session.ended.password_changed',
+  refresh_token_reuse: 'session.ended.refresh_token_reuse',
+  account_disabled: 'session.ended.account_disabled',
+}
+
+/** The words for why a session ended (the reason of `session:ended`). */
+export function sessionEndedKey(reason: string | null): MessageKey {
+  return (reason && SESSION_ENDED[reason]) || 'session.ended'
 }
 
 export function errorKey(code: string): MessageKey | null {

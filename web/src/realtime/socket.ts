@@ -2,6 +2,7 @@
 // token and the cursors, so the server replays what was missed), drops events
 // already seen (by conversation and seq), follows the browser's online state,
 // and turns acks into values or ApiErrors. Stores subscribe to events by name.
+// `session:ended` (the session was revoked) signs the page out with the reason.
 import { io, type Socket } from 'socket.io-client'
 import { ApiError } from '../api/errors'
 import { Store } from '../lib/store'
@@ -111,11 +112,18 @@ export class Realtime {
       // The server closed us (token expired): a fresh token, then again.
       if (reason === 'io server disconnect') void this.#reconnectAfterRefresh()
     })
-    socket.on('connect_error', (error: Error & { data?: { code?: string } }) => {
+    socket.on('connect_error', (error: Error & { data?: { code?: string; details?: { reason?: string } } }) => {
       const code = error.data?.code ?? error.message
-      if (['token_expired', 'token_invalid', 'unauthenticated'].includes(code)) {
+      if (code === 'session_revoked') {
+        this.session.lose(error.data?.details?.reason ?? 'session_lost')
+      } else if (['token_expired', 'token_invalid', 'unauthenticated'].includes(code)) {
         void this.#reconnectAfterRefresh()
       }
+    })
+    // The session was revoked (signed out elsewhere, a new password, the account
+    // disabled): the server disconnects us next. Sign out here, saying why.
+    socket.on('session:ended', (payload: { reason?: string } | null) => {
+      this.session.lose(payload?.reason ?? 'session_lost')
     })
     socket.onAny((event: string, payload: unknown) => {
       const position = sequenced(payload)

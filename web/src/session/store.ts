@@ -126,7 +126,7 @@ export class SessionStore extends Store<SessionState> implements TokenSource {
       } catch (caught) {
         const error = asApiError(caught)
         if (error.isNetwork || error.status >= 500) return false // try again later, still signed in
-        this.lose()
+        this.lose(error.code === 'account_disabled' ? 'account_disabled' : undefined)
         return false
       }
     }

@@ -166,3 +166,56 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 }
 
 export { expect }
+
+// --- the messenger ---------------------------------------------------------------
+
+export interface Person {
+  id: string
+  username: string
+  password: string
+  name: string
+  token: string
+}
+
+/** A registered customer with a display name (and a token for seeding through the API). */
+export async function newPerson(name: string, prefix = 'u'): Promise<Person> {
+  const username = `${prefix}${Date.now().toString(36)}${counter++}`
+  await api('/auth/register', { body: { username, email: `${username}@example.com`, password: PASSWORD } })
+  const tokens = await login(username, PASSWORD)
+  await api('/users/me', { method: 'PATCH', token: tokens.access_token, body: { display_name: name } })
+  return { id: tokens.user.id, username, password: PASSWORD, name, token: tokens.access_token }
+}
+
+export async function asAdmin(): Promise<string> {
+  return adminToken()
+}
+
+export { api }
+
+export async function signInToMessenger(
+  page: Page,
+  person: { username: string; password: string },
+  path = '/chat',
+  landmark: (page: Page) => ReturnType<Page['getByTestId']> = (p) => p.getByTestId('conversations'),
+): Promise<void> {
+  await page.goto(`${gateway()}${path}`)
+  await page.getByLabel(/Username or email|نام کاربری یا ایمیل/).fill(person.username)
+  await page.getByLabel(/^(Password|گذرواژه)$/).fill(person.password)
+  await page.getByRole('button', { name: /^(Sign in|ورود)$/ }).click()
+  await expect(landmark(page)).toBeAttached()
+}
+
+/** The conversation list's entry whose title matches. */
+export function conversation(page: Page, title: string | RegExp) {
+  return page.getByTestId('conversations').getByRole('link', { name: title })
+}
+
+export function bubbles(page: Page, text: string | RegExp) {
+  return page.locator('.message:not(.pending) .body', { hasText: text })
+}
+
+export async function say(page: Page, text: string): Promise<void> {
+  const box = page.getByRole('textbox', { name: /^(Message|پیام)$/ })
+  await box.fill(text)
+  await box.press('Enter')
+}

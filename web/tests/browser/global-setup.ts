@@ -94,6 +94,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   process.env.GOFTOGU_BROWSER_GATEWAY = gateway
   process.env.GOFTOGU_BROWSER_HOST = host
   process.env.GOFTOGU_BROWSER_LOG = log
+  process.env.GOFTOGU_BROWSER_DATA_DIR = dataDir
+  process.env.GOFTOGU_BROWSER_PYTHON = PYTHON
   return async () => {
     await new Promise((done) => server.close(done))
     child.kill('SIGTERM')

@@ -43,8 +43,10 @@ test('first load of the widget: bytes on the wire and time to interactive', asyn
   })
   await page.goto(`${hostOrigin()}/`)
   await page.getByRole('button', { name: 'Chat with us' }).click()
-  const frame = page.frames().find((item) => item.url().startsWith(`${gateway()}/widget/`))
   await expect(page.frameLocator('[data-goftogu-widget] iframe').getByLabel('Your name')).toBeVisible()
+  // The iframe exists (and has navigated) only once the form shows: look for it after that.
+  const frame = page.frames().find((item) => item.url().startsWith(`${gateway()}/widget/`))
+  expect(frame).toBeDefined()
   const timing = await frame?.evaluate(() => {
     const navigation = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming
     const interactive = performance.getEntriesByName('goftogu:interactive')[0]

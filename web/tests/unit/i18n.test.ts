@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { ApiError } from '../../src/api/errors'
 import { en } from '../../src/i18n/en'
-import { describeError } from '../../src/i18n/errors'
+import { describeError, sessionEndedKey } from '../../src/i18n/errors'
 import { fa } from '../../src/i18n/fa'
 import { direction, formatDuration, formatNumber, pickLanguage, translate } from '../../src/i18n'
 
@@ -39,5 +39,18 @@ describe('i18n', () => {
     expect(describeError('en', new ApiError('brand_new_code', 'The server said so.', 400))).toBe(
       'Something went wrong: The server said so.',
     )
+  })
+})
+
+describe('why a session ended', () => {
+  it('is told in words for each reason the server gives, in both languages', () => {
+    expect(translate('en', sessionEndedKey('account_disabled'))).toBe(
+      'Your account has been disabled. Contact an administrator.',
+    )
+    expect(translate('fa', sessionEndedKey('revoked_by_user'))).toBe(
+      'این دستگاه از دستگاه دیگری خارج شد. لطفاً دوباره وارد شوید.',
+    )
+    expect(sessionEndedKey('session_lost')).toBe('session.ended')
+    expect(sessionEndedKey(null)).toBe('session.ended')
   })
 })
