@@ -73,7 +73,9 @@ def create_gateway(settings: Settings) -> Gateway:
             SocketBindings.combine(
                 messaging_bindings(container.messaging),
                 presence_bindings(container.presence, container.support),
-                support_bindings(container.support, container.support_conversations),
+                support_bindings(
+                    container.support, container.support_conversations, container.drafts
+                ),
             ),
             verify_token=container.auth.authenticate,
             revoked_sessions=container.auth.revoked_sessions,
