@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
-
 from functools import partial
+from typing import Any
 
 import socketio
 from socketio import packet
