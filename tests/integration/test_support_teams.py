@@ -271,7 +271,7 @@ async def test_outside_business_hours_a_conversation_is_a_ticket_with_a_reply_na
     team = await new_team(client, admin, "night", hours=closed_today(), overflow_seconds=0)
     await join(client, admin, team, member)
     customer = await visitor(client)
-    topics = (await client.get(f"{API}/support/topics", headers=customer.headers)).json()
+    topics = (await client.get(f"{API}/support/topics", headers=customer.headers)).json()["items"]
     tehran = ZoneInfo("Asia/Tehran")
     tomorrow = datetime.now(tehran).date() + timedelta(days=1)
     [night] = topics
