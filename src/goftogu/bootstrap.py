@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from goftogu.broadcast import Broadcaster, NoBroadcast, RoomEvent, clients_are_told
@@ -49,7 +50,10 @@ from goftogu.storage.work import UnitsOfWork
 from goftogu.support.canned import CannedReplies
 from goftogu.support.connections import LocalConnections
 from goftogu.support.content import SupportContent
+from goftogu.support.conversation import SupportConversations
+from goftogu.support.csat import CsatLinks, CsatSurveys
 from goftogu.support.desk import SupportDesk
+from goftogu.support.drafts import DraftPreviews
 from goftogu.support.outbox import SupportOutbox
 from goftogu.support.queue import QueueMoved, QueuePositions
 from goftogu.support.routing import Router
@@ -100,6 +104,9 @@ class Container:
     router: Router
     team_admin: Teams
     support_content: SupportContent
+    support_conversations: SupportConversations
+    csat: CsatSurveys
+    drafts: DraftPreviews
     canned_replies: CannedReplies
     teams: TeamsPort
     # The queue handlers of this codebase; each process runs those of its queues.
@@ -191,6 +198,15 @@ async def _build(
         connections=connections,
         join_before_write=clients.join_user,
     )
+    drafts = DraftPreviews(
+        chats,
+        teams,
+        work,
+        interval=settings.support_draft_interval_ms / 1000,
+        max_length=settings.max_message_length,
+        default_on=settings.support_typing_preview,
+    )
+    exit_stack.push_async_callback(drafts.aclose)
     return Container(
         settings=settings,
         database=database,
@@ -216,6 +232,9 @@ async def _build(
         router=router,
         team_admin=Teams(teams, staff),
         support_content=SupportContent(chats, work),
+        support_conversations=SupportConversations(support, messaging.attachments, work),
+        csat=CsatSurveys(chats, _csat_links(settings), work),
+        drafts=drafts,
         canned_replies=CannedReplies(canned_store, chats, staff, teams, work),
         teams=teams,
         subscriptions=(routing_subscription(router), notify_subscription(settings, notifier)),
@@ -260,6 +279,14 @@ def _announcements(
         .after_commit(SessionsRevoked, refuse_tokens)
         .after_commit(SessionsRevoked, end_sockets)
         .build()
+    )
+
+
+def _csat_links(settings: Settings) -> CsatLinks:
+    return CsatLinks(
+        settings.secret_key.get_secret_value(),
+        ttl=timedelta(days=settings.support_csat_link_days),
+        public_url=settings.public_url,
     )
 
 

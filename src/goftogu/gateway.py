@@ -64,6 +64,15 @@ class Gateway:
         return container
 
 
+def socket_bindings(container: Container) -> SocketBindings:
+    """Every domain's part of the Socket.IO contract (the fuzz test reads it too)."""
+    return SocketBindings.combine(
+        messaging_bindings(container.messaging),
+        presence_bindings(container.presence, container.support),
+        support_bindings(container.support, container.support_conversations, container.drafts),
+    )
+
+
 def create_gateway(settings: Settings) -> Gateway:
     """Build the gateway; backends connect when the ASGI lifespan starts."""
     sio = create_socket_server(settings)
@@ -74,11 +83,7 @@ def create_gateway(settings: Settings) -> Gateway:
         app.state.container = container
         app.state.realtime = RealtimeGateway(
             sio,
-            SocketBindings.combine(
-                messaging_bindings(container.messaging),
-                presence_bindings(container.presence, container.support),
-                support_bindings(container.support),
-            ),
+            socket_bindings(container),
             verify_token=container.auth.authenticate,
             revoked_sessions=container.auth.revoked_sessions,
             typing_ttl_seconds=settings.typing_ttl_seconds,

@@ -31,6 +31,8 @@ from goftogu.notifications.subscriptions import PushSubscriptions
 from goftogu.settings import Settings
 from goftogu.support.canned import CannedReplies
 from goftogu.support.content import SupportContent
+from goftogu.support.conversation import SupportConversations
+from goftogu.support.csat import CsatSurveys
 from goftogu.support.desk import SupportDesk
 from goftogu.support.teams import Teams
 from goftogu.text import Line
@@ -111,6 +113,14 @@ def _support_content(container: _Container) -> SupportContent:
     return container.support_content
 
 
+def _support_conversations(container: _Container) -> SupportConversations:
+    return container.support_conversations
+
+
+def _csat(container: _Container) -> CsatSurveys:
+    return container.csat
+
+
 def _canned_replies(container: _Container) -> CannedReplies:
     return container.canned_replies
 
@@ -138,6 +148,8 @@ AttachmentsDep = Annotated[Attachments, Depends(_attachments)]
 SupportDeskDep = Annotated[SupportDesk, Depends(_support)]
 TeamsDep = Annotated[Teams, Depends(_teams)]
 SupportContentDep = Annotated[SupportContent, Depends(_support_content)]
+SupportConversationsDep = Annotated[SupportConversations, Depends(_support_conversations)]
+CsatDep = Annotated[CsatSurveys, Depends(_csat)]
 CannedRepliesDep = Annotated[CannedReplies, Depends(_canned_replies)]
 PreferencesDep = Annotated[NotificationPreferences, Depends(_preferences)]
 PushSubscriptionsDep = Annotated[PushSubscriptions, Depends(_push_subscriptions)]

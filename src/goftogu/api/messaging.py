@@ -28,9 +28,11 @@ from goftogu.api.deps import (
     ReactionsDep,
     ReadsDep,
     SettingsDep,
+    SupportConversationsDep,
 )
 from goftogu.bounds import MAX_INT
 from goftogu.errors import PayloadTooLarge, ValidationFailed
+from goftogu.messaging.attachments import StoredFile
 from goftogu.messaging.schemas import (
     MAX_PAGE,
     AddMember,
@@ -62,6 +64,13 @@ from goftogu.messaging.schemas import (
     UpdateGroup,
     UpdateSettings,
 )
+from goftogu.support.conversation import chat_id_of
+from goftogu.support.schemas import (
+    PostedMessage,
+    SupportMessagePage,
+    SupportReadState,
+    posted_message,
+)
 from goftogu.text import Line
 
 chats_router = APIRouter(prefix="/chats", tags=["messaging"])
@@ -71,7 +80,12 @@ messages_router = APIRouter(prefix="/messages", tags=["messaging"])
 attachments_router = APIRouter(prefix="/attachments", tags=["messaging"])
 
 Address = Annotated[
-    Line, Path(max_length=80, description="a conversation address: `single:<id>` or `group:<id>`")
+    Line,
+    Path(
+        max_length=80,
+        description="a conversation address: `single:<id>`, `group:<id>`, or `support:<id>` "
+        "(history, send and read only)",
+    ),
 ]
 UPLOAD_CHUNK = 64 * 1024
 # Room for the multipart envelope around the file itself.
@@ -129,13 +143,25 @@ async def update_settings(
 async def history(
     address: Address,
     messages: MessagesDep,
+    support: SupportConversationsDep,
     principal: CurrentPrincipal,
     before_seq: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
     after_seq: Annotated[int | None, Query(ge=0, le=MAX_INT)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-) -> MessagePage:
+) -> MessagePage | SupportMessagePage:
     """Messages by seq: newest first (below ``before_seq``); with ``after_seq`` alone,
-    oldest first above it."""
+    oldest first above it. A ``support:<id>`` conversation answers its support
+    messages (``SupportMessagePage``)."""
+    if address.startswith("support:"):
+        found, more = await support.history(
+            principal,
+            chat_id_of(address),
+            before_seq=before_seq,
+            after_seq=after_seq,
+            limit=limit,
+        )
+        last = str(found[-1].seq) if more and found else None
+        return SupportMessagePage(items=found, has_more=more, next_cursor=last)
     items, has_more = await messages.history(
         principal, address, before_seq=before_seq, after_seq=after_seq, limit=limit
     )
@@ -153,9 +179,24 @@ async def send_message(
     body: SendMessage,
     response: Response,
     messages: MessagesDep,
+    support: SupportConversationsDep,
     principal: CurrentPrincipal,
-) -> MessagePublic:
-    """Send; a repeated ``client_id`` returns the first message (200)."""
+) -> MessagePublic | PostedMessage:
+    """Send; a repeated ``client_id`` returns the first message (200). To a
+    ``support:<id>`` conversation: ``content`` and ``attachment_ids`` (no reply or
+    type), answered as ``POST /support/chats/{id}/messages`` answers."""
+    if address.startswith("support:"):
+        if body.parent_message_id is not None:
+            raise ValidationFailed("Support messages are not replies.", field="parent_message_id")
+        posted = await support.send(
+            principal,
+            chat_id_of(address),
+            body.client_id,
+            body.content or "",
+            [str(i) for i in body.attachment_ids],
+        )
+        _created_or_found(response, posted.created)
+        return posted_message(posted.chat, posted.message, posted.seq, posted.new_conversation)
     message, created = await messages.send_message(principal, address, body)
     _created_or_found(response, created)
     return message
@@ -163,14 +204,28 @@ async def send_message(
 
 @conversations_router.post("/{address}/read")
 async def mark_read(
-    address: Address, body: MarkRead, reads: ReadsDep, principal: CurrentPrincipal
-) -> ReadState:
-    """Move the caller's read watermark up to ``up_to_seq``."""
+    address: Address,
+    body: MarkRead,
+    reads: ReadsDep,
+    support: SupportConversationsDep,
+    principal: CurrentPrincipal,
+) -> ReadState | SupportReadState:
+    """Move the caller's read watermark up to ``up_to_seq``. In a ``support:<id>``
+    conversation: the customer's or the assigned operator's, and the answer
+    carries the other side's (``peer_last_read_seq``)."""
+    if address.startswith("support:"):
+        state = await support.mark_read(principal, chat_id_of(address), body.up_to_seq)
+        return SupportReadState(**vars(state))
     return await reads.mark_read(principal, address, body.up_to_seq)
 
 
 @conversations_router.get("/{address}/read")
-async def read_state(address: Address, reads: ReadsDep, principal: CurrentPrincipal) -> ReadState:
+async def read_state(
+    address: Address, reads: ReadsDep, support: SupportConversationsDep, principal: CurrentPrincipal
+) -> ReadState | SupportReadState:
+    if address.startswith("support:"):
+        state = await support.read_state(principal, chat_id_of(address))
+        return SupportReadState(**vars(state))
     return await reads.read_state(principal, address)
 
 
@@ -417,7 +472,11 @@ async def download_attachment(
 ) -> FileResponse:
     """The file, for its uploader and members who can see its message. Images are
     shown inline; anything else downloads."""
-    stored = await attachments.open_for(principal, attachment_id)
+    return file_response(await attachments.open_for(principal, attachment_id))
+
+
+def file_response(stored: StoredFile) -> FileResponse:
+    """A stored upload as a download: inline for images, never sniffed or scripted."""
     media_type = stored.content_type
     if media_type == "text/plain":
         media_type += "; charset=utf-8"

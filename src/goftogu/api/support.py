@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from goftogu.api.deps import CurrentPrincipal, PathId, SupportDeskDep
+from goftogu.api.deps import CurrentPrincipal, PathId, SupportConversationsDep, SupportDeskDep
 from goftogu.support.desk import ChatView, Posted
 from goftogu.support.documents import ChatStatus, ChatType, now
 from goftogu.support.schemas import (
@@ -91,13 +91,15 @@ async def get_chat(
 async def post_message(
     chat_id: PathId,
     body: PostMessageRequest,
-    desk: SupportDeskDep,
+    conversations: SupportConversationsDep,
     principal: CurrentPrincipal,
     response: Response,
 ) -> PostedMessage:
     """The customer or the assigned operator writes (201; 200 for a retry). A
     customer writing to a closed conversation opens a new one linked to it."""
-    posted = await desk.send_message(principal, chat_id, body.client_id, body.body)
+    posted = await conversations.send(
+        principal, chat_id, body.client_id, body.body, body.attachment_ids
+    )
     if not posted.created:
         response.status_code = status.HTTP_200_OK
     return _posted(posted)

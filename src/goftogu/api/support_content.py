@@ -6,14 +6,27 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
+from fastapi.responses import FileResponse
+from pydantic import Field
 
-from goftogu.api.deps import CannedRepliesDep, CurrentPrincipal, PathId, SupportContentDep
+from goftogu.api.deps import (
+    CannedRepliesDep,
+    CsatDep,
+    CurrentPrincipal,
+    PathId,
+    SupportContentDep,
+    SupportConversationsDep,
+)
+from goftogu.api.messaging import file_response
 from goftogu.support.canned import CannedChange, CannedReply, CannedScope
+from goftogu.support.documents import SupportChat
 from goftogu.support.schemas import (
     CannedReplyChange,
     CannedReplyList,
     CannedReplyPublic,
     CannedReplyRequest,
+    CsatPublic,
+    CsatRequest,
     LabelsPublic,
     NotePublic,
     NoteRequest,
@@ -136,3 +149,48 @@ async def render_canned_reply(
         title=reply.title,
         body=rendered.body,
     )
+
+
+@router.get("/chats/{chat_id}/attachments/{attachment_id}", response_class=FileResponse)
+async def download_support_file(
+    chat_id: PathId,
+    attachment_id: PathId,
+    conversations: SupportConversationsDep,
+    principal: CurrentPrincipal,
+) -> FileResponse:
+    """A file sent in the conversation, for whoever may read it (its customer, staff)."""
+    return file_response(await conversations.file(principal, chat_id, attachment_id))
+
+
+def _csat(chat: SupportChat) -> CsatPublic:
+    return CsatPublic(
+        chat_id=chat.id, conversation=chat.conversation, closed_at=chat.closed_at, csat=chat.csat
+    )
+
+
+class CsatByLink(CsatRequest):
+    token: Annotated[Line, Field(min_length=1, max_length=2000)]
+
+
+@router.post("/chats/{chat_id}/csat", status_code=status.HTTP_201_CREATED)
+async def rate_chat(
+    chat_id: PathId, body: CsatRequest, csat: CsatDep, principal: CurrentPrincipal
+) -> CsatPublic:
+    """The customer rates their closed conversation, once: 1 to 5 and a comment.
+    ``chat_not_closed`` (409) before it closed, ``already_rated`` (409) after."""
+    return _csat(await csat.rate(principal, chat_id, body.score, body.comment))
+
+
+@router.get("/csat")
+async def csat_survey(
+    token: Annotated[Line, Query(min_length=1, max_length=2000)], csat: CsatDep
+) -> CsatPublic:
+    """No session: what an emailed rating link is about (and whether it was rated)."""
+    return _csat(await csat.survey_of(token))
+
+
+@router.post("/csat", status_code=status.HTTP_201_CREATED)
+async def rate_by_link(body: CsatByLink, csat: CsatDep) -> CsatPublic:
+    """No session: the signed token of the emailed link says which conversation
+    (``token_invalid`` / ``token_expired``, 401)."""
+    return _csat(await csat.rate_by_link(body.token, body.score, body.comment))

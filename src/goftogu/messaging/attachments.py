@@ -6,6 +6,11 @@ soon as it passes ``max_attachment_bytes``), is renamed to a random name, then
 recorded. Its type comes from its first bytes, never from the client's word,
 so an HTML page cannot pass for an image. The uploader may always download it;
 anyone else only as a member who can see a live message carrying it.
+
+Support conversations use the same upload (visitors may upload too: their files
+can only go into a support conversation, since messaging refuses visitors).
+``hold_for_support`` ties uploads to a support conversation as they are sent;
+the support desk decides who reads them and asks for the file with ``stored``.
 """
 
 from __future__ import annotations
@@ -17,15 +22,16 @@ import logging
 import os
 import secrets
 import unicodedata
-from collections.abc import AsyncIterable
+import uuid
+from collections.abc import AsyncIterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
-from goftogu.errors import NotAMember, NotFound, PayloadTooLarge, ValidationFailed
+from goftogu.errors import Conflict, NotAMember, NotFound, PayloadTooLarge, ValidationFailed
 from goftogu.identity.tokens import Principal
 from goftogu.ids import parse_id
 from goftogu.messaging.access import require_messaging_user
@@ -113,8 +119,8 @@ class Attachments:
         declared_size: int | None = None,
     ) -> AttachmentPublic:
         """Store an upload for a later message; ``payload_too_large`` past the limit
-        (before reading when ``declared_size`` says so), ``validation_error`` when empty."""
-        require_messaging_user(principal)
+        (before reading when ``declared_size`` says so), ``validation_error`` when empty.
+        Visitors may upload (for their support conversations)."""
         if declared_size is not None and declared_size > self._max_bytes:
             raise self._too_large()
         await asyncio.to_thread(self._dir.mkdir, parents=True, exist_ok=True)
@@ -172,6 +178,68 @@ class Attachments:
             sha256=attachment.sha256,
         )
 
+    async def hold_for_support(
+        self, principal: Principal, attachment_ids: Sequence[str], chat_id: str
+    ) -> list[AttachmentPublic]:
+        """Tie the caller's own unsent uploads to support conversation ``chat_id``
+        (held: never discarded), in one transaction. Already held by it: answered
+        again (a retried send). Another's or unknown: ``not_found``; sent elsewhere:
+        ``conflict``; either way nothing is held."""
+        chat = parse_id(chat_id)
+        if chat is None:
+            raise NotFound("No such support conversation.")
+        ids: list[uuid.UUID] = []
+        for raw in attachment_ids:
+            parsed = parse_id(raw)
+            if parsed is None:
+                raise NotFound("No such attachment.", attachment_id=str(raw)[:80])
+            if parsed not in ids:
+                ids.append(parsed)
+        if not ids:
+            return []
+        async with self._db.transaction() as session:
+            rows = {
+                row.id: row
+                for row in await session.scalars(
+                    select(Attachment).where(Attachment.id.in_(ids)).with_for_update()
+                )
+            }
+            for attachment_id in ids:
+                row = rows.get(attachment_id)
+                if row is None or row.uploader_id != principal.user_id:
+                    raise NotFound("No such attachment.", attachment_id=str(attachment_id))
+                if row.message_id is not None or row.support_chat_id not in (None, chat):
+                    raise Conflict(
+                        "This attachment was already sent.", attachment_id=str(attachment_id)
+                    )
+            await session.execute(
+                update(Attachment).where(Attachment.id.in_(ids)).values(support_chat_id=chat)
+            )
+            return [AttachmentPublic.model_validate(rows[i]) for i in ids]
+
+    async def stored(self, attachment_id: str) -> StoredFile:
+        """The file of an upload held by a support conversation: the support desk has
+        checked that the caller may read a message of it carrying this file."""
+        parsed = parse_id(attachment_id)
+        async with self._db.reading() as session:
+            attachment = await session.get(Attachment, parsed) if parsed else None
+        if attachment is None or attachment.support_chat_id is None:
+            raise NotFound("No such attachment.")
+        return await self._file_of(attachment)
+
+    async def _file_of(self, attachment: Attachment) -> StoredFile:
+        path = self._dir / attachment.storage_name
+        if not await asyncio.to_thread(path.is_file):
+            log.error("attachment file missing", extra={"attachment_id": str(attachment.id)})
+            raise NotFound("The file is no longer stored.")
+        return StoredFile(
+            path=path,
+            filename=attachment.filename,
+            content_type=attachment.content_type,
+            size_bytes=attachment.size_bytes,
+            sha256=attachment.sha256,
+        )
+
     async def _receive(
         self, chunks: AsyncIterable[bytes], partial: Path, final: Path
     ) -> tuple[int, str, bytes]:
@@ -209,13 +277,21 @@ class Attachments:
             async with self._db.transaction() as session:
                 batch = (
                     select(Attachment.id)
-                    .where(Attachment.message_id.is_(None), Attachment.created_at < cutoff)
+                    .where(
+                        Attachment.message_id.is_(None),
+                        Attachment.support_chat_id.is_(None),
+                        Attachment.created_at < cutoff,
+                    )
                     .limit(DISCARD_BATCH)
                 )
                 gone = list(
                     await session.scalars(
                         delete(Attachment)
-                        .where(Attachment.id.in_(batch), Attachment.message_id.is_(None))
+                        .where(
+                            Attachment.id.in_(batch),
+                            Attachment.message_id.is_(None),
+                            Attachment.support_chat_id.is_(None),
+                        )
                         .returning(Attachment.storage_name)
                     )
                 )

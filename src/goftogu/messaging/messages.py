@@ -479,7 +479,7 @@ async def _own_unsent_files(
         attachment = found.get(attachment_id)
         if attachment is None or attachment.uploader_id != user_id:
             raise NotFound("No such attachment.", attachment_id=str(attachment_id))
-        if attachment.message_id is not None:
+        if attachment.message_id is not None or attachment.support_chat_id is not None:
             raise Conflict("This attachment was already sent.", attachment_id=str(attachment_id))
         files.append(attachment)
     return files

@@ -233,6 +233,9 @@ class Attachment(Entity):
 
     uploader_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     message_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("messages.id"), index=True)
+    # Sent in a support conversation instead (its document may live in MongoDB, so
+    # no foreign key): kept, and served to whoever may read that conversation.
+    support_chat_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     position: Mapped[int] = mapped_column(default=0)
     filename: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(127))

@@ -17,8 +17,16 @@ from goftogu.presence.operators import OperatorStatus
 from goftogu.presence.users import UserPresence
 from goftogu.realtime.handlers import Replay, SocketBindings, SocketEvent
 from goftogu.realtime.protocol import PresencePayload
+from goftogu.support.conversation import SupportConversations
 from goftogu.support.desk import SupportDesk
-from goftogu.support.schemas import SupportMessagePayload, posted_message
+from goftogu.support.drafts import DraftPreviews
+from goftogu.support.schemas import (
+    SupportDraftPayload,
+    SupportMessagePayload,
+    SupportReadPayload,
+    SupportReadState,
+    posted_message,
+)
 
 
 def messaging_bindings(messaging: Messaging) -> SocketBindings:
@@ -77,19 +85,38 @@ def messaging_bindings(messaging: Messaging) -> SocketBindings:
     )
 
 
-def support_bindings(desk: SupportDesk) -> SocketBindings:
+def support_bindings(
+    desk: SupportDesk, conversations: SupportConversations, drafts: DraftPreviews
+) -> SocketBindings:
     """``support:message``, the support rooms joined on connect, replay of missed
     support messages, and operators' connections (their availability)."""
 
     async def support_message(
         principal: Principal, _sid: str, body: SupportMessagePayload
     ) -> dict[str, Any]:
-        posted = await desk.send_message(principal, body.chat_id, body.client_id, body.body)
+        posted = await conversations.send(
+            principal, body.chat_id, body.client_id, body.body, body.attachment_ids
+        )
         answer = posted_message(posted.chat, posted.message, posted.seq, posted.new_conversation)
         return answer.model_dump(mode="json")
 
+    async def support_read(
+        principal: Principal, _sid: str, body: SupportReadPayload
+    ) -> dict[str, Any]:
+        state = await conversations.mark_read(principal, body.chat_id, body.up_to_seq)
+        return SupportReadState(**vars(state)).model_dump(mode="json")
+
+    async def support_draft(
+        principal: Principal, _sid: str, body: SupportDraftPayload
+    ) -> dict[str, Any]:
+        return {"shown": await drafts.draft(principal, body.chat_id, body.text)}
+
     return SocketBindings(
-        events=(SocketEvent("support:message", SupportMessagePayload, support_message),),
+        events=(
+            SocketEvent("support:message", SupportMessagePayload, support_message),
+            SocketEvent("support:read", SupportReadPayload, support_read),
+            SocketEvent("support:draft", SupportDraftPayload, support_draft),
+        ),
         rooms=(desk.rooms_for,),
         replay={"support": Replay(fetch=desk.replay_for)},
         on_connect=(desk.operator_connected, desk.customer_connected),

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +49,7 @@ from goftogu.support.documents import (
     ChatStatus,
     ChatType,
     Decision,
+    FileRef,
     Message,
     RoutingEntry,
     Sender,
@@ -247,18 +248,29 @@ class SupportDesk:
         return chats[:limit], len(chats) > limit
 
     async def send_message(
-        self, principal: Principal, chat_id: str, client_id: str, body: str
+        self,
+        principal: Principal,
+        chat_id: str,
+        client_id: str,
+        body: str,
+        attachments: Sequence[FileRef] = (),
     ) -> Posted:
         """The customer or the assigned operator writes. The customer may write while
         the conversation waits; after it closed, their message opens a new one
-        linked to it. A retry (same sender and ``client_id``) answers the first."""
+        linked to it. A retry (same sender and ``client_id``) answers the first.
+        ``attachments``: files already held for this conversation
+        (``goftogu.support.conversation``); with them the body may be empty."""
         chat = await self._readable(principal, chat_id)
         async with self._announcements.announcing() as work:
             if chat.customer.id == str(principal.user_id):
-                message = self._new_message(principal, SenderKind.customer, client_id, body)
+                message = self._new_message(
+                    principal, SenderKind.customer, client_id, body, attachments
+                )
                 posted = await self._customer_writes(chat, message)
             else:
-                message = self._new_message(principal, SenderKind.operator, client_id, body)
+                message = self._new_message(
+                    principal, SenderKind.operator, client_id, body, attachments
+                )
                 posted = await self._operator_writes(chat, message)
             if posted.created and not posted.new_conversation:
                 work.announce(events.message_posted(posted.chat, posted.message, posted.seq))
@@ -536,14 +548,14 @@ class SupportDesk:
         if not principal.is_staff:
             raise NotAllowed("Only operators and admins do this.")
 
-    def _new_message(
-        self, principal: Principal, kind: SenderKind, client_id: str, body: str
-    ) -> Message:
+    def check_message(self, client_id: str, body: str, *, with_files: bool = False) -> None:
+        """``validation_error`` / ``payload_too_large`` for a message that cannot be
+        sent (checked before anything is written)."""
         if not isinstance(client_id, str) or not 1 <= len(client_id) <= MAX_CLIENT_ID_LENGTH:
             raise ValidationFailed(
                 f"client_id must be 1 to {MAX_CLIENT_ID_LENGTH} characters.", field="client_id"
             )
-        if not isinstance(body, str) or not body.strip():
+        if not isinstance(body, str) or (not body.strip() and not with_files):
             raise ValidationFailed("The message is empty.", field="body")
         # The wire schemas refuse it already; this holds for every other caller.
         for field, value in (("client_id", client_id), ("body", body)):
@@ -559,12 +571,23 @@ class SupportDesk:
                 limit=self.rules.max_message_length,
                 length=len(body),
             )
+
+    def _new_message(
+        self,
+        principal: Principal,
+        kind: SenderKind,
+        client_id: str,
+        body: str,
+        attachments: Sequence[FileRef] = (),
+    ) -> Message:
+        self.check_message(client_id, body, with_files=bool(attachments))
         return Message(
             id=str(new_id()),
             client_id=client_id,
             sender=Sender(kind=kind, id=str(principal.user_id)),
             body=body,
             created_at=now(),
+            attachments=list(attachments),
         )
 
 

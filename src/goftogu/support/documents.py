@@ -72,12 +72,23 @@ class Customer(_Document):
     email: str | None = None
 
 
+class FileRef(_Document):
+    """A file sent with a support message: uploaded through ``POST /attachments``
+    (messaging's upload path and checks), then held by the conversation."""
+
+    id: str
+    filename: str
+    content_type: str
+    size_bytes: int
+
+
 class Message(_Document):
     id: str
     client_id: str
     sender: Sender
     body: str
     created_at: datetime
+    attachments: list[FileRef] = Field(default_factory=list)
 
     @property
     def key(self) -> str:
@@ -105,6 +116,20 @@ class Note(_Document):
         return message_key(self.author_id, self.client_id)
 
 
+class CsatSource(StrEnum):
+    widget = "widget"
+    email = "email"
+
+
+class Csat(_Document):
+    """The customer's rating of a closed conversation (once)."""
+
+    score: int
+    comment: str | None = None
+    at: datetime
+    source: CsatSource
+
+
 class RoutingEntry(_Document):
     at: datetime
     decision: Decision
@@ -130,6 +155,10 @@ class SupportChat(_Document):
     closed_at: datetime | None = None
     routing: list[RoutingEntry] = Field(default_factory=list)
     previous_chat_id: str | None = None
+    # Read watermarks (seq): the customer's, and the assigned operator's ("seen").
+    customer_read_seq: int = 0
+    operator_read_seq: int = 0
+    csat: Csat | None = None
     # Staff-only: private notes and labels (goftogu.support.content).
     notes: list[Note] = Field(default_factory=list)
     labels: list[str] = Field(default_factory=list)

@@ -17,7 +17,9 @@ from goftogu.presence.operators import OperatorStatus
 from goftogu.support.documents import (
     ChatStatus,
     ChatType,
+    Csat,
     Customer,
+    FileRef,
     Message,
     Note,
     RoutingEntry,
@@ -52,7 +54,10 @@ class StartChatRequest(Request):
 
 class PostMessageRequest(Request):
     client_id: ClientId
-    body: Text
+    body: Text = ""
+    attachment_ids: Annotated[
+        list[Line], Field(max_length=10, description="uploads (POST /attachments) to send")
+    ] = []
 
 
 class SupportMessagePayload(Request):
@@ -60,7 +65,8 @@ class SupportMessagePayload(Request):
 
     chat_id: Annotated[Line, Field(max_length=64)]
     client_id: ClientId
-    body: Text
+    body: Text = ""
+    attachment_ids: Annotated[list[Line], Field(max_length=10)] = []
 
 
 class TransferRequest(Request):
@@ -87,6 +93,10 @@ class MessagePublic(BaseModel):
     body: str
     created_at: datetime
     seq: int = Field(description="position in the conversation, from 1")
+    attachments: list[FileRef] = Field(
+        default_factory=list,
+        description="files sent with it: GET /support/chats/{chat_id}/attachments/{id}",
+    )
 
     @classmethod
     def of(cls, message: Message, seq: int) -> MessagePublic:
@@ -125,6 +135,11 @@ class SupportChatPublic(BaseModel):
     closed_at: datetime | None
     routing: list[RoutingEntry]
     previous_chat_id: str | None
+    csat: Csat | None = Field(default=None, description="the customer's rating, once closed")
+    customer_read_seq: int = Field(default=0, description="the customer read up to here")
+    operator_read_seq: int = Field(
+        default=0, description="the assigned operator read up to here (the customer's 'seen')"
+    )
     queue_position: int | None = Field(
         default=None, description="1 = next to be taken; only while waiting for an operator"
     )
@@ -407,6 +422,43 @@ class RenderedCannedReply(BaseModel):
     body: str
 
 
+class SupportReadEvent(SupportEvent):
+    """``support:read`` to ``support:<chat_id>``: the customer or the assigned operator
+    read up to ``last_read_seq`` (the other side shows "seen")."""
+
+    EVENT: ClassVar[str] = "support:read"
+    reader: Literal["customer", "operator"]
+    last_read_seq: int
+
+
+class SupportReadPayload(Request):
+    """The ``support:read`` client event: mark the conversation read up to a seq."""
+
+    chat_id: Annotated[Line, Field(max_length=64)]
+    up_to_seq: Annotated[int, Field(ge=0)]
+
+
+class SupportReadState(BaseModel):
+    """``GET``/``POST /conversations/support:{id}/read``: the caller's watermark and
+    unread count, and the other side's watermark."""
+
+    conversation: str
+    last_read_seq: int
+    unread_count: int
+    peer_last_read_seq: int = Field(description="the other side read up to here ('seen')")
+
+
+class SupportMessagePage(BaseModel):
+    """``GET /conversations/support:{id}/messages``."""
+
+    items: list[MessagePublic]
+    has_more: bool
+    next_cursor: str | None = Field(
+        default=None,
+        description="the seq to page on from (as `before_seq` or `after_seq`); null on the last",
+    )
+
+
 # --- lists (one shape: goftogu/pages.py) ------------------------------------------
 
 
@@ -416,3 +468,39 @@ class OperatorList(ListPage[OperatorPublic]):
 
 class CannedReplyList(ListPage[CannedReplyPublic]):
     """CannedReplyPublic items, answered whole."""
+
+
+class SupportCsatEvent(SupportEvent):
+    """``support:csat`` to ``operators`` and ``support:<chat_id>``: the customer rated
+    the conversation."""
+
+    EVENT: ClassVar[str] = "support:csat"
+    csat: Csat
+
+
+class CsatRequest(Request):
+    score: Annotated[int, Field(ge=1, le=5, strict=True)]
+    comment: Text | None = None
+
+
+class CsatPublic(BaseModel):
+    chat_id: str
+    conversation: str
+    closed_at: datetime | None
+    csat: Csat | None
+
+
+class SupportDraftPayload(Request):
+    """The ``support:draft`` client event (the customer's widget, as they type)."""
+
+    chat_id: Annotated[Line, Field(max_length=64)]
+    text: str = Field(description="the whole draft now; empty: cleared")
+
+
+class SupportDraftEvent(SupportEvent):
+    """``support:draft`` to ``operator:<assigned>`` only: the customer's draft as
+    typed (typing preview, opt-in per team); never stored, throttled."""
+
+    EVENT: ClassVar[str] = "support:draft"
+    text: str
+    at: datetime

@@ -18,11 +18,12 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import Literal, Protocol
 
 from goftogu.support.documents import (
     ChatStatus,
     ChatType,
+    Csat,
     Message,
     Note,
     RoutingEntry,
@@ -78,6 +79,9 @@ class Appended:
     message: Message
     seq: int
     created: bool
+
+
+Reader = Literal["customer", "operator"]
 
 
 @dataclass(frozen=True)
@@ -161,6 +165,15 @@ class ChatStore(Protocol):
 
     async def remove_label(self, chat_id: str, label: str) -> SupportChat | None:
         """Remove ``label`` (not there: nothing changes). None: no such chat."""
+        ...
+
+    async def rate(self, chat_id: str, csat: Csat) -> SupportChat | None:
+        """Store the rating of a ``CLOSED`` conversation not rated yet. None: no such
+        chat, not closed, or rated already (the first rating stays)."""
+        ...
+
+    async def mark_read(self, chat_id: str, reader: Reader, seq: int) -> SupportChat | None:
+        """Move ``reader``'s watermark up to ``seq`` (never down). None: no such chat."""
         ...
 
     async def find(self, query: ChatQuery) -> list[SupportChat]:

@@ -42,6 +42,7 @@ from pymongo.errors import DuplicateKeyError
 from goftogu.support.documents import (
     ChatStatus,
     ChatType,
+    Csat,
     Message,
     Note,
     RoutingEntry,
@@ -52,7 +53,14 @@ from goftogu.support.documents import (
     stored_chat,
     stored_chats,
 )
-from goftogu.support.store import Appended, ChatQuery, NoteAdded, OutboxKind, PendingJob
+from goftogu.support.store import (
+    Appended,
+    ChatQuery,
+    NoteAdded,
+    OutboxKind,
+    PendingJob,
+    Reader,
+)
 
 COLLECTION = "chats"
 LOCKS = "chat_locks"
@@ -237,6 +245,17 @@ class MongoChatStore:
 
     async def remove_label(self, chat_id: str, label: str) -> SupportChat | None:
         return await self._update({"_id": chat_id}, {"$pull": {"labels": label}})
+
+    async def rate(self, chat_id: str, csat: Csat) -> SupportChat | None:
+        # {csat: None} matches a missing field or null in MongoDB and FerretDB alike.
+        return await self._update(
+            {"_id": chat_id, "status": ChatStatus.CLOSED.value, "csat": None},
+            {"$set": {"csat": _plain(csat.model_dump())}},
+        )
+
+    async def mark_read(self, chat_id: str, reader: Reader, seq: int) -> SupportChat | None:
+        # $max never moves a watermark down (MongoDB and FerretDB both have it).
+        return await self._update({"_id": chat_id}, {"$max": {f"{reader}_read_seq": seq}})
 
     def _writing(self, chat_id: str, *, wait: bool = True) -> AbstractAsyncContextManager[bool]:
         """Where updates are not atomic (FerretDB), hold the conversation's lock;

@@ -23,6 +23,7 @@ from goftogu.storage.errors import is_unique_violation
 from goftogu.support.documents import (
     ChatStatus,
     ChatType,
+    Csat,
     Message,
     Note,
     RoutingEntry,
@@ -34,7 +35,14 @@ from goftogu.support.documents import (
     stored_chats,
 )
 from goftogu.support.models import SupportChatLabel, SupportChatRow
-from goftogu.support.store import Appended, ChatQuery, NoteAdded, OutboxKind, PendingJob
+from goftogu.support.store import (
+    Appended,
+    ChatQuery,
+    NoteAdded,
+    OutboxKind,
+    PendingJob,
+    Reader,
+)
 
 _TOKEN_COLUMN = {
     OutboxKind.route: SupportChatRow.route_token,
@@ -225,6 +233,26 @@ class SqlChatStore:
                     SupportChatLabel.chat_id == row.id, SupportChatLabel.label == label
                 )
             )
+            return chat
+
+    async def rate(self, chat_id: str, csat: Csat) -> SupportChat | None:
+        return await self._change(
+            chat_id,
+            lambda chat: chat.status is ChatStatus.CLOSED and chat.csat is None,
+            lambda chat: chat.model_copy(update={"csat": csat}),
+        )
+
+    async def mark_read(self, chat_id: str, reader: Reader, seq: int) -> SupportChat | None:
+        field = f"{reader}_read_seq"
+        async with self._db.transaction() as session:
+            row = await self._locked(session, chat_id)
+            if row is None:
+                return None
+            chat = _chat(row)
+            if getattr(chat, field) >= seq:
+                return chat
+            chat = chat.model_copy(update={field: seq})
+            row.document = _document(chat)
             return chat
 
     async def assign(
