@@ -53,6 +53,7 @@ from goftogu.support.content import SupportContent
 from goftogu.support.conversation import SupportConversations
 from goftogu.support.csat import CsatLinks, CsatSurveys
 from goftogu.support.desk import SupportDesk
+from goftogu.support.drafts import DraftPreviews
 from goftogu.support.outbox import SupportOutbox
 from goftogu.support.queue import QueueMoved, QueuePositions
 from goftogu.support.routing import Router
@@ -105,6 +106,7 @@ class Container:
     support_content: SupportContent
     support_conversations: SupportConversations
     csat: CsatSurveys
+    drafts: DraftPreviews
     canned_replies: CannedReplies
     teams: TeamsPort
     # The queue handlers of this codebase; each process runs those of its queues.
@@ -196,6 +198,15 @@ async def _build(
         connections=connections,
         join_before_write=clients.join_user,
     )
+    drafts = DraftPreviews(
+        chats,
+        teams,
+        work,
+        interval=settings.support_draft_interval_ms / 1000,
+        max_length=settings.max_message_length,
+        default_on=settings.support_typing_preview,
+    )
+    exit_stack.push_async_callback(drafts.aclose)
     return Container(
         settings=settings,
         database=database,
@@ -223,6 +234,7 @@ async def _build(
         support_content=SupportContent(chats, work),
         support_conversations=SupportConversations(support, messaging.attachments, work),
         csat=CsatSurveys(chats, _csat_links(settings), work),
+        drafts=drafts,
         canned_replies=CannedReplies(canned_store, chats, staff, teams, work),
         teams=teams,
         subscriptions=(routing_subscription(router), notify_subscription(settings, notifier)),

@@ -65,7 +65,7 @@ def socket_bindings(container: Container) -> SocketBindings:
     return SocketBindings.combine(
         messaging_bindings(container.messaging),
         presence_bindings(container.presence, container.support),
-        support_bindings(container.support, container.support_conversations),
+        support_bindings(container.support, container.support_conversations, container.drafts),
     )
 
 

@@ -148,6 +148,13 @@ class Settings(BaseSettings):
     support_hold_seconds: float = Field(
         default=60.0, gt=0, description="a slot held for a chat being assigned expires after this"
     )
+    support_typing_preview: bool = Field(
+        default=False,
+        description="typing preview for conversations without a team (teams opt in themselves)",
+    )
+    support_draft_interval_ms: int = Field(
+        default=300, ge=50, le=10_000, description="at most one draft per conversation this often"
+    )
     support_csat_link_days: float = Field(
         default=30.0, gt=0, description="an emailed rating (CSAT) link works this long"
     )

@@ -488,3 +488,19 @@ class CsatPublic(BaseModel):
     conversation: str
     closed_at: datetime | None
     csat: Csat | None
+
+
+class SupportDraftPayload(Request):
+    """The ``support:draft`` client event (the customer's widget, as they type)."""
+
+    chat_id: Annotated[Line, Field(max_length=64)]
+    text: str = Field(description="the whole draft now; empty: cleared")
+
+
+class SupportDraftEvent(SupportEvent):
+    """``support:draft`` to ``operator:<assigned>`` only: the customer's draft as
+    typed (typing preview, opt-in per team); never stored, throttled."""
+
+    EVENT: ClassVar[str] = "support:draft"
+    text: str
+    at: datetime
