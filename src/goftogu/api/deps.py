@@ -174,12 +174,10 @@ async def current_principal(
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def client_info(request: Request, settings: SettingsDep) -> ClientInfo:
+def client_info(request: Request) -> ClientInfo:
+    # The address is the peer's, or the one a trusted proxy forwarded
+    # (``goftogu.api.guard.ForwardedFor`` decides, by the settings).
     ip = request.client.host if request.client else None
-    if settings.trust_forwarded_for:
-        forwarded = request.headers.get("x-forwarded-for")
-        if forwarded:
-            ip = forwarded.split(",")[0].strip() or ip
     return ClientInfo(ip_address=ip, user_agent=request.headers.get("user-agent"))
 
 
