@@ -494,7 +494,7 @@ class SupportDraftPayload(Request):
     """The ``support:draft`` client event (the customer's widget, as they type)."""
 
     chat_id: Annotated[Line, Field(max_length=64)]
-    text: str = Field(description="the whole draft now; empty: cleared")
+    text: Text = Field(description="the whole draft now; empty: cleared")
 
 
 class SupportDraftEvent(SupportEvent):

@@ -38,6 +38,7 @@ class OutboxKind(StrEnum):
     ticket_notice = "ticket_notice"  # notify: tell operators of a new ticket
     assigned_notice = "assigned_notice"  # notify: tell the operator it is theirs (push)
     reply_notice = "reply_notice"  # notify: tell the customer an operator answered
+    closed_notice = "closed_notice"  # notify: email the customer the transcript (closed)
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,8 @@ class ChatStore(Protocol):
         self, chat_id: str, operator_id: str | None, entry: RoutingEntry
     ) -> SupportChat | None:
         """``PENDING`` or ``OPEN`` with exactly ``operator_id`` (None: unassigned) ->
-        ``CLOSED``; the document stays, archived (S7)."""
+        ``CLOSED``; the document stays, archived (S7). Owes the customer the closing
+        email (transcript and rating link) in its outbox."""
         ...
 
     async def add_note(self, chat_id: str, note: Note) -> NoteAdded | None:

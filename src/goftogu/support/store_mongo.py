@@ -340,6 +340,7 @@ class MongoChatStore:
                     "status": ChatStatus.CLOSED.value,
                     "closed_at": entry.at,
                     "updated_at": entry.at,
+                    "closed_notice_token": _new_token(),
                 },
                 "$unset": {"route_token": ""},
                 "$push": {"routing": _entry(entry)},

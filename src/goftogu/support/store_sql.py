@@ -49,6 +49,7 @@ _TOKEN_COLUMN = {
     OutboxKind.ticket_notice: SupportChatRow.ticket_notice_token,
     OutboxKind.assigned_notice: SupportChatRow.assigned_notice_token,
     OutboxKind.reply_notice: SupportChatRow.reply_notice_token,
+    OutboxKind.closed_notice: SupportChatRow.closed_notice_token,
 }
 
 
@@ -318,6 +319,7 @@ class SqlChatStore:
     ) -> SupportChat | None:
         def clear_route(row: SupportChatRow) -> None:
             row.route_token = None
+            row.closed_notice_token = _new_token()
 
         return await self._change(
             chat_id,
