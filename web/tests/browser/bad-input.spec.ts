@@ -38,8 +38,8 @@ test('a lost session sends the operator back to sign in with a message, never a 
   // The session is revoked elsewhere while this page is away (revocation is
   // immediate: a connected page would hear session:ended), and its access token
   // no longer works.
-  await loseSession(page, 'goftogu.console.session')
-  await page.reload() // the console's first calls meet a 401, and the refresh fails
+  const away = await loseSession(page, 'goftogu.console.session')
+  await page.goto(away) // the console's first calls meet a 401, and the refresh fails
   await expect(page.getByRole('alert')).toHaveText('Your session ended. Please sign in again.')
   await expect(page.getByLabel('Username or email')).toBeVisible()
   await signIn(page, operator) // and back in
@@ -53,8 +53,8 @@ test("a visitor whose session is gone starts again, told why", async ({ open }) 
   await write(widget, 'hello')
   await expect(messages(widget, 'hello')).toHaveCount(1)
   const frame = page.frames().find((item) => item.url().startsWith(`${gateway()}/widget/`))
-  await loseSession(frame as Frame, 'goftogu.widget.session', page)
-  await page.reload()
+  const shop = await loseSession(frame as Frame, 'goftogu.widget.session', page)
+  await page.goto(shop)
   const again = await openWidget(page)
   await expect(again.getByRole('alert')).toHaveText('Your previous chat could not be restored. Please start again.')
   await startChat(again, 'Babak')
@@ -62,10 +62,13 @@ test("a visitor whose session is gone starts again, told why", async ({ open }) 
   await expect(messages(again, 'hello again')).toHaveCount(1)
 })
 
-/** Log the stored session out from outside the page while it is offline, then
- * leave it a token that no longer works. */
-async function loseSession(where: Page | Frame, key: string, page?: Page): Promise<void> {
-  const context = (page ?? (where as Page)).context()
+/** Log the stored session out from outside the page while it is offline, leave
+ * it a token that no longer works, and leave the app (to about:blank, so no copy
+ * of it runs when the network is back). Returns the address to come back to. */
+async function loseSession(where: Page | Frame, key: string, page?: Page): Promise<string> {
+  const top = page ?? (where as Page)
+  const address = top.url()
+  const context = top.context()
   await context.setOffline(true)
   const session = JSON.parse((await where.evaluate((name) => localStorage.getItem(name), key)) as string)
   const response = await fetch(`${gateway()}/api/v1/auth/logout`, {
@@ -78,7 +81,9 @@ async function loseSession(where: Page | Frame, key: string, page?: Page): Promi
     ([name, value]) => localStorage.setItem(name as string, value as string),
     [key, JSON.stringify({ ...session, accessToken: 'not-a-token' })],
   )
-  // Leave the app before the network is back (else its socket would reconnect first).
-  await (page ?? (where as Page)).reload().catch(() => undefined)
+  // Leave the app before the network is back (else its socket would reconnect
+  // first, or a reloaded copy would use up the stale session before the test looks).
+  await top.goto('about:blank')
   await context.setOffline(false)
+  return address
 }
