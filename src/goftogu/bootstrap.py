@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from goftogu.broadcast import Broadcaster, NoBroadcast, RoomEvent, clients_are_told
@@ -50,7 +51,9 @@ from goftogu.support.canned import CannedReplies
 from goftogu.support.connections import LocalConnections
 from goftogu.support.content import SupportContent
 from goftogu.support.conversation import SupportConversations
+from goftogu.support.csat import CsatLinks, CsatSurveys
 from goftogu.support.desk import SupportDesk
+from goftogu.support.drafts import DraftPreviews
 from goftogu.support.outbox import SupportOutbox
 from goftogu.support.queue import QueueMoved, QueuePositions
 from goftogu.support.routing import Router
@@ -64,6 +67,7 @@ from goftogu.support.service import (
 from goftogu.support.staff import StaffDirectory
 from goftogu.support.teams import TeamDirectory, Teams
 from goftogu.support.teams_port import TeamDirectory as TeamsPort
+from goftogu.support.transcripts import Transcripts
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -102,6 +106,9 @@ class Container:
     team_admin: Teams
     support_content: SupportContent
     support_conversations: SupportConversations
+    csat: CsatSurveys
+    drafts: DraftPreviews
+    transcripts: Transcripts
     canned_replies: CannedReplies
     teams: TeamsPort
     # The queue handlers of this codebase; each process runs those of its queues.
@@ -149,10 +156,11 @@ async def _build(
     probes.append(_mail_probe(settings))
 
     chats = await open_chat_store(database, mongo)
+    csat_links = _csat_links(settings)
     canned_store = await open_canned_store(database, mongo)
     relay = OutboxRelay(
         queue,
-        [RelationalOutbox(database), SupportOutbox(chats)],
+        [RelationalOutbox(database), SupportOutbox(chats, rating_link=csat_links.link)],
         batch_size=settings.outbox_batch_size,
         sweep_seconds=settings.outbox_sweep_seconds,
     )
@@ -193,6 +201,15 @@ async def _build(
         connections=connections,
         join_before_write=clients.join_user,
     )
+    drafts = DraftPreviews(
+        chats,
+        teams,
+        work,
+        interval=settings.support_draft_interval_ms / 1000,
+        max_length=settings.max_message_length,
+        default_on=settings.support_typing_preview,
+    )
+    exit_stack.push_async_callback(drafts.aclose)
     return Container(
         settings=settings,
         database=database,
@@ -219,6 +236,9 @@ async def _build(
         team_admin=Teams(teams, staff),
         support_content=SupportContent(chats, work),
         support_conversations=SupportConversations(support, messaging.attachments, work),
+        csat=CsatSurveys(chats, csat_links, work),
+        transcripts=Transcripts(chats, work),
+        drafts=drafts,
         canned_replies=CannedReplies(canned_store, chats, staff, teams, work),
         teams=teams,
         subscriptions=(routing_subscription(router), notify_subscription(settings, notifier)),
@@ -263,6 +283,14 @@ def _announcements(
         .after_commit(SessionsRevoked, refuse_tokens)
         .after_commit(SessionsRevoked, end_sockets)
         .build()
+    )
+
+
+def _csat_links(settings: Settings) -> CsatLinks:
+    return CsatLinks(
+        settings.secret_key.get_secret_value(),
+        ttl=timedelta(days=settings.support_csat_link_days),
+        public_url=settings.public_url,
     )
 
 

@@ -210,3 +210,13 @@ class InvalidPushSubscription(ValidationFailed):
 class ShortcodeTaken(Conflict):
     code = "shortcode_taken"
     default_message = "A canned reply with this shortcode already exists in this scope."
+
+
+class AlreadyRated(Conflict):
+    code = "already_rated"
+    default_message = "This conversation has been rated already."
+
+
+class ChatNotClosed(Conflict):
+    code = "chat_not_closed"
+    default_message = "A conversation is rated once it is closed."

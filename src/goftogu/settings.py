@@ -8,6 +8,7 @@ process (requirement P5).
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from enum import StrEnum
 from pathlib import Path
@@ -127,6 +128,24 @@ class Settings(BaseSettings):
     trust_forwarded_for: bool = Field(
         default=False, description="take the client IP from X-Forwarded-For (behind a proxy)"
     )
+    trusted_proxies: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1", "::1"],
+        description="addresses or networks (10.0.0.0/8) of the proxies whose X-Forwarded-For "
+        "is believed, when GOFTOGU_TRUST_FORWARDED_FOR is on; the HTTP server believes no "
+        "other",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="/metrics answers only with `Authorization: Bearer <token>`; unset: "
+        "only to a loopback peer on a request no proxy forwarded",
+    )
+    max_body_bytes: int = Field(
+        default=64 * 1024,
+        ge=1024,
+        description="a request body's limit on routes without their own (sign-in routes "
+        "allow 8 KiB, messages 4 bytes per character of GOFTOGU_MAX_MESSAGE_LENGTH, uploads "
+        "GOFTOGU_MAX_ATTACHMENT_BYTES)",
+    )
 
     auto_migrate: bool | None = Field(
         default=None,
@@ -147,6 +166,16 @@ class Settings(BaseSettings):
     )
     support_hold_seconds: float = Field(
         default=60.0, gt=0, description="a slot held for a chat being assigned expires after this"
+    )
+    support_typing_preview: bool = Field(
+        default=False,
+        description="typing preview for conversations without a team (teams opt in themselves)",
+    )
+    support_draft_interval_ms: int = Field(
+        default=300, ge=50, le=10_000, description="at most one draft per conversation this often"
+    )
+    support_csat_link_days: float = Field(
+        default=30.0, gt=0, description="an emailed rating (CSAT) link works this long"
     )
     support_sweep_seconds: float = Field(
         default=30.0,
@@ -279,6 +308,16 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_means_unset(cls, value: str | None) -> str | None:
         return value or None
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: list[str]) -> list[str]:
+        for proxy in value:
+            try:
+                ipaddress.ip_network(proxy.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"{proxy!r} is not an IP address or network") from None
+        return value
 
     @field_validator("widget_origins", "cors_origins")
     @classmethod

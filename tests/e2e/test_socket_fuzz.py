@@ -41,10 +41,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from goftogu.errors import DomainError
+from goftogu.gateway import socket_bindings
 from goftogu.ratelimit import RateRule
-from goftogu.realtime.bindings import messaging_bindings, presence_bindings, support_bindings
 from goftogu.realtime.delivery import OrderedDelivery
-from goftogu.realtime.handlers import RealtimeGateway, SocketBindings, SocketLimits
+from goftogu.realtime.handlers import RealtimeGateway, SocketLimits
 from tests.e2e.conftest import E2E_SECRET
 from tests.e2e.servers import Process, gateway_process
 from tests.helpers.api import API, SignedIn, sign_up
@@ -61,6 +61,7 @@ WRITES = {
     "reaction:add",
     "reaction:remove",
     "support:message",
+    "support:read",
 }
 
 
@@ -68,14 +69,9 @@ def _bound_events() -> dict[str, type]:
     """The gateway's own table of client events and their payload models (services
     are stand-ins: only the table is read, nothing is called)."""
     sio = socketio.AsyncServer(async_mode="asgi", client_manager=OrderedDelivery())
-    bindings = SocketBindings.combine(
-        messaging_bindings(MagicMock()),
-        presence_bindings(MagicMock(), MagicMock()),
-        support_bindings(MagicMock()),
-    )
     gateway = RealtimeGateway(
         sio,
-        bindings,
+        socket_bindings(MagicMock()),
         verify_token=MagicMock(),
         revoked_sessions=MagicMock(),
         typing_ttl_seconds=1,

@@ -209,3 +209,22 @@ async def test_read_watermarks_move_up_only_each_side_its_own(store: ChatStore) 
     assert loaded is not None
     assert (loaded.operator_read_seq, loaded.customer_read_seq) == (3, 2)
     assert await store.mark_read(str(new_id()), "customer", 1) is None
+
+
+async def test_a_closed_conversation_is_rated_once(store: ChatStore) -> None:
+    from goftogu.support.documents import Csat, CsatSource, Decision, RoutingEntry
+
+    chat = new_chat()
+    await store.create(chat)
+    first = Csat(score=5, comment="great", at=now(), source=CsatSource.widget)
+    assert await store.rate(chat.id, first) is None  # not closed yet
+    await store.close(chat.id, None, RoutingEntry(at=now(), decision=Decision.closed))
+    rated = await store.rate(chat.id, first)
+    assert rated is not None
+    assert rated.csat == first
+    again = Csat(score=1, at=now(), source=CsatSource.email)
+    assert await store.rate(chat.id, again) is None
+    loaded = await store.get(chat.id)
+    assert loaded is not None
+    assert loaded.csat == first
+    assert await store.rate(str(new_id()), first) is None

@@ -7,21 +7,27 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import FileResponse
+from pydantic import BaseModel, ConfigDict, Field
 
 from goftogu.api.deps import (
     CannedRepliesDep,
+    CsatDep,
     CurrentPrincipal,
     PathId,
     SupportContentDep,
     SupportConversationsDep,
+    TranscriptsDep,
 )
 from goftogu.api.messaging import file_response
 from goftogu.support.canned import CannedChange, CannedReply, CannedScope
+from goftogu.support.documents import SupportChat
 from goftogu.support.schemas import (
     CannedReplyChange,
     CannedReplyList,
     CannedReplyPublic,
     CannedReplyRequest,
+    CsatPublic,
+    CsatRequest,
     LabelsPublic,
     NotePublic,
     NoteRequest,
@@ -155,3 +161,62 @@ async def download_support_file(
 ) -> FileResponse:
     """A file sent in the conversation, for whoever may read it (its customer, staff)."""
     return file_response(await conversations.file(principal, chat_id, attachment_id))
+
+
+def _csat(chat: SupportChat) -> CsatPublic:
+    return CsatPublic(
+        chat_id=chat.id, conversation=chat.conversation, closed_at=chat.closed_at, csat=chat.csat
+    )
+
+
+class CsatByLink(CsatRequest):
+    token: Annotated[Line, Field(min_length=1, max_length=2000)]
+
+
+@router.post("/chats/{chat_id}/csat", status_code=status.HTTP_201_CREATED)
+async def rate_chat(
+    chat_id: PathId, body: CsatRequest, csat: CsatDep, principal: CurrentPrincipal
+) -> CsatPublic:
+    """The customer rates their closed conversation, once: 1 to 5 and a comment.
+    ``chat_not_closed`` (409) before it closed, ``already_rated`` (409) after."""
+    return _csat(await csat.rate(principal, chat_id, body.score, body.comment))
+
+
+@router.get("/csat")
+async def csat_survey(
+    token: Annotated[Line, Query(min_length=1, max_length=2000)], csat: CsatDep
+) -> CsatPublic:
+    """No session: what an emailed rating link is about (and whether it was rated)."""
+    return _csat(await csat.survey_of(token))
+
+
+@router.post("/csat", status_code=status.HTTP_201_CREATED)
+async def rate_by_link(body: CsatByLink, csat: CsatDep) -> CsatPublic:
+    """No session: the signed token of the emailed link says which conversation
+    (``token_invalid`` / ``token_expired``, 401)."""
+    return _csat(await csat.rate_by_link(body.token, body.score, body.comment))
+
+
+class TranscriptRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    client_id: Annotated[Line, Field(min_length=1, max_length=64)]
+
+
+class TranscriptQueued(BaseModel):
+    chat_id: str
+    email: str = Field(description="where it goes: the customer's address")
+
+
+@router.post("/chats/{chat_id}/transcript", status_code=status.HTTP_202_ACCEPTED)
+async def request_transcript(
+    chat_id: PathId,
+    body: TranscriptRequest,
+    transcripts: TranscriptsDep,
+    principal: CurrentPrincipal,
+) -> TranscriptQueued:
+    """Email the transcript to the customer's address (the customer, or staff for
+    them); once per ``client_id``. 422 ``validation_error`` (``details.field:
+    email``) when the customer gave no address."""
+    email = await transcripts.request(principal, chat_id, body.client_id)
+    return TranscriptQueued(chat_id=chat_id, email=email)

@@ -19,7 +19,9 @@ from goftogu.realtime.handlers import Replay, SocketBindings, SocketEvent
 from goftogu.realtime.protocol import PresencePayload
 from goftogu.support.conversation import SupportConversations
 from goftogu.support.desk import SupportDesk
+from goftogu.support.drafts import DraftPreviews
 from goftogu.support.schemas import (
+    SupportDraftPayload,
     SupportMessagePayload,
     SupportReadPayload,
     SupportReadState,
@@ -83,7 +85,9 @@ def messaging_bindings(messaging: Messaging) -> SocketBindings:
     )
 
 
-def support_bindings(desk: SupportDesk, conversations: SupportConversations) -> SocketBindings:
+def support_bindings(
+    desk: SupportDesk, conversations: SupportConversations, drafts: DraftPreviews
+) -> SocketBindings:
     """``support:message``, the support rooms joined on connect, replay of missed
     support messages, and operators' connections (their availability)."""
 
@@ -102,10 +106,16 @@ def support_bindings(desk: SupportDesk, conversations: SupportConversations) -> 
         state = await conversations.mark_read(principal, body.chat_id, body.up_to_seq)
         return SupportReadState(**vars(state)).model_dump(mode="json")
 
+    async def support_draft(
+        principal: Principal, _sid: str, body: SupportDraftPayload
+    ) -> dict[str, Any]:
+        return {"shown": await drafts.draft(principal, body.chat_id, body.text)}
+
     return SocketBindings(
         events=(
             SocketEvent("support:message", SupportMessagePayload, support_message),
             SocketEvent("support:read", SupportReadPayload, support_read),
+            SocketEvent("support:draft", SupportDraftPayload, support_draft),
         ),
         rooms=(desk.rooms_for,),
         replay={"support": Replay(fetch=desk.replay_for)},

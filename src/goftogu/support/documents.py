@@ -116,6 +116,20 @@ class Note(_Document):
         return message_key(self.author_id, self.client_id)
 
 
+class CsatSource(StrEnum):
+    widget = "widget"
+    email = "email"
+
+
+class Csat(_Document):
+    """The customer's rating of a closed conversation (once)."""
+
+    score: int
+    comment: str | None = None
+    at: datetime
+    source: CsatSource
+
+
 class RoutingEntry(_Document):
     at: datetime
     decision: Decision
@@ -161,6 +175,7 @@ class SupportChat(_Document):
     # Read watermarks (seq): the customer's, and the assigned operator's ("seen").
     customer_read_seq: int = 0
     operator_read_seq: int = 0
+    csat: Csat | None = None
     # Staff-only: private notes and labels (goftogu.support.content).
     notes: list[Note] = Field(default_factory=list)
     labels: list[str] = Field(default_factory=list)

@@ -13,13 +13,14 @@ from typing import Literal
 
 from goftogu.broadcast import RoomEvent, RoomJoined, RoomLeft
 from goftogu.bus import Event
-from goftogu.support.documents import Message, Note, Sender, SupportChat
+from goftogu.support.documents import Csat, Message, Note, Sender, SupportChat
 from goftogu.support.schemas import (
     MessagePublic,
     NotePublic,
     SupportAssigned,
     SupportChatPublic,
     SupportClosed,
+    SupportCsatEvent,
     SupportLabelsEvent,
     SupportMessageEvent,
     SupportNoteEvent,
@@ -126,3 +127,9 @@ def read_moved(chat: SupportChat, reader: Literal["customer", "operator"], seq: 
         chat_id=chat.id, conversation=chat.conversation, reader=reader, last_read_seq=seq
     )
     return RoomEvent.of(body, chat.conversation)
+
+
+def csat_received(chat: SupportChat, csat: Csat) -> list[Event]:
+    """Staff hear it; so does the customer's widget (it stops asking)."""
+    body = SupportCsatEvent(chat_id=chat.id, conversation=chat.conversation, csat=csat)
+    return [RoomEvent.of(body, OPERATORS_ROOM), RoomEvent.of(body, chat.conversation)]

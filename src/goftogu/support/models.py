@@ -57,7 +57,12 @@ class SupportChatRow(Entity):
                 sqlite_where=text(f"{token} IS NOT NULL"),
                 postgresql_where=text(f"{token} IS NOT NULL"),
             )
-            for token in ("ticket_notice_token", "assigned_notice_token", "reply_notice_token")
+            for token in (
+                "ticket_notice_token",
+                "assigned_notice_token",
+                "reply_notice_token",
+                "closed_notice_token",
+            )
         ),
     )
 
@@ -72,6 +77,7 @@ class SupportChatRow(Entity):
     ticket_notice_token: Mapped[str | None] = mapped_column(String(32))
     assigned_notice_token: Mapped[str | None] = mapped_column(String(32))
     reply_notice_token: Mapped[str | None] = mapped_column(String(32))
+    closed_notice_token: Mapped[str | None] = mapped_column(String(32))
     # Copies of the document's times, for estimates and reports.
     assigned_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]

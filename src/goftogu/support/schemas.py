@@ -17,6 +17,7 @@ from goftogu.presence.operators import OperatorStatus
 from goftogu.support.documents import (
     ChatStatus,
     ChatType,
+    Csat,
     Customer,
     FileRef,
     Message,
@@ -135,6 +136,7 @@ class SupportChatPublic(BaseModel):
     closed_at: datetime | None
     routing: list[RoutingEntry]
     previous_chat_id: str | None
+    csat: Csat | None = Field(default=None, description="the customer's rating, once closed")
     customer_read_seq: int = Field(default=0, description="the customer read up to here")
     operator_read_seq: int = Field(
         default=0, description="the assigned operator read up to here (the customer's 'seen')"
@@ -476,3 +478,39 @@ class OperatorList(ListPage[OperatorPublic]):
 
 class CannedReplyList(ListPage[CannedReplyPublic]):
     """CannedReplyPublic items, answered whole."""
+
+
+class SupportCsatEvent(SupportEvent):
+    """``support:csat`` to ``operators`` and ``support:<chat_id>``: the customer rated
+    the conversation."""
+
+    EVENT: ClassVar[str] = "support:csat"
+    csat: Csat
+
+
+class CsatRequest(Request):
+    score: Annotated[int, Field(ge=1, le=5, strict=True)]
+    comment: Text | None = None
+
+
+class CsatPublic(BaseModel):
+    chat_id: str
+    conversation: str
+    closed_at: datetime | None
+    csat: Csat | None
+
+
+class SupportDraftPayload(Request):
+    """The ``support:draft`` client event (the customer's widget, as they type)."""
+
+    chat_id: Annotated[Line, Field(max_length=64)]
+    text: Text = Field(description="the whole draft now; empty: cleared")
+
+
+class SupportDraftEvent(SupportEvent):
+    """``support:draft`` to ``operator:<assigned>`` only: the customer's draft as
+    typed (typing preview, opt-in per team); never stored, throttled."""
+
+    EVENT: ClassVar[str] = "support:draft"
+    text: str
+    at: datetime

@@ -23,6 +23,7 @@ from typing import Literal, Protocol
 from goftogu.support.documents import (
     ChatStatus,
     ChatType,
+    Csat,
     Message,
     Note,
     RoutingEntry,
@@ -38,6 +39,7 @@ class OutboxKind(StrEnum):
     ticket_notice = "ticket_notice"  # notify: tell operators of a new ticket
     assigned_notice = "assigned_notice"  # notify: tell the operator it is theirs (push)
     reply_notice = "reply_notice"  # notify: tell the customer an operator answered
+    closed_notice = "closed_notice"  # notify: email the customer the transcript (closed)
 
 
 @dataclass(frozen=True)
@@ -152,7 +154,8 @@ class ChatStore(Protocol):
         self, chat_id: str, operator_id: str | None, entry: RoutingEntry
     ) -> SupportChat | None:
         """``PENDING`` or ``OPEN`` with exactly ``operator_id`` (None: unassigned) ->
-        ``CLOSED``; the document stays, archived (S7)."""
+        ``CLOSED``; the document stays, archived (S7). Owes the customer the closing
+        email (transcript and rating link) in its outbox."""
         ...
 
     async def add_note(self, chat_id: str, note: Note) -> NoteAdded | None:
@@ -166,6 +169,11 @@ class ChatStore(Protocol):
 
     async def remove_label(self, chat_id: str, label: str) -> SupportChat | None:
         """Remove ``label`` (not there: nothing changes). None: no such chat."""
+        ...
+
+    async def rate(self, chat_id: str, csat: Csat) -> SupportChat | None:
+        """Store the rating of a ``CLOSED`` conversation not rated yet. None: no such
+        chat, not closed, or rated already (the first rating stays)."""
         ...
 
     async def mark_read(self, chat_id: str, reader: Reader, seq: int) -> SupportChat | None:

@@ -42,6 +42,7 @@ from pymongo.errors import DuplicateKeyError
 from goftogu.support.documents import (
     ChatStatus,
     ChatType,
+    Csat,
     Message,
     Note,
     RoutingEntry,
@@ -247,6 +248,13 @@ class MongoChatStore:
     async def remove_label(self, chat_id: str, label: str) -> SupportChat | None:
         return await self._update({"_id": chat_id}, {"$pull": {"labels": label}})
 
+    async def rate(self, chat_id: str, csat: Csat) -> SupportChat | None:
+        # {csat: None} matches a missing field or null in MongoDB and FerretDB alike.
+        return await self._update(
+            {"_id": chat_id, "status": ChatStatus.CLOSED.value, "csat": None},
+            {"$set": {"csat": _plain(csat.model_dump())}},
+        )
+
     async def mark_read(self, chat_id: str, reader: Reader, seq: int) -> SupportChat | None:
         # $max never moves a watermark down (MongoDB and FerretDB both have it).
         return await self._update({"_id": chat_id}, {"$max": {f"{reader}_read_seq": seq}})
@@ -334,6 +342,7 @@ class MongoChatStore:
                     "status": ChatStatus.CLOSED.value,
                     "closed_at": entry.at,
                     "updated_at": entry.at,
+                    "closed_notice_token": _new_token(),
                 },
                 "$unset": {"route_token": ""},
                 "$push": {"routing": _entry(entry)},

@@ -23,6 +23,7 @@ from goftogu.storage.errors import is_unique_violation
 from goftogu.support.documents import (
     ChatStatus,
     ChatType,
+    Csat,
     Message,
     Note,
     RoutingEntry,
@@ -49,6 +50,7 @@ _TOKEN_COLUMN = {
     OutboxKind.ticket_notice: SupportChatRow.ticket_notice_token,
     OutboxKind.assigned_notice: SupportChatRow.assigned_notice_token,
     OutboxKind.reply_notice: SupportChatRow.reply_notice_token,
+    OutboxKind.closed_notice: SupportChatRow.closed_notice_token,
 }
 
 
@@ -236,6 +238,13 @@ class SqlChatStore:
             )
             return chat
 
+    async def rate(self, chat_id: str, csat: Csat) -> SupportChat | None:
+        return await self._change(
+            chat_id,
+            lambda chat: chat.status is ChatStatus.CLOSED and chat.csat is None,
+            lambda chat: chat.model_copy(update={"csat": csat}),
+        )
+
     async def mark_read(self, chat_id: str, reader: Reader, seq: int) -> SupportChat | None:
         field = f"{reader}_read_seq"
         async with self._db.transaction() as session:
@@ -312,6 +321,7 @@ class SqlChatStore:
     ) -> SupportChat | None:
         def clear_route(row: SupportChatRow) -> None:
             row.route_token = None
+            row.closed_notice_token = _new_token()
 
         return await self._change(
             chat_id,

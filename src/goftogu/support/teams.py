@@ -69,6 +69,7 @@ class Team(BaseModel):
     capacity: int | None = None
     hours: BusinessHours | None = None
     sla: SlaPolicy | None = None
+    typing_preview: bool = False
     members: tuple[str, ...] = ()
 
 
@@ -88,6 +89,10 @@ class TeamCreate(BaseModel):
     )
     hours: BusinessHours | None = None
     sla: SlaPolicy | None = None
+    typing_preview: bool = Field(
+        default=False,
+        description="operators see the customer's draft as it is typed (support:draft)",
+    )
 
 
 class TeamPatch(BaseModel):
@@ -101,6 +106,7 @@ class TeamPatch(BaseModel):
     capacity: int | None = Field(default=None, ge=1, le=10_000)
     hours: BusinessHours | None = None
     sla: SlaPolicy | None = None
+    typing_preview: bool | None = None
 
 
 def _team(row: SupportTeam, members: Sequence[str]) -> Team:
@@ -113,14 +119,18 @@ def _team(row: SupportTeam, members: Sequence[str]) -> Team:
         capacity=row.capacity,
         hours=policy.get("hours"),
         sla=policy.get("sla"),
+        typing_preview=bool(policy.get("typing_preview", False)),
         members=tuple(sorted(members)),
     )
 
 
-def _policy(hours: BusinessHours | None, sla: SlaPolicy | None) -> dict[str, Any]:
+def _policy(
+    hours: BusinessHours | None, sla: SlaPolicy | None, typing_preview: bool = False
+) -> dict[str, Any]:
     return {
         "hours": hours.model_dump(mode="json") if hours else None,
         "sla": sla.model_dump(mode="json") if sla else None,
+        "typing_preview": typing_preview,
     }
 
 
@@ -145,7 +155,7 @@ class TeamDirectory:
             topic=spec.topic,
             overflow_seconds=spec.overflow_seconds,
             capacity=spec.capacity,
-            policy=_policy(spec.hours, spec.sla),
+            policy=_policy(spec.hours, spec.sla, spec.typing_preview),
         )
         try:
             async with self._db.transaction() as session:
@@ -177,9 +187,11 @@ class TeamDirectory:
                     if field in given:
                         setattr(row, field, getattr(patch, field))
                 current = _team(row, [])
+                preview = patch.typing_preview
                 row.policy = _policy(
                     patch.hours if "hours" in given else current.hours,
                     patch.sla if "sla" in given else current.sla,
+                    current.typing_preview if preview is None else preview,
                 )
         except IntegrityError as error:
             if is_unique_violation(
@@ -275,6 +287,11 @@ class TeamDirectory:
 
     async def team_exists(self, team_id: str) -> bool:
         return await self.get(team_id) is not None
+
+    async def typing_preview(self, team_id: str | None) -> bool:
+        """Whether the team opted in to typing preview (read through the cache)."""
+        team = await self.cached(team_id)
+        return team is not None and team.typing_preview
 
 
 class TeamList(ListPage[Team]):

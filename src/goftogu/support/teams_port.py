@@ -18,6 +18,10 @@ class TeamDirectory(Protocol):
 
     async def team_exists(self, team_id: str) -> bool: ...
 
+    async def typing_preview(self, team_id: str | None) -> bool:
+        """Whether operators of ``team_id`` see customers' drafts as typed."""
+        ...
+
 
 class NoTeams:
     """No teams at all."""
@@ -26,4 +30,7 @@ class NoTeams:
         return frozenset()
 
     async def team_exists(self, team_id: str) -> bool:
+        return False
+
+    async def typing_preview(self, team_id: str | None) -> bool:
         return False
