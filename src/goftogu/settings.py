@@ -195,6 +195,11 @@ class Settings(BaseSettings):
         gt=0,
         description="how often workers offer free operator slots to waiting conversations",
     )
+    support_sla_sweep_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        description="how often workers check SLA deadlines (warnings and breaches fire once)",
+    )
     support_estimate_window_hours: float = Field(
         default=24.0,
         gt=0,
