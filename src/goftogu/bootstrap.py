@@ -67,6 +67,7 @@ from goftogu.support.service import (
 from goftogu.support.staff import StaffDirectory
 from goftogu.support.teams import TeamDirectory, Teams
 from goftogu.support.teams_port import TeamDirectory as TeamsPort
+from goftogu.support.transcripts import Transcripts
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -107,6 +108,7 @@ class Container:
     support_conversations: SupportConversations
     csat: CsatSurveys
     drafts: DraftPreviews
+    transcripts: Transcripts
     canned_replies: CannedReplies
     teams: TeamsPort
     # The queue handlers of this codebase; each process runs those of its queues.
@@ -154,10 +156,11 @@ async def _build(
     probes.append(_mail_probe(settings))
 
     chats = await open_chat_store(database, mongo)
+    csat_links = _csat_links(settings)
     canned_store = await open_canned_store(database, mongo)
     relay = OutboxRelay(
         queue,
-        [RelationalOutbox(database), SupportOutbox(chats)],
+        [RelationalOutbox(database), SupportOutbox(chats, rating_link=csat_links.link)],
         batch_size=settings.outbox_batch_size,
         sweep_seconds=settings.outbox_sweep_seconds,
     )
@@ -233,7 +236,8 @@ async def _build(
         team_admin=Teams(teams, staff),
         support_content=SupportContent(chats, work),
         support_conversations=SupportConversations(support, messaging.attachments, work),
-        csat=CsatSurveys(chats, _csat_links(settings), work),
+        csat=CsatSurveys(chats, csat_links, work),
+        transcripts=Transcripts(chats, work),
         drafts=drafts,
         canned_replies=CannedReplies(canned_store, chats, staff, teams, work),
         teams=teams,

@@ -90,6 +90,8 @@ def serve(
             port=settings.port,
             log_config=None,
             ws_per_message_deflate=settings.ws_compression,
+            # The gateway decides whom to believe (GOFTOGU_TRUSTED_PROXIES): not uvicorn.
+            proxy_headers=False,
             # The hard cap of a Socket.IO frame: a larger one closes the websocket
             # with 1009 (message too big) before it is read.
             ws_max_size=settings.max_socket_packet_bytes,
@@ -102,6 +104,8 @@ def serve(
             port=settings.port,
             log_config=None,
             ws_per_message_deflate=settings.ws_compression,
+            # The gateway decides whom to believe (GOFTOGU_TRUSTED_PROXIES): not uvicorn.
+            proxy_headers=False,
             # The hard cap of a Socket.IO frame: a larger one closes the websocket
             # with 1009 (message too big) before it is read.
             ws_max_size=settings.max_socket_packet_bytes,
@@ -330,6 +334,8 @@ def demo(
             port=settings.port,
             log_config=None,
             ws_per_message_deflate=settings.ws_compression,
+            # The gateway decides whom to believe (GOFTOGU_TRUSTED_PROXIES): not uvicorn.
+            proxy_headers=False,
             # The hard cap of a Socket.IO frame: a larger one closes the websocket
             # with 1009 (message too big) before it is read.
             ws_max_size=settings.max_socket_packet_bytes,

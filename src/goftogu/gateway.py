@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -11,12 +12,15 @@ from datetime import timedelta
 
 import socketio
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from goftogu import __version__
 from goftogu.api.errors import install_error_handlers
+from goftogu.api.guard import BodyLimits, BodyRule, Contained, ForwardedFor, SecurityHeaders
 from goftogu.api.health import router as health_router
 from goftogu.api.identity import admin_router, auth_router, users_router
 from goftogu.api.messaging import (
+    MULTIPART_OVERHEAD,
     attachments_router,
     chats_router,
     conversations_router,
@@ -25,6 +29,7 @@ from goftogu.api.messaging import (
 )
 from goftogu.api.middleware import RequestContextMiddleware
 from goftogu.api.notifications import push_router, settings_router
+from goftogu.api.responses import document_errors
 from goftogu.api.support import router as support_router
 from goftogu.api.support_content import router as support_content_router
 from goftogu.api.support_teams import router as support_teams_router
@@ -51,7 +56,7 @@ class Gateway:
 
     api: FastAPI
     sio: socketio.AsyncServer
-    asgi: socketio.ASGIApp
+    asgi: ASGIApp
     settings: Settings
 
     @property
@@ -157,6 +162,7 @@ def create_gateway(settings: Settings) -> Gateway:
         support_teams_router,
     ):
         api.include_router(router, prefix=API_PREFIX)
+    document_errors(api)
     WebApp(
         settings.web_dist_dir,
         settings.widget_origins,
@@ -164,8 +170,44 @@ def create_gateway(settings: Settings) -> Gateway:
         max_attachment_bytes=settings.max_attachment_bytes,
         push_configured=settings.vapid_public_key is not None,
     ).install(api)
-    asgi = socketio.ASGIApp(sio, other_asgi_app=api, socketio_path="socket.io")
+    limited = BodyLimits(api, rules=body_rules(settings), default=settings.max_body_bytes)
+    sockets_and_api = socketio.ASGIApp(sio, other_asgi_app=limited, socketio_path="socket.io")
+    asgi = Contained(
+        ForwardedFor(
+            SecurityHeaders(sockets_and_api, hsts=settings.is_production),
+            trusted=settings.trust_forwarded_for,
+            proxies=settings.trusted_proxies,
+        )
+    )
     return Gateway(api=api, sio=sio, asgi=asgi, settings=settings)
+
+
+SIGN_IN_BODY_BYTES = 8 * 1024
+MESSAGE_BODY_OVERHEAD = 16 * 1024
+
+
+def body_rules(settings: Settings) -> list[BodyRule]:
+    """How large a request body each route takes (``BodyLimits``): sign-in routes
+    tiny, messages what the longest message needs (4 bytes a character), uploads
+    the attachment limit; the rest ``max_body_bytes``."""
+    message = max(settings.max_body_bytes, 4 * settings.max_message_length + MESSAGE_BODY_OVERHEAD)
+    upload = settings.max_attachment_bytes + MULTIPART_OVERHEAD
+    api = re.escape(API_PREFIX)
+    sign_in = rf"{api}/auth/(login|register|refresh|visitor|logout|password)"
+    messages = [
+        ("POST", rf"{api}/conversations/[^/]+/messages"),
+        ("PATCH", rf"{api}/messages/[^/]+"),
+        ("POST", rf"{api}/messages/[^/]+/forward"),
+        ("POST", rf"{api}/support/chats"),
+        ("POST", rf"{api}/support/chats/[^/]+/(messages|notes)"),
+        ("POST", rf"{api}/support/canned-replies"),
+        ("PATCH", rf"{api}/support/canned-replies/[^/]+"),
+    ]
+    return [
+        BodyRule("POST", re.compile(sign_in), SIGN_IN_BODY_BYTES),
+        BodyRule("POST", re.compile(rf"{api}/attachments"), upload),
+        *(BodyRule(method, re.compile(path), message) for method, path in messages),
+    ]
 
 
 async def _start_queue_work(container: Container) -> Runner:

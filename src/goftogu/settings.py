@@ -8,12 +8,13 @@ process (requirement P5).
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
@@ -23,6 +24,17 @@ if TYPE_CHECKING:
 # The production profile refuses it (see `Settings.problems_for_production`).
 DEVELOPMENT_SECRET_KEY = "goftogu-development-secret-key-do-not-use-in-production"  # noqa: S105
 MIN_SECRET_KEY_LENGTH = 32
+
+
+def served_url(host: str, port: int) -> str:
+    """The http URL of a server bound to ``host:port``; a wildcard bind (0.0.0.0, ::)
+    is reached on the loopback address of the same machine."""
+    name = host.strip("[]")
+    if name in ("", "0.0.0.0", "::"):  # noqa: S104 (a name, not a bind)
+        name = "127.0.0.1"
+    if ":" in name:
+        name = f"[{name}]"
+    return f"http://{name}:{port}"
 
 
 class Environment(StrEnum):
@@ -80,8 +92,10 @@ class Settings(BaseSettings):
         "HTTP to that one host (development)",
     )
     public_url: str = Field(
-        default="http://127.0.0.1:8000",
-        description="where users reach the web app; links in emails and push point here",
+        default="",
+        description="where users reach the web app; links in emails and push point here; "
+        "unset: http://GOFTOGU_HOST:GOFTOGU_PORT, the address this server serves on "
+        "(127.0.0.1 for a wildcard bind)",
     )
     notify_language: Literal["en", "fa"] = Field(
         default="en", description="language of notifications for users who chose none"
@@ -127,6 +141,24 @@ class Settings(BaseSettings):
     trust_forwarded_for: bool = Field(
         default=False, description="take the client IP from X-Forwarded-For (behind a proxy)"
     )
+    trusted_proxies: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1", "::1"],
+        description="addresses or networks (10.0.0.0/8) of the proxies whose X-Forwarded-For "
+        "is believed, when GOFTOGU_TRUST_FORWARDED_FOR is on; the HTTP server believes no "
+        "other",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="/metrics answers only with `Authorization: Bearer <token>`; unset: "
+        "only to a loopback peer on a request no proxy forwarded",
+    )
+    max_body_bytes: int = Field(
+        default=64 * 1024,
+        ge=1024,
+        description="a request body's limit on routes without their own (sign-in routes "
+        "allow 8 KiB, messages 4 bytes per character of GOFTOGU_MAX_MESSAGE_LENGTH, uploads "
+        "GOFTOGU_MAX_ATTACHMENT_BYTES)",
+    )
 
     auto_migrate: bool | None = Field(
         default=None,
@@ -162,6 +194,11 @@ class Settings(BaseSettings):
         default=30.0,
         gt=0,
         description="how often workers offer free operator slots to waiting conversations",
+    )
+    support_sla_sweep_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        description="how often workers check SLA deadlines (warnings and breaches fire once)",
     )
     support_estimate_window_hours: float = Field(
         default=24.0,
@@ -296,6 +333,23 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_means_unset(cls, value: str | None) -> str | None:
         return value or None
+
+    @model_validator(mode="after")
+    def _public_url_defaults_to_the_served_address(self) -> Settings:
+        if not self.public_url:
+            self.public_url = served_url(self.host, self.port)
+        self.public_url = self.public_url.rstrip("/")
+        return self
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: list[str]) -> list[str]:
+        for proxy in value:
+            try:
+                ipaddress.ip_network(proxy.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"{proxy!r} is not an IP address or network") from None
+        return value
 
     @field_validator("widget_origins", "cors_origins")
     @classmethod

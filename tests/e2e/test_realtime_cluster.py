@@ -42,6 +42,7 @@ def cluster(
         "GOFTOGU_RATE_SOCKET_EVENTS": "1000/1",
         "GOFTOGU_RATE_SOCKET_EVENTS_PER_USER": "1000/1",
         "GOFTOGU_MAX_SOCKETS_PER_USER": "4",
+        "GOFTOGU_SOCKET_EXPIRY_SWEEP_SECONDS": "0.5",
         "GOFTOGU_FANOUT_CHANNEL": f"goftogu-test-{os.getpid()}",
     }
     with ExitStack() as stack:
@@ -207,3 +208,24 @@ async def test_a_users_sockets_are_counted_across_nodes(
     finally:
         for socket in sockets:
             await socket.close()
+
+
+async def test_the_sweep_ends_sockets_of_a_session_revoked_without_a_signal(
+    cluster: tuple[Process, Process], carol: SignedIn
+) -> None:
+    """Should the control message be lost, the periodic sweep finds the session in
+    the revoked set and ends its sockets all the same."""
+    import jwt
+    from redis.asyncio import Redis
+
+    socket = await connect("python", cluster[1].base_url, {"token": carol.access_token})
+    session_id = jwt.decode(carol.access_token, options={"verify_signature": False})["sid"]
+    redis = Redis.from_url(service_url("redis"))
+    try:
+        # Only the revoked set learns of it: no unit of work, no control message.
+        await redis.set(f"goftogu:revoked:{session_id}", "account_disabled", ex=60)
+        assert await socket.wait_for("session:ended") == {"reason": "account_disabled"}
+        await socket.wait_for("disconnect")
+    finally:
+        await redis.aclose()
+        await socket.close()

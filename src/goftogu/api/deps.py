@@ -35,6 +35,7 @@ from goftogu.support.conversation import SupportConversations
 from goftogu.support.csat import CsatSurveys
 from goftogu.support.desk import SupportDesk
 from goftogu.support.teams import Teams
+from goftogu.support.transcripts import Transcripts
 from goftogu.text import Line
 
 # Path parameters: ids are UUIDs or short keys; the text rule applies to them too
@@ -121,6 +122,10 @@ def _csat(container: _Container) -> CsatSurveys:
     return container.csat
 
 
+def _transcripts(container: _Container) -> Transcripts:
+    return container.transcripts
+
+
 def _canned_replies(container: _Container) -> CannedReplies:
     return container.canned_replies
 
@@ -150,6 +155,7 @@ TeamsDep = Annotated[Teams, Depends(_teams)]
 SupportContentDep = Annotated[SupportContent, Depends(_support_content)]
 SupportConversationsDep = Annotated[SupportConversations, Depends(_support_conversations)]
 CsatDep = Annotated[CsatSurveys, Depends(_csat)]
+TranscriptsDep = Annotated[Transcripts, Depends(_transcripts)]
 CannedRepliesDep = Annotated[CannedReplies, Depends(_canned_replies)]
 PreferencesDep = Annotated[NotificationPreferences, Depends(_preferences)]
 PushSubscriptionsDep = Annotated[PushSubscriptions, Depends(_push_subscriptions)]
@@ -168,12 +174,10 @@ async def current_principal(
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def client_info(request: Request, settings: SettingsDep) -> ClientInfo:
+def client_info(request: Request) -> ClientInfo:
+    # The address is the peer's, or the one a trusted proxy forwarded
+    # (``goftogu.api.guard.ForwardedFor`` decides, by the settings).
     ip = request.client.host if request.client else None
-    if settings.trust_forwarded_for:
-        forwarded = request.headers.get("x-forwarded-for")
-        if forwarded:
-            ip = forwarded.split(",")[0].strip() or ip
     return ClientInfo(ip_address=ip, user_agent=request.headers.get("user-agent"))
 
 

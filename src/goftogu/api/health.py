@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+import hmac
+import ipaddress
+
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from goftogu import __version__
-from goftogu.api.deps import ProbesDep
+from goftogu.api.deps import ProbesDep, SettingsDep
+from goftogu.errors import NotFound, Unauthenticated
 from goftogu.health import readiness
 
 router = APIRouter(tags=["health"])
@@ -25,5 +29,25 @@ async def readyz(probes: ProbesDep) -> JSONResponse:
 
 
 @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
-async def metrics() -> Response:
+async def metrics(request: Request, settings: SettingsDep) -> Response:
+    """With ``GOFTOGU_METRICS_TOKEN``: only for ``Authorization: Bearer <token>``.
+    Without: only for a loopback peer on a request no proxy forwarded (a scraper on
+    the host itself); anyone else gets 404, as if there were nothing here."""
+    if settings.metrics_token is not None:
+        expected = f"Bearer {settings.metrics_token.get_secret_value()}"
+        given = request.headers.get("authorization", "")
+        if not hmac.compare_digest(given.encode(), expected.encode()):
+            raise Unauthenticated("/metrics needs its token (GOFTOGU_METRICS_TOKEN).")
+    elif not _local_and_direct(request):
+        raise NotFound("No such resource.")
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def _local_and_direct(request: Request) -> bool:
+    if "x-forwarded-for" in request.headers or "forwarded" in request.headers:
+        return False
+    host = request.client.host if request.client else ""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

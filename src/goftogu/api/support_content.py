@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import FileResponse
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from goftogu.api.deps import (
     CannedRepliesDep,
@@ -16,6 +16,7 @@ from goftogu.api.deps import (
     PathId,
     SupportContentDep,
     SupportConversationsDep,
+    TranscriptsDep,
 )
 from goftogu.api.messaging import file_response
 from goftogu.support.canned import CannedChange, CannedReply, CannedScope
@@ -53,7 +54,11 @@ def _public(reply: CannedReply) -> CannedReplyPublic:
     )
 
 
-@router.post("/chats/{chat_id}/notes", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/chats/{chat_id}/notes",
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "a retry: the first note", "model": PostedNote}},
+)
 async def add_note(
     chat_id: PathId,
     body: NoteRequest,
@@ -194,3 +199,28 @@ async def rate_by_link(body: CsatByLink, csat: CsatDep) -> CsatPublic:
     """No session: the signed token of the emailed link says which conversation
     (``token_invalid`` / ``token_expired``, 401)."""
     return _csat(await csat.rate_by_link(body.token, body.score, body.comment))
+
+
+class TranscriptRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    client_id: Annotated[Line, Field(min_length=1, max_length=64)]
+
+
+class TranscriptQueued(BaseModel):
+    chat_id: str
+    email: str = Field(description="where it goes: the customer's address")
+
+
+@router.post("/chats/{chat_id}/transcript", status_code=status.HTTP_202_ACCEPTED)
+async def request_transcript(
+    chat_id: PathId,
+    body: TranscriptRequest,
+    transcripts: TranscriptsDep,
+    principal: CurrentPrincipal,
+) -> TranscriptQueued:
+    """Email the transcript to the customer's address (the customer, or staff for
+    them); once per ``client_id``. 422 ``validation_error`` (``details.field:
+    email``) when the customer gave no address."""
+    email = await transcripts.request(principal, chat_id, body.client_id)
+    return TranscriptQueued(chat_id=chat_id, email=email)

@@ -19,7 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from goftogu.identity.models import User
 from goftogu.notifications.bidi import direction_of
-from goftogu.notifications.jobs import ChatAssigned, MessageCreated, OperatorReplied, TicketCreated
+from goftogu.notifications.jobs import (
+    ChatAssigned,
+    MessageCreated,
+    OperatorReplied,
+    TicketCreated,
+    TranscriptRequested,
+)
 from goftogu.notifications.models import (
     NotificationDelivery,
     NotificationDigest,
@@ -29,6 +35,7 @@ from goftogu.notifications.models import (
 from goftogu.notifications.templates import EmailContent, Line, phrase, render_email, render_push
 from goftogu.notifications.webpush import Urgency
 
+_TRANSCRIPT: TypeAdapter[TranscriptRequested] = TypeAdapter(TranscriptRequested)
 _TRIGGER: TypeAdapter[MessageCreated | TicketCreated | OperatorReplied | ChatAssigned] = (
     TypeAdapter(MessageCreated | TicketCreated | OperatorReplied | ChatAssigned)
 )
@@ -97,6 +104,8 @@ async def compose_email(
 ) -> EmailContent:
     """The email of an email delivery (a digest, or a new ticket)."""
     common = {"recipient_name": name_of(recipient, language), "settings_url": links.settings()}
+    if delivery.kind == NotificationKind.support_transcript:
+        return _transcript_email(_TRANSCRIPT.validate_python(delivery.context), language, links)
     if delivery.kind == NotificationKind.ticket_created:
         ticket = _TRIGGER.validate_python(delivery.context)
         assert isinstance(ticket, TicketCreated)
@@ -140,6 +149,30 @@ async def compose_email(
         else:
             title = digest.title or name_of(None, language)
     return render_email(phrases, language, lines, url=url, title=title, **common)
+
+
+def _transcript_email(job: TranscriptRequested, language: str, links: Links) -> EmailContent:
+    """The whole conversation, in the reader's language and direction; on close, its
+    button is the rating (CSAT) link."""
+    support = phrase(language, "common", "support_title")
+    customer = job.customer_name or phrase(language, "common", "visitor")
+    lines = [
+        Line(
+            customer if line.who == "customer" else (line.name or support),
+            line.body,
+            line.at,
+        )
+        for line in job.lines
+    ]
+    closed = job.csat_url is not None
+    return render_email(
+        "support_transcript_closed" if closed else "support_transcript",
+        language,
+        lines,
+        url=job.csat_url or links.support_chat(job.chat_id),
+        recipient_name=customer,
+        settings_url=links.settings(),
+    )
 
 
 async def compose_push(

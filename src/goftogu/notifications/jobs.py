@@ -23,7 +23,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from goftogu.notifications.templates import preview
 from goftogu.queueing import QueueMessage
@@ -109,6 +109,35 @@ class ChatAssigned(NotifyMessage):
         return f"chat_assigned:{self.chat_id}:{self.operator_id}:{self.assigned_at.isoformat()}"
 
 
+class TranscriptLine(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    who: Literal["customer", "operator", "system"]
+    name: Line | None = Field(default=None, max_length=200)
+    body: Annotated[Text, Field(max_length=20_000)]
+    at: datetime
+
+
+class TranscriptRequested(NotifyMessage):
+    """Email the customer the transcript of a support conversation: on request
+    (``request_id``: the request's ``client_id``) or when it closed
+    (``request_id`` ``closed``, with the rating link)."""
+
+    type: Literal["support.transcript_requested"] = "support.transcript_requested"
+    chat_id: ChatId
+    request_id: Annotated[Line, Field(min_length=1, max_length=64)]
+    customer_id: uuid.UUID
+    customer_name: Line | None = Field(default=None, max_length=200)
+    requested: bool = Field(description="asked for: sent even with email notifications off")
+    lines: list[TranscriptLine] = Field(max_length=1000)
+    csat_url: Annotated[Line, Field(max_length=4000)] | None = None
+    closed_at: datetime | None = None
+
+    @property
+    def job_id(self) -> str:
+        return f"transcript:{self.chat_id}:{self.request_id}"
+
+
 class DeliveryDue(NotifyMessage):
     """Send one planned delivery (a row of ``notification_deliveries``)."""
 
@@ -123,8 +152,14 @@ class DigestDue(NotifyMessage):
     digest_id: uuid.UUID
 
 
-Trigger = MessageCreated | TicketCreated | OperatorReplied | ChatAssigned
+Trigger = MessageCreated | TicketCreated | OperatorReplied | ChatAssigned | TranscriptRequested
 NotifyJob = Annotated[
-    MessageCreated | TicketCreated | OperatorReplied | ChatAssigned | DeliveryDue | DigestDue,
+    MessageCreated
+    | TicketCreated
+    | OperatorReplied
+    | ChatAssigned
+    | TranscriptRequested
+    | DeliveryDue
+    | DigestDue,
     Field(discriminator="type"),
 ]

@@ -47,6 +47,7 @@ class NotificationKind(StrEnum):
     support_replies = "support_replies"  # email: digest of operator replies
     ticket_created = "ticket_created"  # email + push to staff
     chat_assigned = "chat_assigned"  # push to the operator
+    support_transcript = "support_transcript"  # email: a conversation's transcript
 
 
 class NotificationSettings(Entity):

@@ -27,6 +27,7 @@ from goftogu.notifications.jobs import (
     NotifyJob,
     OperatorReplied,
     TicketCreated,
+    TranscriptRequested,
 )
 from goftogu.notifications.ledger import purge_finished
 from goftogu.notifications.planner import NotYet, Planner
@@ -93,3 +94,5 @@ class Notifier:
             await self.planner.ticket_created(job)
         elif isinstance(job, ChatAssigned):
             await self.planner.chat_assigned(job)
+        elif isinstance(job, TranscriptRequested):
+            await self.planner.transcript_requested(job)

@@ -34,6 +34,7 @@ from goftogu.notifications.jobs import (
     MessageCreated,
     OperatorReplied,
     TicketCreated,
+    TranscriptRequested,
 )
 from goftogu.notifications.ledger import plan_delivery
 from goftogu.notifications.models import (
@@ -173,6 +174,25 @@ class Planner:
                         work,
                         notification=notification,
                         kind=NotificationKind.ticket_created,
+                        channel=Channel.email,
+                        user_id=recipient.user.id,
+                        context=context,
+                    )
+
+    async def transcript_requested(self, job: TranscriptRequested) -> None:
+        """One email to the customer, planned once per request (the ledger's key):
+        asked for, it goes whenever they have an address; on close, only when their
+        email notifications are on."""
+        context = job.model_dump(mode="json")
+        notification = f"transcript:{job.chat_id}:{job.request_id}"
+        async with self._work.transaction() as work:
+            for recipient in await self._recipients(work.session, [job.customer_id]):
+                wanted = bool(recipient.user.email) if job.requested else recipient.wants_email
+                if wanted:
+                    await plan_delivery(
+                        work,
+                        notification=notification,
+                        kind=NotificationKind.support_transcript,
                         channel=Channel.email,
                         user_id=recipient.user.id,
                         context=context,

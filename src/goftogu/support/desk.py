@@ -222,6 +222,8 @@ class SupportDesk:
         type: ChatType | None = None,
         mine: bool = False,
         label: str | None = None,
+        team: str | None = None,
+        sla: str | None = None,
         after: str | None = None,
         limit: int = 50,
     ) -> tuple[list[SupportChat], bool]:
@@ -233,6 +235,8 @@ class SupportDesk:
         if label is not None:
             self._require_staff(principal)
             label = normalise_label(label)
+        if team is not None or sla is not None:
+            self._require_staff(principal)
         me = str(principal.user_id)
         query = ChatQuery(
             status=status,
@@ -240,6 +244,8 @@ class SupportDesk:
             customer_id=None if principal.is_staff else me,
             operator_id=me if principal.is_staff and mine else None,
             label=label,
+            team_id=team,
+            sla_state=sla,
             after=after,
             oldest_first=status is ChatStatus.PENDING,
             limit=limit + 1,
@@ -492,7 +498,13 @@ class SupportDesk:
             mine = await self.store.find_ids(
                 ChatQuery(status=ChatStatus.OPEN, operator_id=me, limit=ROOMS_LIMIT)
             )
-            return [operator_room(me), OPERATORS_ROOM, *map(conversation_of, mine)]
+            teams = await self.teams.teams_of(me) if self.teams else frozenset()
+            return [
+                operator_room(me),
+                OPERATORS_ROOM,
+                *(f"team:{team_id}" for team_id in sorted(teams)),
+                *map(conversation_of, mine),
+            ]
         waiting_or_open = await self.store.find_ids(
             ChatQuery(statuses=OPEN_STATUSES, customer_id=me, limit=ROOMS_LIMIT)
         )

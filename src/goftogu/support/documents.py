@@ -12,9 +12,9 @@ import uuid
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from goftogu.text import repaired
 
@@ -138,6 +138,22 @@ class RoutingEntry(_Document):
     by: Sender | None = None
 
 
+class SlaStatus(_Document):
+    """Where a conversation stands against its team's SLA (``goftogu.support.sla``):
+    the deadlines of the running timers and the marks already fired."""
+
+    state: Literal["ok", "warning", "breached"] = "ok"
+    first_response_due: datetime | None = None
+    next_response_due: datetime | None = None
+    resolution_due: datetime | None = None
+    marks: list[str] = Field(default_factory=list)
+
+    @field_validator("marks")
+    @classmethod
+    def _sorted(cls, marks: list[str]) -> list[str]:
+        return sorted(set(marks))  # a set, in one order whatever the store keeps
+
+
 class SupportChat(_Document):
     """One support conversation, whole: read in one go (S1)."""
 
@@ -145,6 +161,7 @@ class SupportChat(_Document):
     customer: Customer
     operator_id: str | None = None
     team_id: str | None = None  # the team (topic) it asked for
+    sla: SlaStatus | None = None
     status: ChatStatus = ChatStatus.PENDING
     type: ChatType = ChatType.CHAT
     messages: list[Message] = Field(default_factory=list)

@@ -43,6 +43,7 @@ class SupportChatRow(Entity):
         Index(None, "operator_id", "status"),
         Index(None, "closed_at"),
         Index(None, "team_id", "status"),
+        Index(None, "sla_state", "id"),
         Index(
             "ix_support_chats_route_token",
             "route_token",
@@ -56,13 +57,19 @@ class SupportChatRow(Entity):
                 sqlite_where=text(f"{token} IS NOT NULL"),
                 postgresql_where=text(f"{token} IS NOT NULL"),
             )
-            for token in ("ticket_notice_token", "assigned_notice_token", "reply_notice_token")
+            for token in (
+                "ticket_notice_token",
+                "assigned_notice_token",
+                "reply_notice_token",
+                "closed_notice_token",
+            )
         ),
     )
 
     customer_id: Mapped[uuid.UUID]
     operator_id: Mapped[uuid.UUID | None]
     team_id: Mapped[uuid.UUID | None]
+    sla_state: Mapped[str | None] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(8))
     type: Mapped[str] = mapped_column(String(8))
     intake_key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -70,6 +77,7 @@ class SupportChatRow(Entity):
     ticket_notice_token: Mapped[str | None] = mapped_column(String(32))
     assigned_notice_token: Mapped[str | None] = mapped_column(String(32))
     reply_notice_token: Mapped[str | None] = mapped_column(String(32))
+    closed_notice_token: Mapped[str | None] = mapped_column(String(32))
     # Copies of the document's times, for estimates and reports.
     assigned_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]

@@ -16,7 +16,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from goftogu.notifications.jobs import NOTIFY, ChatAssigned, OperatorReplied, TicketCreated
+from goftogu.notifications.jobs import (
+    NOTIFY,
+    ChatAssigned,
+    OperatorReplied,
+    TicketCreated,
+    TranscriptLine,
+    TranscriptRequested,
+)
 from goftogu.queueing import QueueMessage
 from goftogu.queueing.relay import PendingMessage
 from goftogu.support.documents import SenderKind, SupportChat
@@ -27,7 +34,8 @@ log = logging.getLogger(__name__)
 
 PREVIEW_LENGTH = 300  # the notifier cuts previews to this anyway
 
-Notice = TicketCreated | ChatAssigned | OperatorReplied
+Notice = TicketCreated | ChatAssigned | OperatorReplied | TranscriptRequested
+TRANSCRIPT_LINES = 1000  # the newest messages of a longer conversation
 
 
 @dataclass
@@ -52,9 +60,16 @@ class SupportOutbox:
 
     name = "support"
 
-    def __init__(self, store: ChatStore, *, lease: timedelta = timedelta(seconds=60)) -> None:
+    def __init__(
+        self,
+        store: ChatStore,
+        *,
+        lease: timedelta = timedelta(seconds=60),
+        rating_link: Callable[[SupportChat], str] | None = None,
+    ) -> None:
         self._store = store
         self._lease = lease
+        self._rating_link = rating_link
 
     @asynccontextmanager
     async def claim(self, limit: int) -> AsyncIterator[_Batch]:
@@ -85,7 +100,11 @@ class SupportOutbox:
         chat = await self._store.get(job.chat_id)
         if chat is None:
             return None
-        notice = _NOTICES[job.kind](chat)
+        if job.kind is OutboxKind.closed_notice:
+            link = self._rating_link(chat) if self._rating_link else None
+            notice: Notice | None = transcript_of(chat, "closed", requested=False, csat_url=link)
+        else:
+            notice = _NOTICES[job.kind](chat)
         if notice is None:
             return None
         return NOTIFY, notice.job_id, notice
@@ -139,3 +158,31 @@ _NOTICES: dict[OutboxKind, Callable[[SupportChat], Notice | None]] = {
     OutboxKind.assigned_notice: _chat_assigned,
     OutboxKind.reply_notice: _operator_replied,
 }
+
+
+def transcript_of(
+    chat: SupportChat, request_id: str, *, requested: bool, csat_url: str | None = None
+) -> TranscriptRequested:
+    """The transcript job of ``chat``: its messages only (never a private note)."""
+    names = {SenderKind.customer: chat.customer.name}
+    lines = [
+        TranscriptLine(
+            who=message.sender.kind.value,
+            name=names.get(message.sender.kind),
+            body=message.body
+            or ", ".join(f"📎 {file.filename}" for file in message.attachments)
+            or "…",
+            at=message.created_at,
+        )
+        for message in chat.messages[-TRANSCRIPT_LINES:]
+    ]
+    return TranscriptRequested(
+        chat_id=chat.id,
+        request_id=request_id,
+        customer_id=uuid.UUID(chat.customer.id),
+        customer_name=chat.customer.name,
+        requested=requested,
+        lines=lines,
+        csat_url=csat_url,
+        closed_at=chat.closed_at,
+    )

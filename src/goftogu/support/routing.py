@@ -49,6 +49,7 @@ from goftogu.support.documents import (
 )
 from goftogu.support.jobs import RouteChat
 from goftogu.support.queue import QueueMoved
+from goftogu.support.sla import SlaClock
 from goftogu.support.store import ChatStore
 from goftogu.support.teams import Team, TeamDirectory
 
@@ -103,9 +104,11 @@ class Router:
         sweep_seconds: float = 30.0,
         undecided_after: timedelta = timedelta(seconds=60),
         teams: TeamDirectory | None = None,
+        sla: SlaClock | None = None,
     ) -> None:
         self.store = store
         self.teams = teams
+        self.sla = sla
         self.availability = availability
         self._announcements = announcements
         self.capacity = capacity
@@ -312,7 +315,13 @@ class Router:
         return corrected
 
     async def run_sweeps(self) -> None:
-        """Sweep every ``sweep_seconds`` until cancelled."""
+        """Sweep every ``sweep_seconds`` until cancelled (and the SLA clock beside)."""
+        if self.sla is not None:
+            await asyncio.gather(self._sweep_loop(), self.sla.run())
+        else:
+            await self._sweep_loop()
+
+    async def _sweep_loop(self) -> None:
         while True:
             await asyncio.sleep(self.sweep_seconds)
             try:

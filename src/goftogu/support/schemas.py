@@ -24,6 +24,7 @@ from goftogu.support.documents import (
     Note,
     RoutingEntry,
     Sender,
+    SlaStatus,
     SupportChat,
 )
 from goftogu.text import Line, Text
@@ -157,6 +158,10 @@ class SupportChatPublic(BaseModel):
         default=None,
         description="private notes, staff only: null for the customer and in socket events",
     )
+    sla: SlaStatus | None = Field(
+        default=None,
+        description="staff only: the SLA state, deadlines and marks fired (a team with a policy)",
+    )
     labels: list[str] | None = Field(
         default=None, description="staff only: null for the customer and in socket events"
     )
@@ -173,7 +178,7 @@ class SupportChatPublic(BaseModel):
     ) -> SupportChatPublic:
         """The customer's view unless ``for_staff``: never a note, never a label."""
         return cls(
-            **chat.model_dump(exclude={"messages", "intake_key", "notes", "labels"}),
+            **chat.model_dump(exclude={"messages", "intake_key", "notes", "labels", "sla"}),
             conversation=chat.conversation,
             messages=[MessagePublic.of(m, index + 1) for index, m in enumerate(chat.messages)],
             queue_position=queue_position,
@@ -181,6 +186,7 @@ class SupportChatPublic(BaseModel):
             estimated_wait_s=estimated_wait_s,
             notes=[NotePublic.of(note) for note in chat.notes] if for_staff else None,
             labels=list(chat.labels) if for_staff else None,
+            sla=chat.sla if for_staff else None,
         )
 
 
@@ -203,6 +209,9 @@ class SupportChatSummary(BaseModel):
         description="how long it has waited for an operator (waiting conversations only)"
     )
     labels: list[str] | None = Field(default=None, description="staff only")
+    sla_state: Literal["ok", "warning", "breached"] | None = Field(
+        default=None, description="staff only"
+    )
 
     @classmethod
     def of(cls, chat: SupportChat, at: datetime, *, for_staff: bool = False) -> SupportChatSummary:
@@ -222,6 +231,7 @@ class SupportChatSummary(BaseModel):
             last_message=MessagePublic.of(last, len(chat.messages)) if last else None,
             waiting_seconds=(at - chat.created_at).total_seconds() if chat.is_waiting else None,
             labels=list(chat.labels) if for_staff else None,
+            sla_state=chat.sla.state if for_staff and chat.sla else None,
         )
 
 
@@ -494,7 +504,7 @@ class SupportDraftPayload(Request):
     """The ``support:draft`` client event (the customer's widget, as they type)."""
 
     chat_id: Annotated[Line, Field(max_length=64)]
-    text: str = Field(description="the whole draft now; empty: cleared")
+    text: Text = Field(description="the whole draft now; empty: cleared")
 
 
 class SupportDraftEvent(SupportEvent):

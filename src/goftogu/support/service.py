@@ -22,6 +22,7 @@ from goftogu.support.desk import JoinRoom, SupportDesk, SupportRules
 from goftogu.support.jobs import SUPPORT_ROUTING
 from goftogu.support.queue import QueuePositions
 from goftogu.support.routing import Router
+from goftogu.support.sla import SlaClock
 from goftogu.support.staff import StaffDirectory
 from goftogu.support.store import ChatStore
 from goftogu.support.teams import TeamDirectory
@@ -110,6 +111,7 @@ def build_support(
         sweep_seconds=settings.support_sweep_seconds,
         undecided_after=timedelta(seconds=settings.support_undecided_seconds),
         teams=teams,
+        sla=SlaClock(chats, teams, announcements, sweep_seconds=settings.support_sla_sweep_seconds),
     )
     return desk, router
 

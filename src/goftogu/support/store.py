@@ -27,6 +27,7 @@ from goftogu.support.documents import (
     Message,
     Note,
     RoutingEntry,
+    SlaStatus,
     SupportChat,
 )
 
@@ -38,6 +39,7 @@ class OutboxKind(StrEnum):
     ticket_notice = "ticket_notice"  # notify: tell operators of a new ticket
     assigned_notice = "assigned_notice"  # notify: tell the operator it is theirs (push)
     reply_notice = "reply_notice"  # notify: tell the customer an operator answered
+    closed_notice = "closed_notice"  # notify: email the customer the transcript (closed)
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class ChatQuery:
     customer_id: str | None = None
     operator_id: str | None = None
     team_id: str | None = None
+    sla_state: str | None = None  # ok | warning | breached
     unassigned: bool = False
     label: str | None = None  # carrying this label
     after: str | None = None  # the last id of the previous page
@@ -151,7 +154,8 @@ class ChatStore(Protocol):
         self, chat_id: str, operator_id: str | None, entry: RoutingEntry
     ) -> SupportChat | None:
         """``PENDING`` or ``OPEN`` with exactly ``operator_id`` (None: unassigned) ->
-        ``CLOSED``; the document stays, archived (S7)."""
+        ``CLOSED``; the document stays, archived (S7). Owes the customer the closing
+        email (transcript and rating link) in its outbox."""
         ...
 
     async def add_note(self, chat_id: str, note: Note) -> NoteAdded | None:
@@ -212,6 +216,14 @@ class ChatStore(Protocol):
         chats never ticketed that were created before then (their first routing job
         was lost, or they wait for their team's overflow). ``team_ids``: only those
         of these teams (None in it: of no team)."""
+        ...
+
+    async def record_sla(
+        self, chat_id: str, status: SlaStatus, new_marks: Sequence[str]
+    ) -> SupportChat | None:
+        """Store ``status`` while none of ``new_marks`` is stored yet (and the
+        conversation is not closed): the one write that lets an SLA event fire
+        once. None: another writer stored one of them first, or it closed."""
         ...
 
     async def count_open(self, team_id: str) -> int:

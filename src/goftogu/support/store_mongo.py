@@ -47,6 +47,7 @@ from goftogu.support.documents import (
     Note,
     RoutingEntry,
     SenderKind,
+    SlaStatus,
     SupportChat,
     first_id_at,
     now,
@@ -161,6 +162,7 @@ class MongoChatStore:
         await self._chats.create_index("outbox_claim", sparse=True)
         await self._chats.create_index([("status", ASCENDING), ("closed_at", DESCENDING)])
         await self._chats.create_index([("team_id", ASCENDING), ("status", ASCENDING)])
+        await self._chats.create_index([("sla.state", ASCENDING), ("_id", ASCENDING)])
 
     async def create(self, chat: SupportChat) -> tuple[SupportChat, bool]:
         document = _to_document(chat)
@@ -340,6 +342,7 @@ class MongoChatStore:
                     "status": ChatStatus.CLOSED.value,
                     "closed_at": entry.at,
                     "updated_at": entry.at,
+                    "closed_notice_token": _new_token(),
                 },
                 "$unset": {"route_token": ""},
                 "$push": {"routing": _entry(entry)},
@@ -374,6 +377,8 @@ class MongoChatStore:
             condition["operator_id"] = None
         if query.team_id is not None:
             condition["team_id"] = query.team_id
+        if query.sla_state is not None:
+            condition["sla.state"] = query.sla_state
         if query.label is not None:
             condition["labels"] = query.label  # an array field matches any element
         if query.after is not None:
@@ -440,6 +445,25 @@ class MongoChatStore:
             ):
                 offered.append(chat_id)
         return offered
+
+    async def record_sla(
+        self, chat_id: str, status: SlaStatus, new_marks: Sequence[str]
+    ) -> SupportChat | None:
+        # One `$ne` per mark: on an array of strings MongoDB and FerretDB agree.
+        condition: dict[str, Any] = {
+            "_id": chat_id,
+            "status": {"$ne": ChatStatus.CLOSED.value},
+            "$and": [{"sla.marks": {"$ne": mark}} for mark in new_marks] or [{}],
+        }
+        # A `$set` of `sla.<field>` needs `sla` to be a document, not null.
+        await self._update_one(
+            {"_id": chat_id, "sla": None}, {"$set": {"sla": {"state": "ok", "marks": []}}}
+        )
+        fields = _plain(status.model_dump(exclude={"marks"}))
+        update: dict[str, Any] = {"$set": {f"sla.{key}": value for key, value in fields.items()}}
+        if status.marks:
+            update["$addToSet"] = {"sla.marks": {"$each": list(status.marks)}}
+        return await self._update(condition, update)
 
     async def count_open(self, team_id: str) -> int:
         return await self._chats.count_documents(

@@ -28,6 +28,7 @@ from goftogu.support.documents import (
     Note,
     RoutingEntry,
     SenderKind,
+    SlaStatus,
     SupportChat,
     first_id_at,
     now,
@@ -49,6 +50,7 @@ _TOKEN_COLUMN = {
     OutboxKind.ticket_notice: SupportChatRow.ticket_notice_token,
     OutboxKind.assigned_notice: SupportChatRow.assigned_notice_token,
     OutboxKind.reply_notice: SupportChatRow.reply_notice_token,
+    OutboxKind.closed_notice: SupportChatRow.closed_notice_token,
 }
 
 
@@ -64,6 +66,7 @@ def _chat(row: SupportChatRow) -> SupportChat:
 def _copy_columns(row: SupportChatRow, chat: SupportChat) -> None:
     row.operator_id = uuid.UUID(chat.operator_id) if chat.operator_id else None
     row.team_id = uuid.UUID(chat.team_id) if chat.team_id else None
+    row.sla_state = chat.sla.state if chat.sla else None
     row.status = chat.status.value
     row.type = chat.type.value
     row.updated_at = chat.updated_at
@@ -318,6 +321,7 @@ class SqlChatStore:
     ) -> SupportChat | None:
         def clear_route(row: SupportChatRow) -> None:
             row.route_token = None
+            row.closed_notice_token = _new_token()
 
         return await self._change(
             chat_id,
@@ -427,6 +431,19 @@ class SqlChatStore:
                 row.route_token = token
             return [str(row.id) for row in rows]
 
+    async def record_sla(
+        self, chat_id: str, status: SlaStatus, new_marks: Sequence[str]
+    ) -> SupportChat | None:
+        def none_stored(chat: SupportChat) -> bool:
+            marks = set(chat.sla.marks if chat.sla else ())
+            return chat.status is not ChatStatus.CLOSED and not marks & set(new_marks)
+
+        def merged(chat: SupportChat) -> SupportChat:
+            marks = sorted({*(chat.sla.marks if chat.sla else ()), *status.marks})
+            return chat.model_copy(update={"sla": status.model_copy(update={"marks": marks})})
+
+        return await self._change(chat_id, none_stored, merged)
+
     async def count_open(self, team_id: str) -> int:
         statement = (
             select(func.count())
@@ -512,6 +529,8 @@ def _matching(statement: Select[Any], query: ChatQuery) -> Select[Any]:
         statement = statement.where(SupportChatRow.operator_id.is_(None))
     if query.team_id is not None:
         statement = statement.where(SupportChatRow.team_id == _parse_or_nil(query.team_id))
+    if query.sla_state is not None:
+        statement = statement.where(SupportChatRow.sla_state == query.sla_state)
     if query.label is not None:
         statement = statement.where(
             exists().where(

@@ -570,6 +570,7 @@ function Conversation({ app, messenger, view }: { app: App; messenger: Messenger
           <VirtualList
             rows={rows}
             render={renderRow}
+            isAnchor={(row) => row.kind === 'message' || row.kind === 'pending'}
             handle={handle}
             label={title}
             onNearTop={() => void view.loadOlder()}

@@ -27,7 +27,9 @@ export function VirtualList<T extends VirtualRow>({
   handle,
   label,
   header,
+  isAnchor,
 }: {
+  isAnchor?: (row: T) => boolean
   rows: T[]
   render: (row: T) => ComponentChildren
   onNearTop?: () => void
@@ -77,7 +79,10 @@ export function VirtualList<T extends VirtualRow>({
     if (atBottom !== stick.current) onBottomChange?.(atBottom)
     stick.current = atBottom
     if (rows.length) {
-      const index = firstAt(element.scrollTop)
+      // The first row at the top that keeps its place among its neighbours (not a
+      // separator: a day's separator moves up when older rows of that day arrive).
+      let index = firstAt(element.scrollTop)
+      while (index < rows.length - 1 && isAnchor && !isAnchor(rows[index] as T)) index++
       const row = rows[index]
       if (row) anchor.current = { key: row.key, delta: element.scrollTop - (offsets[index] ?? 0) }
     }
