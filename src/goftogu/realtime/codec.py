@@ -4,9 +4,11 @@ output as a fallback for what orjson does not take.
 Measured (README, Performance): python-engineio's ``json.loads`` builds a new
 ``JSONDecoder`` on every call (to cap integer length), about a tenth of the
 server's time at the fan-out's maximum; orjson decodes and encodes several
-times faster. orjson reads an integer too long for 64 bits as a float (no
-quadratic ``int`` parse, so the cap is not needed) and writes UTF-8 rather than
-``\\u`` escapes: the same JSON values for every client.
+times faster. What orjson refuses to read (lone surrogates, which JavaScript
+strings may hold; NaN) is read by python-engineio's own ``loads``, as the stock
+transport reads it. orjson reads an integer too long for 64 bits as a float
+(no quadratic ``int`` parse, so the cap is not needed) and writes UTF-8 rather
+than ``\\u`` escapes: the same JSON values for every client.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import json
 from typing import Any
 
 import orjson
+from engineio import json as engineio_json
 from socketio import packet
 
 _OPTIONS = orjson.OPT_NON_STR_KEYS
@@ -32,7 +35,13 @@ class Json:
 
     @staticmethod
     def loads(data: str | bytes, **_options: Any) -> Any:
-        return orjson.loads(data)
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            # What orjson refuses and the standard library reads: lone surrogates
+            # (``"\\ud800"``, which JavaScript strings may hold), NaN and Infinity.
+            # python-engineio's own loads, with its cap on integer length.
+            return engineio_json.loads(data)
 
 
 class Packet(packet.Packet):  # type: ignore[misc]
