@@ -137,6 +137,11 @@ class PayloadTooLarge(DomainError):
     default_message = "The content is too large."
 
 
+class UploadQuotaExceeded(PayloadTooLarge):
+    code = "upload_quota_exceeded"
+    default_message = "Your uploads have used all the space this server gives one user."
+
+
 class UnknownEvent(DomainError):
     code = "unknown_event"
     status = 404

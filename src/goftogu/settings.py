@@ -167,6 +167,12 @@ class Settings(BaseSettings):
     attachments_dir: Path | None = None
     max_message_length: int = Field(default=16_000, ge=1)
     max_attachment_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+    upload_quota_bytes: int = Field(
+        default=1024 * 1024 * 1024,
+        ge=1,
+        description="what one user's uploads may hold on disk together (sent or not yet "
+        "sent; a forwarded copy is not counted twice); past it 413 upload_quota_exceeded",
+    )
     unsent_upload_hours: float = Field(
         default=24.0, gt=0, description="an upload not sent in a message by then is deleted"
     )

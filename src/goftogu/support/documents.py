@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from goftogu.text import repaired
+from goftogu.text import repaired, safe_filename
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,11 @@ class FileRef(_Document):
     filename: str
     content_type: str
     size_bytes: int
+
+    @field_validator("filename")
+    @classmethod
+    def _shown_safely(cls, value: str) -> str:
+        return safe_filename(value) or "file"
 
 
 class Message(_Document):
