@@ -54,6 +54,7 @@ from goftogu.support.conversation import SupportConversations
 from goftogu.support.csat import CsatLinks, CsatSurveys
 from goftogu.support.desk import SupportDesk
 from goftogu.support.drafts import DraftPreviews
+from goftogu.support.lifecycle import SupportLifecycle
 from goftogu.support.outbox import SupportOutbox
 from goftogu.support.queue import QueueMoved, QueuePositions
 from goftogu.support.routing import Router
@@ -105,6 +106,7 @@ class Container:
     router: Router
     team_admin: Teams
     support_content: SupportContent
+    support_lifecycle: SupportLifecycle
     support_conversations: SupportConversations
     csat: CsatSurveys
     drafts: DraftPreviews
@@ -235,6 +237,7 @@ async def _build(
         router=router,
         team_admin=Teams(teams, staff),
         support_content=SupportContent(chats, work),
+        support_lifecycle=SupportLifecycle(support, work),
         support_conversations=SupportConversations(support, messaging.attachments, work),
         csat=CsatSurveys(chats, csat_links, work),
         transcripts=Transcripts(chats, work),

@@ -36,7 +36,9 @@ def _view(view: ChatView, *, for_staff: bool = False) -> SupportChatPublic:
 
 
 def _posted(posted: Posted) -> PostedMessage:
-    return posted_message(posted.chat, posted.message, posted.seq, posted.new_conversation)
+    return posted_message(
+        posted.chat, posted.message, posted.seq, posted.new_conversation, posted.reopened
+    )
 
 
 @router.post("/chats", status_code=status.HTTP_201_CREATED)

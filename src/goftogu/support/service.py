@@ -20,6 +20,7 @@ from goftogu.support.canned import CannedReplyStore
 from goftogu.support.connections import LocalConnections
 from goftogu.support.desk import JoinRoom, SupportDesk, SupportRules
 from goftogu.support.jobs import SUPPORT_ROUTING
+from goftogu.support.lifecycle import SnoozeClock
 from goftogu.support.queue import QueuePositions
 from goftogu.support.routing import Router
 from goftogu.support.sla import SlaClock
@@ -97,7 +98,12 @@ def build_support(
         staff,
         announcements,
         join_before_write=join_before_write,
-        rules=SupportRules(settings.operator_capacity, settings.max_message_length),
+        rules=SupportRules(
+            settings.operator_capacity,
+            settings.max_message_length,
+            reopen_window_s=settings.support_reopen_window_seconds,
+            snooze_frees_slot=settings.support_snooze_frees_slot,
+        ),
         positions=positions,
         teams=teams,
         connections=connections,
@@ -112,6 +118,7 @@ def build_support(
         undecided_after=timedelta(seconds=settings.support_undecided_seconds),
         teams=teams,
         sla=SlaClock(chats, teams, announcements, sweep_seconds=settings.support_sla_sweep_seconds),
+        snoozes=SnoozeClock(chats, availability, announcements),
     )
     return desk, router
 

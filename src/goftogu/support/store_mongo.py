@@ -48,6 +48,7 @@ from goftogu.support.documents import (
     RoutingEntry,
     SenderKind,
     SlaStatus,
+    Snooze,
     SupportChat,
     first_id_at,
     now,
@@ -76,6 +77,9 @@ _NOT_AWAITING_ROUTING = {
     "$or": [{"route_token": {"$exists": False}}, {"outbox_claim": {"$exists": True}}]
 }
 _WAITING = {"status": ChatStatus.PENDING.value, "operator_id": None}
+# A conversation counted in its operator's load: not snoozed with its slot given back
+# (`$ne` also matches a missing or null `snooze`).
+_COUNTED = {"snooze.frees_slot": {"$ne": True}}
 
 
 def _plain(value: Any) -> Any:
@@ -343,8 +347,106 @@ class MongoChatStore:
                     "closed_at": entry.at,
                     "updated_at": entry.at,
                     "closed_notice_token": _new_token(),
+                    "snooze": None,
                 },
                 "$unset": {"route_token": ""},
+                "$push": {"routing": _entry(entry)},
+            },
+        )
+
+    async def reopen(
+        self,
+        chat_id: str,
+        entry: RoutingEntry,
+        *,
+        operator_id: str | None,
+        closed_since: datetime | None = None,
+        message: Message | None = None,
+    ) -> SupportChat | None:
+        condition: dict[str, Any] = {"_id": chat_id, "status": ChatStatus.CLOSED.value}
+        if closed_since is not None:
+            condition["closed_at"] = {"$gte": closed_since}
+        fields: dict[str, Any] = {"closed_at": None, "updated_at": entry.at, "snooze": None}
+        if operator_id is None:
+            fields |= {
+                "status": ChatStatus.PENDING.value,
+                "operator_id": None,
+                "type": ChatType.CHAT.value,
+                "route_token": _new_token(),
+            }
+        else:
+            fields |= {
+                "status": ChatStatus.OPEN.value,
+                "operator_id": operator_id,
+                "assigned_at": entry.at,
+                "assigned_notice_token": _new_token(),
+            }
+        update: dict[str, Any] = {"$set": fields, "$push": {"routing": _entry(entry)}}
+        if message is not None:
+            async with self._writing(chat_id):
+                current = await self._chats.find_one(condition, projection={"message_keys": 1})
+                if current is None:
+                    return None
+                if message.key not in current.get("message_keys", []):
+                    condition["message_keys"] = {"$ne": message.key}
+                    update["$push"] |= {
+                        "messages": _message_document(message),
+                        "message_keys": message.key,
+                    }
+                document = await self._chats.find_one_and_update(
+                    condition, update, return_document=ReturnDocument.AFTER
+                )
+            return _from_document(document) if document else None
+        return await self._update(condition, update)
+
+    async def snooze(
+        self, chat_id: str, operator_id: str, snooze: Snooze, entry: RoutingEntry
+    ) -> SupportChat | None:
+        return await self._update(
+            {
+                "_id": chat_id,
+                "status": ChatStatus.OPEN.value,
+                "operator_id": operator_id,
+                "snooze": None,
+            },
+            {
+                "$set": {"snooze": _plain(snooze.model_dump()), "updated_at": entry.at},
+                "$push": {"routing": _entry(entry)},
+            },
+        )
+
+    async def wake(self, chat_id: str, entry: RoutingEntry) -> SupportChat | None:
+        return await self._update(
+            {
+                "_id": chat_id,
+                "status": {"$ne": ChatStatus.CLOSED.value},
+                "snooze": {"$ne": None},
+            },
+            {"$set": {"snooze": None, "updated_at": entry.at}, "$push": {"routing": _entry(entry)}},
+        )
+
+    async def change_team(
+        self,
+        chat_id: str,
+        team_id: str | None,
+        from_operator_id: str | None,
+        entry: RoutingEntry,
+    ) -> SupportChat | None:
+        return await self._update(
+            {
+                "_id": chat_id,
+                "status": {"$ne": ChatStatus.CLOSED.value},
+                "snooze": None,
+                "operator_id": from_operator_id,
+            },
+            {
+                "$set": {
+                    "team_id": team_id,
+                    "status": ChatStatus.PENDING.value,
+                    "operator_id": None,
+                    "updated_at": entry.at,
+                    "route_token": _new_token(),
+                },
                 "$push": {"routing": _entry(entry)},
             },
         )
@@ -379,6 +481,8 @@ class MongoChatStore:
             condition["team_id"] = query.team_id
         if query.sla_state is not None:
             condition["sla.state"] = query.sla_state
+        if query.snoozed:
+            condition["snooze"] = {"$ne": None}
         if query.label is not None:
             condition["labels"] = query.label  # an array field matches any element
         if query.after is not None:
@@ -467,13 +571,13 @@ class MongoChatStore:
 
     async def count_open(self, team_id: str) -> int:
         return await self._chats.count_documents(
-            {"team_id": team_id, "status": ChatStatus.OPEN.value}
+            {"team_id": team_id, "status": ChatStatus.OPEN.value, **_COUNTED}
         )
 
     async def open_chats_by_operator(self) -> dict[str, set[str]]:
         loads: dict[str, set[str]] = {}
         cursor = self._chats.find(
-            {"status": ChatStatus.OPEN.value}, projection={"_id": 1, "operator_id": 1}
+            {"status": ChatStatus.OPEN.value, **_COUNTED}, projection={"_id": 1, "operator_id": 1}
         )
         async for document in cursor:
             loads.setdefault(document["operator_id"], set()).add(document["_id"])
