@@ -43,7 +43,7 @@ from goftogu.identity.tokens import Principal
 from goftogu.ids import new_id
 from goftogu.presence.operators import OperatorAvailability, OperatorState, OperatorStatus
 from goftogu.queueing.relay import OutboxWritten
-from goftogu.support import events, lifecycle
+from goftogu.support import events, snoozes
 from goftogu.support.connections import LocalConnections
 from goftogu.support.content import normalise_label
 from goftogu.support.documents import (
@@ -281,7 +281,7 @@ class SupportDesk:
                 )
                 posted = await self._customer_writes(chat, message, work)
                 if posted.created and posted.chat.snooze is not None:
-                    woken = await lifecycle.wake(
+                    woken = await snoozes.wake(
                         self.store, self.availability, work, posted.chat, "reply"
                     )
                     posted = replace(posted, chat=woken or posted.chat)

@@ -29,7 +29,6 @@ import asyncio
 import logging
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from goftogu.bus import Announcements
 from goftogu.ids import new_id
@@ -51,11 +50,9 @@ from goftogu.support.documents import (
 from goftogu.support.jobs import RouteChat
 from goftogu.support.queue import QueueMoved
 from goftogu.support.sla import SlaClock
+from goftogu.support.snoozes import SnoozeClock
 from goftogu.support.store import ChatStore
 from goftogu.support.teams import Team, TeamDirectory
-
-if TYPE_CHECKING:
-    from goftogu.support.lifecycle import SnoozeClock
 
 log = logging.getLogger(__name__)
 

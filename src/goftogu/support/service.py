@@ -20,10 +20,10 @@ from goftogu.support.canned import CannedReplyStore
 from goftogu.support.connections import LocalConnections
 from goftogu.support.desk import JoinRoom, SupportDesk, SupportRules
 from goftogu.support.jobs import SUPPORT_ROUTING
-from goftogu.support.lifecycle import SnoozeClock
 from goftogu.support.queue import QueuePositions
 from goftogu.support.routing import Router
 from goftogu.support.sla import SlaClock
+from goftogu.support.snoozes import SnoozeClock
 from goftogu.support.staff import StaffDirectory
 from goftogu.support.store import ChatStore
 from goftogu.support.teams import TeamDirectory
