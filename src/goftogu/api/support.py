@@ -41,7 +41,11 @@ def _posted(posted: Posted) -> PostedMessage:
     )
 
 
-@router.post("/chats", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/chats",
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "a retry: the same conversation", "model": SupportChatPublic}},
+)
 async def start_chat(
     body: StartChatRequest,
     desk: SupportDeskDep,
@@ -101,7 +105,11 @@ async def get_chat(
     return _view(await desk.get_chat_for(principal, chat_id), for_staff=principal.is_staff)
 
 
-@router.post("/chats/{chat_id}/messages", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/chats/{chat_id}/messages",
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "a retry: the first message", "model": PostedMessage}},
+)
 async def post_message(
     chat_id: PathId,
     body: PostMessageRequest,
