@@ -1,12 +1,23 @@
 """REST routes of a support conversation's lifecycle by hand: reopen, snooze and
-wake, assign to an operator or a team (``goftogu.support.lifecycle``)."""
+wake, assign to an operator or a team (``goftogu.support.lifecycle``); and the
+desk's reports (``goftogu.support.reports``)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Literal
 
-from goftogu.api.deps import CurrentPrincipal, PathId, SupportLifecycleDep
+from fastapi import APIRouter, Query, Response
+from pydantic import AwareDatetime
+
+from goftogu.api.deps import (
+    CurrentPrincipal,
+    PathId,
+    SupportLifecycleDep,
+    SupportReportsDep,
+)
+from goftogu.support.reports import Report, as_csv
 from goftogu.support.schemas import AssignRequest, SnoozeRequest, SupportChatPublic
+from goftogu.text import Line
 
 router = APIRouter(prefix="/support", tags=["support"])
 
@@ -68,3 +79,32 @@ async def assign_chat(
         to_team="team_id" in given,
     )
     return SupportChatPublic.of(chat, for_staff=True)
+
+
+@router.get(
+    "/reports",
+    response_model=Report,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
+async def support_report(
+    reports: SupportReportsDep,
+    principal: CurrentPrincipal,
+    since: AwareDatetime,
+    until: AwareDatetime,
+    group: Literal["team", "operator"] = "team",
+    team: Annotated[Line | None, Query(max_length=64, description="a team id")] = None,
+    format: Literal["json", "csv"] = "json",
+) -> Report | Response:
+    """Admins: conversations started in ``[since, until)`` (at most 366 days) per team
+    or operator, and the total: started, chats and tickets, first-response and
+    resolution p50/p90 (seconds), SLA breaches, CSAT average and count;
+    ``format=csv`` for a spreadsheet. 422 ``validation_error`` for a bad period."""
+    report = await reports.report(principal, since, until, group, team)
+    if format == "csv":
+        name = f"support-{group}-{since.date().isoformat()}-{until.date().isoformat()}.csv"
+        return Response(
+            as_csv(report),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+    return report
