@@ -188,6 +188,8 @@ async def test_bad_or_unauthorised_snoozes_are_refused_with_nothing_stored(
     assert refused(twice) == (409, "chat_snoozed")
     moved = await post(client, operator, f"{chat['id']}/assign", operator_id=other.id)
     assert refused(moved) == (409, "chat_snoozed")
+    transferred = await post(client, operator, f"{chat['id']}/transfer", operator_id=other.id)
+    assert refused(transferred) == (409, "chat_snoozed")
     woken = await post(client, operator, f"{chat['id']}/wake")
     assert woken.status_code == 200
     assert woken.json()["snooze"] is None

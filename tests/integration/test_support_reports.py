@@ -136,3 +136,30 @@ async def test_an_admin_exports_the_report_as_json_and_csv(
     lines = list(csv.reader(io.StringIO(exported.text)))
     assert lines[0][:4] == ["operator", "started", "chats", "tickets"]
     assert lines[-1][:2] == ["total", "1"]
+
+
+@pytest.mark.slow
+async def test_a_report_over_thousands_of_conversations_reads_in_pages_quickly(
+    store: ChatStore, request: pytest.FixtureRequest
+) -> None:
+    import time
+
+    from tests.helpers.figures import report
+
+    since = now()
+    teams = [str(new_id()) for _ in range(5)]
+    count = 3000
+    for index in range(count):
+        chat = new_chat(client_id=f"n{index}").model_copy(update={"team_id": teams[index % 5]})
+        await store.create(chat)
+    until = now() + timedelta(seconds=1)
+    started = time.perf_counter()
+    built = await SupportReports(store).report(ADMIN, since, until, "team")
+    seconds = time.perf_counter() - started
+    assert built.total.started == count
+    assert sorted(row.started for row in built.rows) == [count // 5] * 5
+    backend = request.node.callspec.params["store"]
+    report(
+        f"support report ({backend})",
+        f"{count} conversations, 5 teams: report in {seconds * 1000:.0f} ms",
+    )

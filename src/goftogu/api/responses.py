@@ -116,7 +116,7 @@ ERRORS: dict[str, dict[int, str | None]] = {
         409: "`chat_closed` (an operator's reply), `conflict`: an attachment already sent"
     },
     "POST /support/chats/{chat_id}/claim": {409: DESK},
-    "POST /support/chats/{chat_id}/transfer": {409: DESK},
+    "POST /support/chats/{chat_id}/transfer": {409: DESK + ", or `chat_snoozed`"},
     "POST /support/chats/{chat_id}/close": {409: DESK},
     "POST /support/canned-replies": {409: "`shortcode_taken`"},
     "PATCH /support/canned-replies/{reply_id}": {409: "`shortcode_taken`"},

@@ -31,6 +31,7 @@ from goftogu.bus import Announcements, Work
 from goftogu.errors import (
     CapacityReached,
     ChatClosed,
+    ChatSnoozed,
     Conflict,
     NotAllowed,
     NotFound,
@@ -412,6 +413,8 @@ class SupportDesk:
             raise Conflict("Only a conversation an operator has taken can be transferred.")
         if chat.operator_id != me and principal.role is not Role.admin:
             raise NotAllowed("Only the assigned operator or an admin transfers a conversation.")
+        if chat.snooze is not None:
+            raise ChatSnoozed()
         if await self.staff.role_of(operator_id) not in (Role.operator, Role.admin):
             raise NotFound("No such operator.", operator_id=operator_id)
         if operator_id == chat.operator_id:
