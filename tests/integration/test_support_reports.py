@@ -25,6 +25,7 @@ from goftogu.support.documents import (
     Decision,
     RoutingEntry,
     SlaStatus,
+    first_id_at,
     now,
 )
 from goftogu.support.reports import SupportReports, percentile
@@ -97,6 +98,29 @@ async def test_a_report_counts_each_team_and_operator_from_the_stored_times(
     assert {row.key: row.started for row in by_operator.rows} == {operator: 1, None: 2}
     only_sales = await reports.report(ADMIN, since, until, "team", team_id=sales)
     assert only_sales.total.started == 2
+
+
+async def test_the_store_reads_the_conversations_of_an_id_range_in_batches(
+    store: ChatStore,
+) -> None:
+    outside = new_chat(client_id="before")
+    await store.create(outside)
+    after_this_millisecond()
+    since = now()
+    team = str(new_id())
+    inside = [new_chat(client_id=f"in{i}") for i in range(3)]
+    inside[0] = inside[0].model_copy(update={"team_id": team})
+    for chat in inside:
+        await store.create(chat)
+    after_this_millisecond()
+    until = now()
+    after_this_millisecond()
+    await store.create(new_chat(client_id="after"))
+    start, end = first_id_at(since), first_id_at(until)
+    read = [chat.id async for batch in store.started_between(start, end) for chat in batch]
+    assert sorted(read) == sorted(chat.id for chat in inside)
+    of_team = [c.id async for batch in store.started_between(start, end, team) for c in batch]
+    assert of_team == [inside[0].id]
 
 
 async def test_reports_are_for_admins_over_a_sound_period(store: ChatStore) -> None:

@@ -4,8 +4,9 @@ Built only from what the documents store — ``created_at``, ``type``,
 ``first_response_at``, ``closed_at``, ``sla.marks``, ``csat`` — so they read the
 same after any restart and on every store. The conversations of the period are
 read in id order (ids are UUIDv7: ordered by creation, so the period is an id
-range and no new index or store method is needed), a page at a time, and
-folded into one row per team or operator plus a total.
+range, read with ``ChatStore.started_between`` — one range scan by the primary
+key, unsorted — and no new index is needed), a batch at a time, and folded
+into one row per team or operator plus a total; rows are sorted by key.
 
 *Decisions:* a conversation counts in the period it was started in; it belongs
 to its team (none: ``team_id`` null) and to its operator (the last one
@@ -32,11 +33,10 @@ from goftogu.errors import NotAllowed, ValidationFailed
 from goftogu.identity.models import Role
 from goftogu.identity.tokens import Principal
 from goftogu.support.documents import ChatType, SupportChat, first_id_at
-from goftogu.support.store import ChatQuery, ChatStore
+from goftogu.support.store import ChatStore
 
 Group = Literal["team", "operator"]
 MAX_PERIOD = timedelta(days=366)
-PAGE = 500
 
 
 class ReportRow(BaseModel):
@@ -151,21 +151,12 @@ class SupportReports:
     async def _started(
         self, since: datetime, until: datetime, team_id: str | None
     ) -> AsyncIterator[SupportChat]:
-        """The conversations started in the period, a page at a time (never all held)."""
-        end = first_id_at(until)
-        after = first_id_at(since)
-        while True:
-            page = await self.store.find(
-                ChatQuery(team_id=team_id, after=after, oldest_first=True, limit=PAGE)
-            )
-            for chat in page:
-                if chat.id >= end:
-                    return
+        """The conversations started in the period, a batch at a time (never all held)."""
+        batches = self.store.started_between(first_id_at(since), first_id_at(until), team_id)
+        async for batch in batches:
+            for chat in batch:
                 if since <= chat.created_at < until:
                     yield chat
-            if len(page) < PAGE:
-                return
-            after = page[-1].id
 
 
 def as_csv(report: Report) -> str:

@@ -14,7 +14,7 @@ same document in the same write, and the relay publishes then clears it.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -222,6 +222,14 @@ class ChatStore(Protocol):
 
     async def find(self, query: ChatQuery) -> list[SupportChat]:
         """Up to ``query.limit`` conversations matching ``query``, in id order."""
+        ...
+
+    def started_between(
+        self, after_id: str, before_id: str, team_id: str | None = None
+    ) -> AsyncIterator[list[SupportChat]]:
+        """The conversations with ids in ``(after_id, before_id)`` (of ``team_id``
+        when given), in batches, in no particular order: a period's conversations
+        for a report, read once without sorting the collection."""
         ...
 
     async def find_ids(self, query: ChatQuery) -> list[str]:

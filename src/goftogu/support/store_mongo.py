@@ -66,6 +66,7 @@ from goftogu.support.store import (
 
 COLLECTION = "chats"
 LOCKS = "chat_locks"
+SCAN_BATCH = 500
 LOCK_SECONDS = 30.0  # a writer that died holding a lock loses it after this
 DATABASE = "goftogu"  # when the URL names none
 _TOKEN_FIELD = {kind: f"{kind.value}_token" for kind in OutboxKind}
@@ -454,6 +455,23 @@ class MongoChatStore:
     async def find(self, query: ChatQuery) -> list[SupportChat]:
         cursor = self._matching(query)
         return stored_chats([_fields(document) async for document in cursor])
+
+    async def started_between(
+        self, after_id: str, before_id: str, team_id: str | None = None
+    ) -> AsyncIterator[list[SupportChat]]:
+        # One unsorted range query, streamed: FerretDB sorts a whole collection for
+        # every sorted page, so paging by id costs a sort per page.
+        condition: dict[str, Any] = {"_id": {"$gt": after_id, "$lt": before_id}}
+        if team_id is not None:
+            condition["team_id"] = team_id
+        batch: list[dict[str, Any]] = []
+        async for document in self._chats.find(condition, batch_size=SCAN_BATCH):
+            batch.append(_fields(document))
+            if len(batch) == SCAN_BATCH:
+                yield stored_chats(batch)
+                batch = []
+        if batch:
+            yield stored_chats(batch)
 
     async def find_ids(self, query: ChatQuery) -> list[str]:
         cursor = self._matching(query, projection={"_id": 1})

@@ -10,7 +10,7 @@ filter holds, and writes the whole document back in the same transaction.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -84,6 +84,7 @@ def _snoozed(chat: SupportChat) -> str | None:
 
 
 FREED = "freed"
+SCAN_BATCH = 500
 _COUNTED = or_(SupportChatRow.snoozed.is_(None), SupportChatRow.snoozed != FREED)
 
 
@@ -454,6 +455,27 @@ class SqlChatStore:
         async with self._db.sessions() as session:
             rows = await session.scalars(_matching(select(SupportChatRow), query))
             return stored_chats(row.document for row in rows.all())
+
+    async def started_between(
+        self, after_id: str, before_id: str, team_id: str | None = None
+    ) -> AsyncIterator[list[SupportChat]]:
+        after, end = _parse_or_nil(after_id), _parse_or_nil(before_id)
+        while True:
+            statement = select(SupportChatRow).where(
+                SupportChatRow.id > after, SupportChatRow.id < end
+            )
+            if team_id is not None:
+                statement = statement.where(SupportChatRow.team_id == _parse_or_nil(team_id))
+            async with self._db.sessions() as session:
+                rows = (
+                    await session.scalars(statement.order_by(SupportChatRow.id).limit(SCAN_BATCH))
+                ).all()
+                batch = stored_chats(row.document for row in rows)
+            if batch:
+                yield batch
+            if len(rows) < SCAN_BATCH:
+                return
+            after = rows[-1].id
 
     async def find_ids(self, query: ChatQuery) -> list[str]:
         async with self._db.sessions() as session:
