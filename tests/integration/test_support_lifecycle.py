@@ -137,6 +137,15 @@ async def test_a_snooze_frees_the_slot_until_the_customer_writes(
     assert await load_of(client, operator) == 0
     mine = await chat_of(client, customer, chat["id"])
     assert mine["snooze"] is None  # staff only
+    listed = await client.get(
+        f"{API}/support/chats", params={"snoozed": "true"}, headers=operator.headers
+    )
+    assert [c["id"] for c in listed.json()["items"]] == [chat["id"]]
+    assert listed.json()["items"][0]["snooze"]["frees_slot"] is True
+    theirs = await client.get(
+        f"{API}/support/chats", params={"snoozed": "true"}, headers=customer.headers
+    )
+    assert refused(theirs) == (403, "not_allowed")
 
     written = await post(client, customer, f"{chat['id']}/messages", client_id="m2", body="Back")
     assert written.status_code == 201, written.text

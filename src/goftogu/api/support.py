@@ -72,6 +72,7 @@ async def list_chats(
     sla: Annotated[
         Literal["ok", "warning", "breached"] | None, Query(description="staff only: SLA state")
     ] = None,
+    snoozed: Annotated[bool, Query(description="staff only: the snoozed ones")] = False,
     cursor: Annotated[Line | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> SupportChatPage:
@@ -85,6 +86,7 @@ async def list_chats(
         label=label,
         team=team,
         sla=sla,
+        snoozed=snoozed,
         after=cursor,
         limit=limit,
     )

@@ -232,6 +232,7 @@ class SupportDesk:
         label: str | None = None,
         team: str | None = None,
         sla: str | None = None,
+        snoozed: bool = False,
         after: str | None = None,
         limit: int = 50,
     ) -> tuple[list[SupportChat], bool]:
@@ -243,7 +244,7 @@ class SupportDesk:
         if label is not None:
             self._require_staff(principal)
             label = normalise_label(label)
-        if team is not None or sla is not None:
+        if team is not None or sla is not None or snoozed:
             self._require_staff(principal)
         me = str(principal.user_id)
         query = ChatQuery(
@@ -254,6 +255,7 @@ class SupportDesk:
             label=label,
             team_id=team,
             sla_state=sla,
+            snoozed=snoozed,
             after=after,
             oldest_first=status is ChatStatus.PENDING,
             limit=limit + 1,
