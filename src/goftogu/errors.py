@@ -225,3 +225,13 @@ class AlreadyRated(Conflict):
 class ChatNotClosed(Conflict):
     code = "chat_not_closed"
     default_message = "A conversation is rated once it is closed."
+
+
+class ChatSnoozed(Conflict):
+    code = "chat_snoozed"
+    default_message = "The conversation is snoozed; wake it first."
+
+
+class NotSnoozed(Conflict):
+    code = "not_snoozed"
+    default_message = "The conversation is not snoozed."

@@ -32,6 +32,7 @@ from goftogu.api.notifications import push_router, settings_router
 from goftogu.api.responses import document_errors
 from goftogu.api.support import router as support_router
 from goftogu.api.support_content import router as support_content_router
+from goftogu.api.support_lifecycle import router as support_lifecycle_router
 from goftogu.api.support_teams import router as support_teams_router
 from goftogu.api.webapp import WebApp
 from goftogu.bootstrap import Container, build_container, runner_for
@@ -159,6 +160,7 @@ def create_gateway(settings: Settings) -> Gateway:
         attachments_router,
         support_router,
         support_content_router,
+        support_lifecycle_router,
         support_teams_router,
     ):
         api.include_router(router, prefix=API_PREFIX)

@@ -201,6 +201,17 @@ class Settings(BaseSettings):
         gt=0,
         description="how often workers offer free operator slots to waiting conversations",
     )
+    support_reopen_window_seconds: int = Field(
+        default=0,
+        ge=0,
+        le=365 * 86400,
+        description="a customer's message this soon after the close reopens the conversation "
+        "(0: never; a new conversation linked to it starts)",
+    )
+    support_snooze_frees_slot: bool = Field(
+        default=True,
+        description="a snoozed conversation gives its operator's slot back until it wakes",
+    )
     support_sla_sweep_seconds: float = Field(
         default=15.0,
         gt=0,

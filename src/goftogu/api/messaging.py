@@ -196,7 +196,9 @@ async def send_message(
             [str(i) for i in body.attachment_ids],
         )
         _created_or_found(response, posted.created)
-        return posted_message(posted.chat, posted.message, posted.seq, posted.new_conversation)
+        return posted_message(
+            posted.chat, posted.message, posted.seq, posted.new_conversation, posted.reopened
+        )
     message, created = await messages.send_message(principal, address, body)
     _created_or_found(response, created)
     return message
