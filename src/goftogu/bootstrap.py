@@ -55,8 +55,10 @@ from goftogu.support.csat import CsatLinks, CsatSurveys
 from goftogu.support.desk import SupportDesk
 from goftogu.support.drafts import DraftPreviews
 from goftogu.support.events import ChatActivity
+from goftogu.support.lifecycle import SupportLifecycle
 from goftogu.support.outbox import SupportOutbox
 from goftogu.support.queue import QueueMoved, QueuePositions
+from goftogu.support.reports import SupportReports
 from goftogu.support.routing import Router
 from goftogu.support.service import (
     build_queue_positions,
@@ -108,6 +110,8 @@ class Container:
     router: Router
     team_admin: Teams
     support_content: SupportContent
+    support_lifecycle: SupportLifecycle
+    support_reports: SupportReports
     support_conversations: SupportConversations
     csat: CsatSurveys
     drafts: DraftPreviews
@@ -254,6 +258,8 @@ async def _build(
         router=router,
         team_admin=Teams(teams, staff),
         support_content=SupportContent(chats, work),
+        support_lifecycle=SupportLifecycle(support, work),
+        support_reports=SupportReports(chats),
         support_conversations=SupportConversations(support, messaging.attachments, work),
         csat=CsatSurveys(chats, csat_links, work),
         transcripts=Transcripts(chats, work),

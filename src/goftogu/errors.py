@@ -137,6 +137,11 @@ class PayloadTooLarge(DomainError):
     default_message = "The content is too large."
 
 
+class UploadQuotaExceeded(PayloadTooLarge):
+    code = "upload_quota_exceeded"
+    default_message = "Your uploads have used all the space this server gives one user."
+
+
 class UnknownEvent(DomainError):
     code = "unknown_event"
     status = 404
@@ -220,6 +225,16 @@ class AlreadyRated(Conflict):
 class ChatNotClosed(Conflict):
     code = "chat_not_closed"
     default_message = "A conversation is rated once it is closed."
+
+
+class ChatSnoozed(Conflict):
+    code = "chat_snoozed"
+    default_message = "The conversation is snoozed; wake it first."
+
+
+class NotSnoozed(Conflict):
+    code = "not_snoozed"
+    default_message = "The conversation is not snoozed."
 
 
 class InvalidWebhookUrl(ValidationFailed):

@@ -29,8 +29,10 @@ from goftogu.api.messaging import (
 )
 from goftogu.api.middleware import RequestContextMiddleware
 from goftogu.api.notifications import push_router, settings_router
+from goftogu.api.responses import document_errors
 from goftogu.api.support import router as support_router
 from goftogu.api.support_content import router as support_content_router
+from goftogu.api.support_lifecycle import router as support_lifecycle_router
 from goftogu.api.support_teams import router as support_teams_router
 from goftogu.api.webapp import WebApp
 from goftogu.api.webhooks import router as webhooks_router
@@ -159,10 +161,12 @@ def create_gateway(settings: Settings) -> Gateway:
         attachments_router,
         support_router,
         support_content_router,
+        support_lifecycle_router,
         support_teams_router,
         webhooks_router,
     ):
         api.include_router(router, prefix=API_PREFIX)
+    document_errors(api)
     WebApp(
         settings.web_dist_dir,
         settings.widget_origins,

@@ -501,6 +501,43 @@ async def test_reoffering_can_be_narrowed_to_teams_and_to_no_team(store: ChatSto
     ]
 
 
+async def test_an_sla_mark_is_recorded_once_and_keeps_the_others(store: ChatStore) -> None:
+    from goftogu.support.documents import SlaStatus
+
+    chat = new_chat()
+    await store.create(chat)
+    due = now() + timedelta(minutes=5)
+    warned = SlaStatus(state="warning", first_response_due=due, marks=["first_response:warning"])
+    first = await store.record_sla(chat.id, warned, ["first_response:warning"])
+    assert first is not None
+    assert first.sla == warned
+    # A second writer with the same mark (another worker, a restarted one) loses.
+    assert await store.record_sla(chat.id, warned, ["first_response:warning"]) is None
+    breached = SlaStatus(state="breached", marks=["first_response:breached", "resolution:warning"])
+    both = await store.record_sla(chat.id, breached, ["first_response:breached"])
+    assert both is not None
+    assert both.sla is not None
+    assert both.sla.marks == [
+        "first_response:breached",
+        "first_response:warning",
+        "resolution:warning",
+    ]
+    loaded = await store.get(chat.id)
+    assert loaded == both
+    assert await store.find_ids(ChatQuery(sla_state="breached")) == [chat.id]
+    assert await store.find_ids(ChatQuery(sla_state="warning")) == []
+
+
+async def test_no_sla_mark_is_recorded_on_a_closed_conversation(store: ChatStore) -> None:
+    from goftogu.support.documents import SlaStatus
+
+    chat = new_chat()
+    await store.create(chat)
+    await store.close(chat.id, None, entry(Decision.closed))
+    status = SlaStatus(state="breached", marks=["resolution:breached"])
+    assert await store.record_sla(chat.id, status, ["resolution:breached"]) is None
+
+
 async def test_reoffering_marks_the_oldest_waiting_not_already_offered(store: ChatStore) -> None:
     chats = by_id([new_chat(client_id=f"c{i}") for i in range(4)])
     for chat in chats:

@@ -25,6 +25,7 @@ EVERY_EVENT = [
     "conversation.closed",
     "message.created",
     "csat.received",
+    "conversation.reopened",
 ]
 
 
@@ -85,13 +86,20 @@ async def test_every_support_activity_reaches_the_receiver_signed_and_once(
             f"{API}/support/chats/{chat['id']}/csat", json={"score": 5}, headers=customer.headers
         )
         assert rated.status_code == 201, rated.text
+        again = await client.post(
+            f"{API}/support/chats/{chat['id']}/reopen", headers=operator.headers
+        )
+        assert again.status_code == 200, again.text
 
-        await eventually(lambda: len(receiver.received) >= 5, what="five deliveries")
+        # Reopened to the operator: it is theirs again (a second assignment).
+        await eventually(lambda: len(receiver.received) >= 7, what="seven deliveries")
         log = await eventually(
-            lambda: _all_delivered(client, admin, hook["id"], 5), what="the log to settle"
+            lambda: _all_delivered(client, admin, hook["id"], 7), what="the log to settle"
         )
         # Sent concurrently: the order of arrival is not the order of the changes.
-        assert sorted(r.event_type for r in receiver.received) == sorted(EVERY_EVENT)
+        assert sorted(r.event_type for r in receiver.received) == sorted(
+            [*EVERY_EVENT, "conversation.assigned"]
+        )
         assert all(r.signed for r in receiver.received)
         assert set(receiver.counts().values()) == {1}
         assert {r.body["data"]["conversation"]["id"] for r in receiver.received} == {chat["id"]}
@@ -105,7 +113,7 @@ async def test_every_support_activity_reaches_the_receiver_signed_and_once(
         assert all(r.body["id"] == r.event_id for r in receiver.received)
         assert [(d["status"], d["attempts"], d["response_status"]) for d in log] == [
             ("delivered", 1, 200)
-        ] * 5
+        ] * 7
         listed = (await client.get(HOOKS, headers=admin.headers)).json()
         assert "secret" not in listed["items"][0]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
 
@@ -36,10 +36,16 @@ def _view(view: ChatView, *, for_staff: bool = False) -> SupportChatPublic:
 
 
 def _posted(posted: Posted) -> PostedMessage:
-    return posted_message(posted.chat, posted.message, posted.seq, posted.new_conversation)
+    return posted_message(
+        posted.chat, posted.message, posted.seq, posted.new_conversation, posted.reopened
+    )
 
 
-@router.post("/chats", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/chats",
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "a retry: the same conversation", "model": SupportChatPublic}},
+)
 async def start_chat(
     body: StartChatRequest,
     desk: SupportDeskDep,
@@ -62,13 +68,27 @@ async def list_chats(
     type_: Annotated[ChatType | None, Query(alias="type")] = None,
     mine: bool = False,
     label: Annotated[Line | None, Query(max_length=40, description="staff only")] = None,
+    team: Annotated[Line | None, Query(max_length=64, description="staff only: a team id")] = None,
+    sla: Annotated[
+        Literal["ok", "warning", "breached"] | None, Query(description="staff only: SLA state")
+    ] = None,
+    snoozed: Annotated[bool, Query(description="staff only: the snoozed ones")] = False,
     cursor: Annotated[Line | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> SupportChatPage:
     """Operators: the queue (``status=PENDING``, oldest first) and history (newest
     first; ``mine=true`` for their own). Customers: their own conversations."""
     chats, has_more = await desk.list_chats_for(
-        principal, status=status_, type=type_, mine=mine, label=label, after=cursor, limit=limit
+        principal,
+        status=status_,
+        type=type_,
+        mine=mine,
+        label=label,
+        team=team,
+        sla=sla,
+        snoozed=snoozed,
+        after=cursor,
+        limit=limit,
     )
     at = now()
     return SupportChatPage(
@@ -87,7 +107,11 @@ async def get_chat(
     return _view(await desk.get_chat_for(principal, chat_id), for_staff=principal.is_staff)
 
 
-@router.post("/chats/{chat_id}/messages", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/chats/{chat_id}/messages",
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "a retry: the first message", "model": PostedMessage}},
+)
 async def post_message(
     chat_id: PathId,
     body: PostMessageRequest,

@@ -36,6 +36,7 @@ from goftogu.notifications.models import (
     PushSubscription,
 )
 from goftogu.notifications.preferences import preferences_of
+from goftogu.notifications.subscriptions import EndpointRule
 from goftogu.notifications.webpush import PushSender, PushTarget
 from goftogu.storage.database import Database
 from goftogu.storage.models import utcnow
@@ -59,6 +60,7 @@ class _Skip:
 @dataclass(frozen=True)
 class _Sent:
     subscription_id: uuid.UUID | None = None
+    only_logged: bool = False  # the log mailer wrote it down; nobody received it
 
 
 class Dispatcher:
@@ -72,7 +74,9 @@ class Dispatcher:
         mail_from: str,
         links: Links,
         default_language: str,
+        endpoints: EndpointRule | None = None,
     ) -> None:
+        self._endpoints = endpoints
         self._db = database
         self._ledger = ledger
         self._mailer = mailer
@@ -131,6 +135,13 @@ class Dispatcher:
                         .values(last_success_at=utcnow())
                     )
                 status = DeliveryStatus.sent
+        if isinstance(outcome, _Sent) and outcome.only_logged:
+            # Recorded as done (it must not be retried), but nothing left this server.
+            log.info(
+                "delivery written to the log (GOFTOGU_SMTP_URL is unset), not sent",
+                extra={**context, "reason": None},
+            )
+            return status
         log.info(
             "delivery %s",
             status.value,
@@ -154,7 +165,7 @@ class Dispatcher:
             return prepared
         if isinstance(prepared, EmailMessage):
             await self._mailer.send(prepared)
-            return _Sent()
+            return _Sent(only_logged=not self._mailer.delivers)
         assert self._pusher is not None
         target, push = prepared
         await self._pusher.send(
@@ -193,6 +204,9 @@ class Dispatcher:
             subscription = await session.get(PushSubscription, delivery.subscription_id)
             if subscription is None:
                 return _Skip("subscription removed")
+            if self._endpoints and not self._endpoints.allows(subscription.endpoint):
+                # Stored before the rule (or the setting) changed: never POST there.
+                raise SubscriptionGone("the endpoint is no longer allowed")
             if subscription.user_id != user.id:
                 # The browser now belongs to someone else: never show them this.
                 return _Skip("subscription moved to another user")

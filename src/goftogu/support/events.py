@@ -27,6 +27,9 @@ from goftogu.support.schemas import (
     SupportNoteEvent,
     SupportQueue,
     SupportReadEvent,
+    SupportReopened,
+    SupportSnoozed,
+    SupportTeamChanged,
     SupportTicket,
 )
 
@@ -62,8 +65,7 @@ def opened(chat: SupportChat) -> ChatActivity:
     return ChatActivity("conversation.created", chat, key="created")
 
 
-def reopened(chat: SupportChat) -> ChatActivity:
-    """For the lifecycle's reopen (item 6), once it exists."""
+def _reopened_activity(chat: SupportChat) -> ChatActivity:
     return ChatActivity("conversation.reopened", chat, key=f"routing:{len(chat.routing)}")
 
 
@@ -173,3 +175,53 @@ def csat_received(chat: SupportChat, csat: Csat) -> list[Event]:
         RoomEvent.of(body, chat.conversation),
         ChatActivity("csat.received", chat, key="csat"),
     ]
+
+
+def reopened(chat: SupportChat, by: Sender) -> list[Event]:
+    """The conversation's room hears it (the customer's widget); reopened to an
+    operator it is theirs (``support:assigned``, they join the room), else it joins
+    the queue (``support:queue`` to ``operators``)."""
+    body = SupportReopened(
+        chat_id=chat.id,
+        conversation=chat.conversation,
+        status=chat.status,
+        operator_id=chat.operator_id,
+        by=by,
+    )
+    told: list[Event] = [RoomEvent.of(body, chat.conversation), _reopened_activity(chat)]
+    if chat.operator_id is not None:
+        told += assigned(chat)
+    else:
+        told.append(queue_changed(chat, "added"))
+    return told
+
+
+def snooze_changed(
+    chat: SupportChat, reason: Literal["snoozed", "time", "reply", "operator"]
+) -> RoomEvent:
+    """Staff only (the customer is not told their conversation is on hold)."""
+    body = SupportSnoozed(
+        chat_id=chat.id,
+        conversation=chat.conversation,
+        operator_id=chat.operator_id,
+        snooze=chat.snooze,
+        reason=reason,
+    )
+    return RoomEvent.of(body, OPERATORS_ROOM)
+
+
+def team_changed(
+    chat: SupportChat, previous_team_id: str | None, previous_operator_id: str | None, by: Sender
+) -> list[Event]:
+    body = SupportTeamChanged(
+        chat_id=chat.id,
+        conversation=chat.conversation,
+        team_id=chat.team_id,
+        previous_team_id=previous_team_id,
+        previous_operator_id=previous_operator_id,
+        by=by,
+    )
+    told: list[Event] = [RoomEvent.of(body, chat.conversation), queue_changed(chat, "added")]
+    if previous_operator_id:
+        told.append(RoomLeft(previous_operator_id, chat.conversation))
+    return told

@@ -49,6 +49,8 @@ from goftogu.support.documents import (
 )
 from goftogu.support.jobs import RouteChat
 from goftogu.support.queue import QueueMoved
+from goftogu.support.sla import SlaClock
+from goftogu.support.snoozes import SnoozeClock
 from goftogu.support.store import ChatStore
 from goftogu.support.teams import Team, TeamDirectory
 
@@ -103,9 +105,13 @@ class Router:
         sweep_seconds: float = 30.0,
         undecided_after: timedelta = timedelta(seconds=60),
         teams: TeamDirectory | None = None,
+        sla: SlaClock | None = None,
+        snoozes: SnoozeClock | None = None,
     ) -> None:
         self.store = store
+        self.snoozes = snoozes
         self.teams = teams
+        self.sla = sla
         self.availability = availability
         self._announcements = announcements
         self.capacity = capacity
@@ -236,8 +242,11 @@ class Router:
         return Outcome.ticketed
 
     async def sweep(self) -> list[str]:
-        """Offer free slots to the oldest waiting conversations, and route again live
-        chats left undecided too long. Returns the conversations offered."""
+        """Wake snoozed conversations that are due, offer free slots to the oldest
+        waiting conversations, and route again live chats left undecided too long.
+        Returns the conversations offered."""
+        if self.snoozes is not None:
+            await self.snoozes.sweep()
         at = now()
         async with self._announcements.announcing() as work:
             offered: list[str] = []
@@ -289,6 +298,7 @@ class Router:
                     chat is None
                     or chat.status is not ChatStatus.OPEN
                     or (chat.operator_id != state.operator_id)
+                    or (chat.snooze is not None and chat.snooze.frees_slot)
                 ):
                     await self.availability.release(state.operator_id, chat_id)
                     corrected += 1
@@ -312,7 +322,13 @@ class Router:
         return corrected
 
     async def run_sweeps(self) -> None:
-        """Sweep every ``sweep_seconds`` until cancelled."""
+        """Sweep every ``sweep_seconds`` until cancelled (and the SLA clock beside)."""
+        if self.sla is not None:
+            await asyncio.gather(self._sweep_loop(), self.sla.run())
+        else:
+            await self._sweep_loop()
+
+    async def _sweep_loop(self) -> None:
         while True:
             await asyncio.sleep(self.sweep_seconds)
             try:

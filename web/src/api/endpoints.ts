@@ -35,6 +35,21 @@ import type {
   SupportChat,
   SupportChatPage,
   TokenPair,
+  // help desk (issue 18)
+  CannedReply,
+  CannedReplyList,
+  CannedScope,
+  CsatPublic,
+  LabelsPublic,
+  PostedNote,
+  RenderedCannedReply,
+  SupportReadState,
+  Team,
+  TeamCreate,
+  TeamList,
+  TeamOpeningList,
+  TeamPatch,
+  TranscriptQueued,
 } from './types'
 
 export function authApi(api: ApiClient) {
@@ -138,8 +153,8 @@ export type { AttachmentPublic }
 
 export function supportApi(api: ApiClient) {
   return {
-    start: (clientId: string, body: string) =>
-      api.post<SupportChat>('/support/chats', { client_id: clientId, body }, { idempotent: true }),
+    start: (clientId: string, body: string, team?: string | null) =>
+      api.post<SupportChat>('/support/chats', { client_id: clientId, body, team: team || undefined }, { idempotent: true }),
     get: (chatId: string) => api.get<SupportChat>(`/support/chats/${encodeURIComponent(chatId)}`),
     list: (query: { status?: string; type?: string; mine?: boolean; limit?: number; cursor?: string }) =>
       api.get<SupportChatPage>('/support/chats', { query }),
@@ -159,6 +174,42 @@ export function supportApi(api: ApiClient) {
     setPresence: (status: OperatorStatus, accepting?: boolean) =>
       api.put<OperatorPresence>('/support/presence', { status, accepting }, { idempotent: true }),
     operators: async () => (await api.get<OperatorList>('/support/operators')).items,
+    // help desk (issue 18): notes, labels, canned replies, CSAT, transcripts, read state, teams
+    note: (chatId: string, clientId: string, body: string) =>
+      api.post<PostedNote>(`/support/chats/${enc(chatId)}/notes`, { client_id: clientId, body }, { idempotent: true }),
+    addLabel: (chatId: string, label: string) =>
+      api.put<LabelsPublic>(`/support/chats/${enc(chatId)}/labels/${enc(label)}`, undefined, { idempotent: true }),
+    removeLabel: (chatId: string, label: string) =>
+      api.request<LabelsPublic>('DELETE', `/support/chats/${enc(chatId)}/labels/${enc(label)}`, { idempotent: true }),
+    labelled: (label: string, cursor?: string) =>
+      api.get<SupportChatPage>('/support/chats', { query: { label, cursor, limit: 50 } }),
+    cannedReplies: async (q?: string, limit = 20) =>
+      (await api.get<CannedReplyList>('/support/canned-replies', { query: { q, limit } })).items,
+    createCanned: (body: { scope: CannedScope; team_id?: string | null; shortcode: string; title: string; body: string }) =>
+      api.post<CannedReply>('/support/canned-replies', body),
+    updateCanned: (id: string, changes: { shortcode?: string; title?: string; body?: string }) =>
+      api.request<CannedReply>('PATCH', `/support/canned-replies/${enc(id)}`, { body: changes, idempotent: true }),
+    deleteCanned: (id: string) => api.request<void>('DELETE', `/support/canned-replies/${enc(id)}`, { idempotent: true }),
+    renderCanned: (chatId: string, shortcode: string) =>
+      api.get<RenderedCannedReply>(`/support/chats/${enc(chatId)}/canned-replies/${enc(shortcode)}`),
+    rate: (chatId: string, score: number, comment: string | null) =>
+      api.post<CsatPublic>(`/support/chats/${enc(chatId)}/csat`, { score, comment }),
+    transcript: (chatId: string, clientId: string) =>
+      api.post<TranscriptQueued>(`/support/chats/${enc(chatId)}/transcript`, { client_id: clientId }, { idempotent: true }),
+    readState: (chatId: string) => api.get<SupportReadState>(`/conversations/support:${enc(chatId)}/read`),
+    markRead: (chatId: string, upToSeq: number) =>
+      api.post<SupportReadState>(`/conversations/support:${enc(chatId)}/read`, { up_to_seq: upToSeq }, { idempotent: true }),
+    topics: async () => (await api.get<TeamOpeningList>('/support/topics')).items,
+    teams: async () => (await api.get<TeamList>('/support/teams')).items,
+    createTeam: (body: TeamCreate) => api.post<Team>('/support/teams', body),
+    updateTeam: (id: string, changes: TeamPatch) =>
+      api.request<Team>('PATCH', `/support/teams/${enc(id)}`, { body: changes, idempotent: true }),
+    addMember: (teamId: string, userId: string) =>
+      api.put<Team>(`/support/teams/${enc(teamId)}/members/${enc(userId)}`, undefined, { idempotent: true }),
+    removeMember: (teamId: string, userId: string) =>
+      api.request<Team>('DELETE', `/support/teams/${enc(teamId)}/members/${enc(userId)}`, { idempotent: true }),
+    setCapacity: (operatorId: string, capacity: number | null) =>
+      api.put<OperatorPresence>(`/support/operators/${enc(operatorId)}/capacity`, { capacity }, { idempotent: true }),
   }
 }
 

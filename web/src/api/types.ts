@@ -16,6 +16,32 @@ export type OperatorList = Schemas['OperatorList']
 export type RoutingEntry = Schemas['RoutingEntry']
 export type OperatorStatus = Schemas['OperatorStatus']
 export type ChatStatus = Schemas['ChatStatus']
+// help desk (issue 18)
+export type NotePublic = Schemas['NotePublic']
+export type PostedNote = Schemas['PostedNote']
+export type LabelsPublic = Schemas['LabelsPublic']
+export type CannedReply = Schemas['CannedReplyPublic']
+export type CannedReplyList = Schemas['CannedReplyList']
+export type CannedScope = CannedReply['scope']
+export type RenderedCannedReply = Schemas['RenderedCannedReply']
+export type Csat = Schemas['Csat']
+export type CsatPublic = Schemas['CsatPublic']
+export type TranscriptQueued = Schemas['TranscriptQueued']
+export type SupportReadState = Schemas['SupportReadState']
+export type Team = Schemas['Team']
+export type TeamCreate = Schemas['TeamCreate']
+export type TeamPatch = Schemas['TeamPatch']
+export type TeamList = Schemas['TeamList']
+export type TeamOpening = Schemas['TeamOpening']
+export type TeamOpeningList = Schemas['TeamOpeningList']
+export type BusinessHours = Schemas['BusinessHours-Input']
+export type QueuePositionEvent = {
+  chat_id: string
+  conversation: string
+  position: number
+  estimated_wait_s: number | null
+  estimate: 'recent_service_times' | 'no_recent_service' | 'no_operator_available'
+}
 
 export type UserPublic = Schemas['UserPublic']
 export type UserPage = Schemas['UserPage']

@@ -5,7 +5,9 @@ import { formatDateTime, i18n, type MessageKey, useT } from '../i18n'
 import { useStore } from '../lib/store'
 import type { ConsoleStore } from '../support/console'
 import { SupportConversation } from '../support/conversation'
-import { Composer, ErrorBanner, MessageList } from '../ui/common'
+import { StaffDesk } from '../support/desk'
+import { ErrorBanner, MessageList, type NoteItem } from '../ui/common'
+import { DraftPreview, LabelsBar, StaffComposer } from './Desk'
 
 export function ChatView({ app, store, chatId }: { app: App; store: ConsoleStore; chatId: string }) {
   const t = useT()
@@ -15,16 +17,24 @@ export function ChatView({ app, store, chatId }: { app: App; store: ConsoleStore
     () => new SupportConversation({ support: app.support, realtime: app.realtime, me: () => me }, chatId),
     [chatId],
   )
+  const desk = useMemo(() => new StaffDesk(app.support, app.realtime, chatId), [chatId])
   useEffect(() => {
     void conversation.reload()
     return () => conversation.dispose()
   }, [conversation])
+  useEffect(() => () => desk.dispose(), [desk])
   const state = useStore(conversation)
+  const deskState = useStore(desk)
+  useEffect(() => {
+    if (state.chat) desk.seed(state.chat)
+  }, [state.chat])
   const consoleState = useStore(store)
   const [picking, setPicking] = useState(false)
   useEffect(() => {
     if (state.chat) store.markSeen(chatId, state.chat.messages.length)
-  }, [state.timeline.messages.length])
+    // the customer's "seen": only the assigned operator moves the watermark
+    if (state.chat?.operator_id === me && !document.hidden) conversation.markRead()
+  }, [state.timeline.messages.length, state.chat?.operator_id])
 
   const chat = state.chat
   if (!chat) {
@@ -45,6 +55,26 @@ export function ChatView({ app, store, chatId }: { app: App; store: ConsoleStore
   const mine = chat.operator_id === me
   const open = chat.status !== 'CLOSED'
   const customerTyping = state.typing.includes(chat.customer.id)
+  const authorOf = (id: string): string => {
+    if (id === me) return t('chat.you')
+    const operator = operators.find((item) => item.operator_id === id)
+    return operator?.display_name || operator?.username || t('widget.operator')
+  }
+  const notes: NoteItem[] = [
+    ...deskState.notes.map((note) => ({
+      key: note.id,
+      author: authorOf(note.author_id),
+      body: note.body,
+      createdAt: note.created_at,
+    })),
+    ...deskState.pendingNotes.map((note) => ({
+      key: note.clientId,
+      author: t('chat.you'),
+      body: note.body,
+      createdAt: '',
+      pending: true,
+    })),
+  ]
   return (
     <section class="chat" aria-labelledby="chat-title">
       <header class="chat-header">
@@ -84,24 +114,30 @@ export function ChatView({ app, store, chatId }: { app: App; store: ConsoleStore
           onCancel={() => setPicking(false)}
         />
       )}
+      <LabelsBar desk={desk} />
       <ErrorBanner error={state.error} onDismiss={() => conversation.patch({ error: null })} />
+      <ErrorBanner error={deskState.error} onDismiss={() => desk.clearError()} />
       <MessageList
         timeline={state.timeline}
         names={{ me, name: nameOf }}
         onRetry={() => conversation.retryPending()}
+        notes={notes}
+        seenSeq={chat.customer_read_seq}
       />
+      <DraftPreview desk={desk} name={customerName} />
       <p class="typing" aria-live="polite">
         {customerTyping ? t('chat.typing', { name: customerName }) : ''}
       </p>
-      {open && mine && (
-        <Composer
-          limit={app.config.maxMessageLength}
-          onSend={(body) => conversation.send(body)}
-          onTyping={(active) => conversation.typing(active)}
-        />
-      )}
       {!open && <p class="banner">{t('chat.closed')}</p>}
       {open && !mine && <p class="banner">{t('chat.not_yours')}</p>}
+      <StaffComposer
+        key={open && mine ? 'reply' : 'note'}
+        desk={desk}
+        limit={app.config.maxMessageLength}
+        canReply={open && mine}
+        onSend={(body) => conversation.send(body)}
+        onTyping={(active) => conversation.typing(active)}
+      />
       <details class="routing">
         <summary>{t('chat.routing')}</summary>
         <ol>

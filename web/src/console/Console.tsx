@@ -138,12 +138,14 @@ export function Console({ app, chatId }: { app: App; chatId: string | null }) {
                           {chat.last_message.body}
                         </span>
                       )}
+                      <LabelChips labels={chat.labels} />
                     </a>
                   </li>
                 )
               })}
             </ul>
           </section>
+          <LabelFilter store={store} chatId={chatId} />
         </aside>
         <main class="main">
           {chatId ? (
@@ -191,6 +193,89 @@ function Queue({ items, onClaim }: { items: SupportChatSummary[]; onClaim: (id: 
           )
         })}
       </ul>
+    </section>
+  )
+}
+
+function LabelChips({ labels }: { labels?: string[] | null }) {
+  if (!labels?.length) return null
+  return (
+    <span class="label-list">
+      {labels.map((label) => (
+        <span key={label} class="label-chip small" dir="auto">
+          {label}
+        </span>
+      ))}
+    </span>
+  )
+}
+
+/** The list filtered by a label (issue 18): any status, newest first. */
+function LabelFilter({ store, chatId }: { store: ConsoleStore; chatId: string | null }) {
+  const t = useT()
+  const state = useStore(store)
+  const [draft, setDraft] = useState('')
+  return (
+    <section aria-labelledby="label-filter-title" class="label-filter">
+      <h2 id="label-filter-title">{t('labels.filter')}</h2>
+      <form
+        class="label-add"
+        role="search"
+        onSubmit={(event) => {
+          event.preventDefault()
+          void store.filterByLabel(draft)
+        }}
+      >
+        <label class="visually-hidden" for="label-filter-input">
+          {t('labels.filter')}
+        </label>
+        <input
+          id="label-filter-input"
+          type="search"
+          dir="auto"
+          maxLength={40}
+          placeholder={t('labels.filter_placeholder')}
+          value={draft}
+          onInput={(event) => setDraft(event.currentTarget.value)}
+        />
+        <button type="submit">{t('labels.apply')}</button>
+      </form>
+      {state.label && (
+        <>
+          <p class="row-between">
+            <span dir="auto">{t('labels.filtered', { label: state.label })}</span>
+            <button
+              type="button"
+              class="link"
+              onClick={() => {
+                setDraft('')
+                void store.filterByLabel(null)
+              }}
+            >
+              {t('labels.clear')}
+            </button>
+          </p>
+          {state.labelled.length === 0 && <p class="hint">{t('labels.filtered_empty')}</p>}
+          <ul class="list" data-testid="labelled">
+            {state.labelled.map((chat) => (
+              <li key={chat.id}>
+                <a
+                  href={`/console/chats/${chat.id}`}
+                  aria-current={chat.id === chatId ? 'page' : undefined}
+                  onClick={(event) => {
+                    event.preventDefault()
+                    navigate(`/console/chats/${chat.id}`)
+                  }}
+                >
+                  <span dir="auto">{chat.customer.name || t('chat.anonymous')}</span>
+                  <span class="hint">{t(`chat.status.${chat.status}` as MessageKey)}</span>
+                  <LabelChips labels={chat.labels} />
+                </a>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
     </section>
   )
 }

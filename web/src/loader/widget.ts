@@ -2,6 +2,8 @@
 //
 //   <script src="https://HOST/widget.js" data-goftogu-url="https://HOST" async></script>
 //
+// (data-goftogu-topic="sales" sends the conversations to that team.)
+//
 // It adds a launcher button (in a shadow root, so the page's CSS cannot reach it)
 // and, on first open, an iframe of our own origin: the chat lives there, with its
 // tokens in that origin's storage, out of the host page's reach. The two talk only
@@ -51,7 +53,8 @@
     open = next
     if (next && !frame) {
       frame = document.createElement('iframe')
-      frame.src = `${base}/widget/`
+      const topic = script.dataset.goftoguTopic
+      frame.src = `${base}/widget/${topic ? `?topic=${encodeURIComponent(topic)}` : ''}`
       frame.title = label
       frame.setAttribute('allow', '')
       root.appendChild(frame)

@@ -16,6 +16,9 @@ export interface ConsoleState {
   seen: Record<string, number>
   operators: OperatorPublic[]
   selected: string | null
+  /** the label the list is filtered by (issue 18), and the conversations carrying it */
+  label: string | null
+  labelled: SupportChatSummary[]
   error: ApiError | null
 }
 
@@ -54,6 +57,8 @@ export class ConsoleStore extends Store<ConsoleState> {
       seen: loadSeen(storage, me),
       operators: [],
       selected: null,
+      label: null,
+      labelled: [],
       error: null,
     })
     this.#unsubscribe.push(
@@ -71,11 +76,28 @@ export class ConsoleStore extends Store<ConsoleState> {
       realtime.on('support:message', (event: { chat_id: string; seq: number }) => {
         this.#messageArrived(event.chat_id, event.seq)
       }),
+      realtime.on('support:labels', (event: { chat_id: string; labels: string[] }) => this.#labelled(event)),
     )
   }
 
   async refresh(): Promise<void> {
-    await Promise.all([this.loadPresence(), this.loadQueue(), this.loadMine()])
+    await Promise.all([this.loadPresence(), this.loadQueue(), this.loadMine(), this.loadLabelled()])
+  }
+
+  /** Filter the list by a label (null: no filter). */
+  async filterByLabel(label: string | null): Promise<void> {
+    const clean = label?.trim().toLocaleLowerCase() || null
+    this.patch({ label: clean, labelled: [] })
+    await this.loadLabelled()
+  }
+
+  async loadLabelled(): Promise<void> {
+    const label = this.value.label
+    if (!label) return
+    await this.#guard(async () => {
+      const page = await this.support.labelled(label)
+      if (this.value.label === label) this.patch({ labelled: page.items })
+    })
   }
 
   async loadPresence(): Promise<void> {
@@ -157,6 +179,16 @@ export class ConsoleStore extends Store<ConsoleState> {
     )
     this.patch({ mine })
     if (this.value.selected === chatId && !document.hidden) this.markSeen(chatId, seq)
+  }
+
+  #labelled(event: { chat_id: string; labels: string[] }): void {
+    const relabel = (items: SupportChatSummary[]) =>
+      items.map((chat) => (chat.id === event.chat_id ? { ...chat, labels: event.labels } : chat))
+    this.patch({ mine: relabel(this.value.mine), queue: relabel(this.value.queue) })
+    const label = this.value.label
+    if (label && (event.labels.includes(label) || this.value.labelled.some((chat) => chat.id === event.chat_id))) {
+      void this.loadLabelled()
+    }
   }
 
   #queueChanged(): void {

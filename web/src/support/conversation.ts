@@ -22,6 +22,8 @@ export interface ConversationState {
   timeline: Timeline
   /** user ids typing now (never me) */
   typing: string[]
+  /** an operator sees my draft as I type (the team's typing preview is on) */
+  draftShown?: boolean
   error: ApiError | null
 }
 
@@ -33,6 +35,8 @@ export interface ConversationDeps {
 
 const TYPING_REPEAT_MS = 3000
 const TYPING_IDLE_MS = 4000
+/** drafts go at most this often (the server throttles again, per conversation) */
+export const DRAFT_INTERVAL_MS = 250
 
 export class SupportConversation extends Store<ConversationState> {
   /** A customer's message to a closed conversation opened this one. */
@@ -41,6 +45,10 @@ export class SupportConversation extends Store<ConversationState> {
   #typingSentAt = 0
   #typingIdle: ReturnType<typeof setTimeout> | undefined
   #sending = new Set<string>()
+  #readSent = 0
+  #draftTimer: ReturnType<typeof setTimeout> | undefined
+  #draftSentAt = 0
+  #draftText: string | null = null
 
   constructor(
     private readonly deps: ConversationDeps,
@@ -62,6 +70,15 @@ export class SupportConversation extends Store<ConversationState> {
         const others = this.value.typing.filter((id) => id !== event.user_id)
         this.patch({ typing: event.state === 'start' ? [...others, event.user_id] : others })
       }),
+      realtime.on(
+        'support:read',
+        (event: { chat_id: string; reader: 'customer' | 'operator'; last_read_seq: number }) => {
+          const chat = this.value.chat
+          if (!mine(event) || !chat) return
+          const field = event.reader === 'customer' ? 'customer_read_seq' : 'operator_read_seq'
+          if (event.last_read_seq > chat[field]) this.patch({ chat: { ...chat, [field]: event.last_read_seq } })
+        },
+      ),
       realtime.on('connected', () => {
         void this.reload()
         this.retryPending()
@@ -92,6 +109,17 @@ export class SupportConversation extends Store<ConversationState> {
     } catch (error) {
       this.patch({ error: asApiError(error) })
     }
+  }
+
+  /** I (the customer, or the assigned operator) have seen every message here:
+   * move my read watermark, which the other side shows as "seen". */
+  markRead(): void {
+    const last = this.value.timeline.messages.at(-1)?.seq ?? 0
+    if (last <= this.#readSent) return
+    this.#readSent = last
+    this.deps.support.markRead(this.chatId, last).catch(() => {
+      this.#readSent = 0 // said again with the next message or view
+    })
   }
 
   /** Show the message at once as pending, then send it (retried until stored). */
@@ -132,7 +160,32 @@ export class SupportConversation extends Store<ConversationState> {
     this.#typingIdle = setTimeout(() => this.#stopTyping(), TYPING_IDLE_MS)
   }
 
+  /** The customer's whole draft (typing preview); sent at most every
+   * DRAFT_INTERVAL_MS, the latest one last. Only while an operator has it. */
+  draft(text: string): void {
+    if (this.value.chat?.status !== 'OPEN') return
+    this.#draftText = text
+    clearTimeout(this.#draftTimer)
+    const wait = this.#draftSentAt + DRAFT_INTERVAL_MS - Date.now()
+    if (wait <= 0) this.#flushDraft()
+    else this.#draftTimer = setTimeout(() => this.#flushDraft(), wait)
+  }
+
+  #flushDraft(): void {
+    const text = this.#draftText
+    if (text === null || !this.deps.realtime.connected) return
+    this.#draftText = null
+    this.#draftSentAt = Date.now()
+    this.deps.realtime
+      .request<{ shown: boolean }>('support:draft', { chat_id: this.chatId, text })
+      .then((answer) => {
+        if (this.value.draftShown !== answer.shown) this.patch({ draftShown: answer.shown })
+      })
+      .catch(() => undefined) // a preview lost is not worth a word
+  }
+
   dispose(): void {
+    clearTimeout(this.#draftTimer)
     this.#stopTyping()
     for (const unsubscribe of this.#unsubscribe) unsubscribe()
   }

@@ -27,7 +27,11 @@ export class WidgetStore extends Store<WidgetState> {
   #poll: ReturnType<typeof setInterval> | undefined
   #watch: (() => void) | null = null
 
-  constructor(private readonly app: App) {
+  constructor(
+    private readonly app: App,
+    /** the team (topic) this page asks for: the loader's data-goftogu-topic */
+    private readonly topic: string | null = null,
+  ) {
     super({ phase: 'loading', conversation: null, starting: null, notice: null, error: null })
     app.session.subscribe(({ session, ended }) => {
       if (!session && this.value.phase === 'chat') {
@@ -100,7 +104,7 @@ export class WidgetStore extends Store<WidgetState> {
   async #start(clientId: string, body: string): Promise<void> {
     this.patch({ starting: { clientId, body, failed: false }, error: null })
     try {
-      const chat = await this.app.support.start(clientId, body)
+      const chat = await this.app.support.start(clientId, body, this.topic)
       await this.#open(chat.id, chat)
       this.patch({ starting: null })
     } catch (caught) {

@@ -58,19 +58,60 @@ export interface SenderNames {
   name: (message: SupportMessage) => string
 }
 
+/** A staff-only note shown among the messages (the console only). */
+export interface NoteItem {
+  key: string
+  author: string
+  body: string
+  createdAt: string
+  pending?: boolean
+}
+
+function NoteRow({ note }: { note: NoteItem }) {
+  const t = useT()
+  const language = useStore(i18n)
+  return (
+    <li class={`message note${note.pending ? ' pending' : ''}`} data-note={note.key}>
+      <span class="meta">
+        <span class="note-tag">{t('note.tag')}</span>
+        <span class="who">{note.author}</span>
+        {note.pending ? <span>{t('message.pending')}</span> : <time dateTime={note.createdAt}>{formatTime(language, note.createdAt)}</time>}
+      </span>
+      <p class="body" dir="auto">
+        {note.body}
+      </p>
+    </li>
+  )
+}
+
 export function MessageList({
   timeline,
   names,
   onRetry,
+  notes = [],
+  seenSeq = 0,
 }: {
   timeline: Timeline
   names: SenderNames
   onRetry: (clientId: string) => void
+  /** staff-only notes, by time, placed among the messages */
+  notes?: NoteItem[]
+  /** the other side read up to this seq: my newest message up to it says "Seen" */
+  seenSeq?: number
 }) {
   const t = useT()
   const language = useStore(i18n)
   const list = useRef<HTMLOListElement>(null)
-  const count = timeline.messages.length + timeline.pending.length
+  const count = timeline.messages.length + timeline.pending.length + notes.length
+  const stored = notes.filter((note) => !note.pending)
+  let nextNote = 0
+  const notesBefore = (at: string | null) => {
+    const start = nextNote
+    while (nextNote < stored.length && (at === null || Date.parse(stored[nextNote]?.createdAt ?? '') <= Date.parse(at))) nextNote++
+    return stored.slice(start, nextNote).map((note) => <NoteRow key={`n${note.key}`} note={note} />)
+  }
+  const lastMine = [...timeline.messages].reverse().find((message) => message.sender.id === names.me)
+  const seenMark = lastMine && seenSeq >= lastMine.seq ? lastMine.seq : null
   const shown = useRef(0)
   useEffect(() => {
     // Open at the newest message; follow new ones unless the reader scrolled up.
@@ -83,7 +124,8 @@ export function MessageList({
     <ol class="messages" ref={list} aria-live="polite" aria-relevant="additions" tabIndex={0}>
       {timeline.messages.map((message) => {
         const mine = message.sender.id === names.me
-        return (
+        return [
+          ...notesBefore(message.created_at),
           <li
             key={`s${message.seq}`}
             class={`message ${mine ? 'mine' : 'theirs'} sender-${message.sender.kind}`}
@@ -96,9 +138,20 @@ export function MessageList({
             <p class="body" dir="auto">
               {message.body}
             </p>
-          </li>
-        )
+            {seenMark === message.seq && (
+              <span class="read-state" data-testid="seen">
+                {t('chat.seen')}
+              </span>
+            )}
+          </li>,
+        ]
       })}
+      {notesBefore(null)}
+      {notes
+        .filter((note) => note.pending)
+        .map((note) => (
+          <NoteRow key={`p${note.key}`} note={note} />
+        ))}
       {timeline.pending.map((pending) => (
         <li key={`p${pending.clientId}`} class="message mine pending" data-pending={pending.clientId}>
           <span class="meta">
@@ -127,6 +180,7 @@ export function Composer({
   placeholder,
   onSend,
   onTyping,
+  onDraft,
   autoFocus,
 }: {
   autoFocus?: boolean
@@ -135,6 +189,8 @@ export function Composer({
   placeholder?: string
   onSend: (body: string) => void
   onTyping?: (active: boolean) => void
+  /** the whole draft as typed (the customer's typing preview); '' once sent */
+  onDraft?: (text: string) => void
 }) {
   const t = useT()
   const [draft, setDraft] = useState('')
@@ -152,6 +208,7 @@ export function Composer({
     onSend(draft)
     setDraft('')
     onTyping?.(false)
+    onDraft?.('')
   }
   return (
     <form class="composer" onSubmit={submit}>
@@ -179,6 +236,7 @@ export function Composer({
             setDraft(value)
             if (problem) setProblem(null)
             onTyping?.(value.trim().length > 0)
+            onDraft?.(value)
           }}
           onKeyDown={(event) => {
             if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) submit(event)

@@ -136,7 +136,7 @@ function ChatPane({
   starting: { clientId: string; body: string; failed: boolean } | null
 }) {
   const t = useT()
-  const empty = { chat: null, timeline: EMPTY_TIMELINE, typing: [] as string[], error: null }
+  const empty: ConversationState = { chat: null, timeline: EMPTY_TIMELINE, typing: [], error: null }
   const state = useStore(conversation ?? emptyStore)
   const view = conversation ? state : empty
   const chat = view.chat
@@ -162,7 +162,13 @@ function ChatPane({
         placeholder={chat ? undefined : t('widget.first_message')}
         onSend={(body) => store.send(body)}
         onTyping={(active) => (chat?.status !== 'CLOSED' ? conversation?.typing(active) : undefined)}
+        onDraft={(text) => conversation?.draft(text)}
       />
+      {chat?.status === 'OPEN' && view.draftShown && (
+        <p class="hint draft-shown" data-testid="draft-shown">
+          {t('widget.draft_shown')}
+        </p>
+      )}
       {chat && chat.status !== 'CLOSED' && (
         <button type="button" class="link end" onClick={() => void store.end()}>
           {t('widget.end')}

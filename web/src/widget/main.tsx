@@ -6,7 +6,7 @@ import { HostBridge } from './bridge'
 import { Widget } from './Widget'
 
 const app = createApp('goftogu.widget.session')
-const store = new WidgetStore(app)
+const store = new WidgetStore(app, new URLSearchParams(location.search).get('topic'))
 const bridge = new HostBridge(app.config.widgetOrigins, (message) => {
   if (message.type === 'goftogu:open') {
     ;(document.querySelector('[data-autofocus]') as HTMLElement | null)?.focus()

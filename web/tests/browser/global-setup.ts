@@ -20,13 +20,13 @@ async function freePort(): Promise<number> {
 }
 
 /** The shop page: hostile CSS included, which must not reach the widget. */
-export function hostPage(gateway: string, lang = 'en'): string {
+export function hostPage(gateway: string, lang = 'en', topic: string | null = null): string {
   const dir = lang === 'fa' ? 'rtl' : 'ltr'
   return `<!doctype html><html lang="${lang}" dir="${dir}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Shop</title><link rel="icon" href="data:,">
 <style>* { font-family: serif !important; color: #000 } button { background: red !important } iframe { border: 9px solid red }</style>
 </head><body><main><h1>Shop</h1><p>A page on another origin.</p></main>
-<script src="${gateway}/widget.js" data-goftogu-url="${gateway}" async></script></body></html>`
+<script src="${gateway}/widget.js" data-goftogu-url="${gateway}"${topic ? ` data-goftogu-topic="${topic.replace(/[^a-z0-9-]/g, '')}"` : ''} async></script></body></html>`
 }
 
 function run(args: string[], env: NodeJS.ProcessEnv): void {
@@ -87,7 +87,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       return
     }
     response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' })
-    response.end(hostPage(gateway, url.searchParams.get('lang') ?? 'en'))
+    response.end(hostPage(gateway, url.searchParams.get('lang') ?? 'en', url.searchParams.get('topic')))
   })
   await new Promise<void>((done) => server.listen(hostPort, '127.0.0.1', done))
 
