@@ -165,6 +165,11 @@ class Settings(BaseSettings):
     rate_login_per_ip: str = "30/300"
     rate_login_per_account: str = "10/900"
     rate_register_per_ip: str = "10/3600"
+    rate_visitor_per_ip: str = Field(
+        default="300/3600",
+        description="new support-widget visitor sessions per client address: an office "
+        "behind one NAT address brings many visitors",
+    )
     trust_forwarded_for: bool = Field(
         default=False, description="take the client IP from X-Forwarded-For (behind a proxy)"
     )
@@ -412,6 +417,7 @@ class Settings(BaseSettings):
         "rate_login_per_ip",
         "rate_login_per_account",
         "rate_register_per_ip",
+        "rate_visitor_per_ip",
         "rate_socket_events",
         "rate_socket_events_per_user",
     )

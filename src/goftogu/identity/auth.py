@@ -43,6 +43,7 @@ class AuthRules:
     login_per_ip: RateRule
     login_per_account: RateRule
     register_per_ip: RateRule
+    visitor_per_ip: RateRule
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,11 @@ class Authentication:
 
     async def check_register_allowed(self, client: ClientInfo) -> None:
         await enforce(self._limiter, self._rules.register_per_ip, client.ip_address or "unknown")
+
+    async def check_visitor_allowed(self, client: ClientInfo) -> None:
+        """Widget sessions have a limit of their own (``GOFTOGU_RATE_VISITOR_PER_IP``):
+        many visitors come from one office's address, more than ever register."""
+        await enforce(self._limiter, self._rules.visitor_per_ip, client.ip_address or "unknown")
 
     async def login(self, login: str, password: str, client: ClientInfo) -> IssuedTokens:
         """Tokens for a username or email and its password. An unknown user and a wrong
