@@ -235,3 +235,18 @@ class ChatSnoozed(Conflict):
 class NotSnoozed(Conflict):
     code = "not_snoozed"
     default_message = "The conversation is not snoozed."
+
+
+class InvalidWebhookUrl(ValidationFailed):
+    code = "invalid_webhook_url"
+    default_message = "This is not a URL webhooks can be delivered to."
+
+
+class UnknownWebhookEvent(ValidationFailed):
+    code = "unknown_webhook_event"
+    default_message = "There is no webhook event of this type."
+
+
+class TooManyWebhooks(Conflict):
+    code = "too_many_webhooks"
+    default_message = "There are as many webhook subscriptions as allowed; delete one first."

@@ -126,6 +126,33 @@ class Settings(BaseSettings):
         "may take it over (after a crash)",
     )
 
+    webhook_max_attempts: int = Field(
+        default=8, ge=1, description="tries of one webhook delivery before it is marked failed"
+    )
+    webhook_retry_base_seconds: float = Field(
+        default=10.0, gt=0, description="retry n of a delivery waits base * 2^(n-1) seconds"
+    )
+    webhook_retry_max_seconds: float = Field(default=3600.0, gt=0)
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="an endpoint answers within this long or the try failed"
+    )
+    webhook_send_lease_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="a delivery being sent is left alone this long before another attempt may "
+        "take it over (after a crash); more than the timeout",
+    )
+    webhook_disable_after_failures: int = Field(
+        default=20,
+        ge=1,
+        description="a subscription whose endpoint failed this many tries in a row is disabled",
+    )
+    webhook_allow_private_addresses: bool = Field(
+        default=False,
+        description="let endpoints be (or resolve to) loopback, private or link-local addresses",
+    )
+    webhook_max_subscriptions: int = Field(default=100, ge=1)
+
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET_KEY)
     access_token_ttl_seconds: int = Field(default=900, ge=30)
     refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)

@@ -39,6 +39,7 @@ from goftogu.support.reports import SupportReports
 from goftogu.support.teams import Teams
 from goftogu.support.transcripts import Transcripts
 from goftogu.text import Line
+from goftogu.webhooks.service import Webhooks
 
 # Path parameters: ids are UUIDs or short keys; the text rule applies to them too
 # (`%00` in a path is a NUL, and no store takes it).
@@ -148,6 +149,10 @@ def _push_subscriptions(container: _Container) -> PushSubscriptions:
     return container.push_subscriptions
 
 
+def _webhooks(container: _Container) -> Webhooks:
+    return container.webhooks
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
 ProbesDep = Annotated[tuple[Probe, ...], Depends(_probes)]
 AuthDep = Annotated[Authentication, Depends(_auth)]
@@ -171,6 +176,7 @@ TranscriptsDep = Annotated[Transcripts, Depends(_transcripts)]
 CannedRepliesDep = Annotated[CannedReplies, Depends(_canned_replies)]
 PreferencesDep = Annotated[NotificationPreferences, Depends(_preferences)]
 PushSubscriptionsDep = Annotated[PushSubscriptions, Depends(_push_subscriptions)]
+WebhooksDep = Annotated[Webhooks, Depends(_webhooks)]
 
 
 async def current_principal(

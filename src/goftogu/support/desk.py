@@ -193,7 +193,10 @@ class SupportDesk:
             if created:
                 log.info("support chat opened", extra={"chat_id": stored.id})
                 work.announce(
-                    OutboxWritten(), events.queue_changed(stored, "added"), QueueMoved(stored.id)
+                    OutboxWritten(),
+                    events.queue_changed(stored, "added"),
+                    QueueMoved(stored.id),
+                    events.opened(stored),
                 )
         return stored, created
 
@@ -294,7 +297,7 @@ class SupportDesk:
                 )
                 posted = await self._operator_writes(chat, message)
             if posted.created and not posted.new_conversation:
-                work.announce(events.message_posted(posted.chat, posted.message, posted.seq))
+                work.announce(*events.message_posted(posted.chat, posted.message, posted.seq))
         return posted
 
     async def _customer_writes(self, chat: SupportChat, message: Message, work: Work) -> Posted:
@@ -462,7 +465,7 @@ class SupportDesk:
             if closed is None:
                 raise Conflict("The conversation changed meanwhile; reload it.")
             log.info("support chat closed", extra={"chat_id": chat.id})
-            work.announce(events.closed(closed, by))
+            work.announce(*events.closed(closed, by))
             if chat.operator_id:
                 await self.availability.release(chat.operator_id, chat.id)
                 await self._reoffer(work, chat.operator_id, 1)

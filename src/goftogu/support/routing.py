@@ -222,7 +222,7 @@ class Router:
                 chat_id, reply, statuses=frozenset({ChatStatus.PENDING})
             )
             if appended is not None and appended.created:
-                work.announce(events.message_posted(appended.chat, appended.message, appended.seq))
+                work.announce(*events.message_posted(appended.chat, appended.message, appended.seq))
         opens = opening.isoformat() if opening else "not scheduled"
         return await self._no_operator(chat_id, f"outside business hours; opens {opens}")
 
