@@ -98,6 +98,7 @@ ERRORS: dict[str, dict[int, str | None]] = {
     "PATCH /users/me": {409: "`email_taken`"},
     "POST /admin/users": {409: TAKEN},
     "PATCH /admin/users/{user_id}": {409: "`conflict`: the last enabled admin"},
+    "POST /admin/webhooks": {409: "`too_many_webhooks`"},
     "GET /push/vapid-public-key": {404: PUSH},
     "POST /push/subscriptions": {404: PUSH, 409: "`conflict`: registered at the same time"},
     "POST /chats/single": {404: "`not_found`: no such user"},
