@@ -253,6 +253,7 @@ def gateway(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         "GOFTOGU_SECRET_KEY": E2E_SECRET,
         "GOFTOGU_DATABASE_URL": postgres_url,
         "GOFTOGU_RATE_REGISTER_PER_IP": "10000/60",
+        "GOFTOGU_RATE_VISITOR_PER_IP": "10000/60",
         "GOFTOGU_RATE_LOGIN_PER_IP": "10000/60",
         # The fuzzer is one user sending as fast as it can: limits are not what it tests.
         "GOFTOGU_RATE_SOCKET_EVENTS": "1000000/10",

@@ -36,7 +36,9 @@ def _view(view: ChatView, *, for_staff: bool = False) -> SupportChatPublic:
 
 
 def _posted(posted: Posted) -> PostedMessage:
-    return posted_message(posted.chat, posted.message, posted.seq, posted.new_conversation)
+    return posted_message(
+        posted.chat, posted.message, posted.seq, posted.new_conversation, posted.reopened
+    )
 
 
 @router.post(
@@ -70,6 +72,7 @@ async def list_chats(
     sla: Annotated[
         Literal["ok", "warning", "breached"] | None, Query(description="staff only: SLA state")
     ] = None,
+    snoozed: Annotated[bool, Query(description="staff only: the snoozed ones")] = False,
     cursor: Annotated[Line | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> SupportChatPage:
@@ -83,6 +86,7 @@ async def list_chats(
         label=label,
         team=team,
         sla=sla,
+        snoozed=snoozed,
         after=cursor,
         limit=limit,
     )

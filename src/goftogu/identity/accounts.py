@@ -119,9 +119,11 @@ class Accounts:
         return user
 
     async def get_profile_for(self, principal: Principal, user_id: str) -> User:
-        """A public profile; visitors are visible only to staff and to themselves."""
+        """A public profile; visitors are visible only to staff and to themselves.
+        A visitor sees only their own (role, status and last seen of staff are not
+        theirs to watch): anyone else is ``not_found``."""
         parsed = parse_id(user_id)
-        if parsed is None:
+        if parsed is None or (principal.is_visitor and parsed != principal.user_id):
             raise NotFound("No such user.")
         user = await self.get(parsed)
         if user.is_visitor and not (principal.is_staff or principal.user_id == user.id):
@@ -149,7 +151,10 @@ class Accounts:
         self, principal: Principal, query: str, *, after: str | None, limit: int
     ) -> tuple[list[User], bool]:
         """Users whose username starts with ``query`` (or whose email is exactly it),
-        by username; visitors only for staff. Returns (page, has_more)."""
+        by username; visitors only for staff. Visitors of the widget search nobody
+        (``not_allowed``). Returns (page, has_more)."""
+        if principal.is_visitor:
+            raise NotAllowed("Visitors of the support widget cannot look people up.")
         key = identifier_key(query)
         pattern = _prefix_pattern(key)
         statement = select(User).where(
