@@ -21,8 +21,11 @@ async def test_a_customers_first_message_opens_a_pending_conversation_holding_it
     chat = await start_chat(client, customer, "My parcel is late")
     assert (chat["status"], chat["operator_id"]) == ("PENDING", None)
     # Opened as a chat; the in-process router may already have made it a ticket (no
-    # operator is online), so the routing log, not the type, tells how it began.
-    assert chat["routing"][0]["decision"] == "queued"
+    # operator is online), so the routing log, not the type, tells how it began; the
+    # log is the desk's own: staff read it, the customer does not.
+    assert chat["routing"] is None
+    desk_view = await chat_of(client, await staff(gateway, client), chat["id"])
+    assert desk_view["routing"][0]["decision"] == "queued"
     assert chat["conversation"] == f"support:{chat['id']}"
     assert chat["customer"]["name"] == "Sara"
     assert [(m["body"], m["sender"]["kind"], m["seq"]) for m in chat["messages"]] == [
@@ -50,7 +53,9 @@ async def test_with_nobody_online_the_conversation_becomes_a_pending_ticket(
     chat = await routed(client, customer, (await start_chat(client, customer))["id"])
     assert (chat["status"], chat["type"], chat["operator_id"]) == ("PENDING", "TICKET", None)
     assert chat["queue_position"] == 1
-    assert [entry["decision"] for entry in chat["routing"]] == ["queued", "ticketed"]
+    assert chat["routing"] is None  # the desk's log, not the customer's
+    desk_view = await chat_of(client, await staff(gateway, client), chat["id"])
+    assert [entry["decision"] for entry in desk_view["routing"]] == ["queued", "ticketed"]
 
 
 async def test_with_an_operator_online_the_conversation_is_assigned_as_a_live_chat(

@@ -121,6 +121,8 @@ ERRORS: dict[str, dict[int, str | None]] = {
     "POST /support/chats/{chat_id}/close": {409: DESK},
     "POST /support/canned-replies": {409: "`shortcode_taken`"},
     "PATCH /support/canned-replies/{reply_id}": {409: "`shortcode_taken`"},
+    "POST /support/teams": {409: "`topic_taken`"},
+    "PATCH /support/teams/{team_id}": {409: "`topic_taken`"},
     "POST /support/chats/{chat_id}/csat": {409: "`already_rated` or `chat_not_closed`"},
     "POST /support/chats/{chat_id}/reopen": {
         409: "`chat_not_closed`, `capacity_reached` or `conflict` (changed meanwhile)"
