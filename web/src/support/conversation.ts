@@ -3,7 +3,7 @@
 // same client id, so each is stored once).
 import type { SupportApi } from '../api/endpoints'
 import { ApiError, asApiError } from '../api/errors'
-import type { PostedMessage, SupportChat, SupportMessage } from '../api/types'
+import type { PostedMessage, QueuePositionEvent, SupportChat, SupportMessage } from '../api/types'
 import { clientId as newClientId } from '../lib/ids'
 import { Store } from '../lib/store'
 import type { Realtime } from '../realtime/socket'
@@ -24,6 +24,8 @@ export interface ConversationState {
   typing: string[]
   /** an operator sees my draft as I type (the team's typing preview is on) */
   draftShown?: boolean
+  /** where I wait (support:queue_position, or the document); null: not waiting */
+  queue?: Omit<QueuePositionEvent, 'chat_id' | 'conversation'> | null
   error: ApiError | null
 }
 
@@ -70,6 +72,15 @@ export class SupportConversation extends Store<ConversationState> {
         const others = this.value.typing.filter((id) => id !== event.user_id)
         this.patch({ typing: event.state === 'start' ? [...others, event.user_id] : others })
       }),
+      realtime.on('support:queue_position', (event: QueuePositionEvent) => {
+        if (!mine(event)) return
+        const { position, estimated_wait_s, estimate } = event
+        this.patch({ queue: { position, estimated_wait_s, estimate } })
+      }),
+      realtime.on('support:csat', (event: { chat_id: string; csat: SupportChat['csat'] }) => {
+        const chat = this.value.chat
+        if (mine(event) && chat) this.patch({ chat: { ...chat, csat: event.csat } })
+      }),
       realtime.on(
         'support:read',
         (event: { chat_id: string; reader: 'customer' | 'operator'; last_read_seq: number }) => {
@@ -104,6 +115,7 @@ export class SupportConversation extends Store<ConversationState> {
         timeline: merge(this.value.timeline, chat.messages, this.deps.me()),
         // a typing indicator of someone who is no longer in the conversation
         typing: chat.status === 'CLOSED' ? [] : this.value.typing,
+        queue: queueOf(chat),
         error: null,
       })
     } catch (error) {
@@ -227,5 +239,17 @@ export class SupportConversation extends Store<ConversationState> {
       this.#typingSentAt = 0
       this.deps.realtime.send('typing:stop', { conversation: this.conversation })
     }
+  }
+}
+
+/** Where the document says the conversation waits (null once it is not waiting). */
+export function queueOf(chat: SupportChat): ConversationState['queue'] {
+  if (chat.status !== 'PENDING' || chat.operator_id || !chat.queue_position) return null
+  const wait = chat.estimated_wait_s ?? null
+  return {
+    position: chat.queue_position,
+    estimated_wait_s: wait,
+    // the document does not say why it does not know; the event does
+    estimate: wait === null ? 'no_recent_service' : 'recent_service_times',
   }
 }
