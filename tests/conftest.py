@@ -28,6 +28,7 @@ from goftogu.settings import Settings
 from goftogu.storage.database import Database, create_engine
 from goftogu.storage.schema import upgrade_to_head
 from goftogu.tables import metadata
+from tests.helpers.figures import FIGURES
 
 SERVICES = {
     "postgres": "GOFTOGU_TEST_DATABASE_URL",
@@ -95,6 +96,10 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if FIGURES:
+        terminalreporter.section("figures")
+        for name, line in FIGURES.items():
+            terminalreporter.write_line(f"{name}: {line}")
     terminalreporter.section("tests per backend service")
     for service in (*SERVICES, "sqlite"):
         counts = {o: _OUTCOMES[(service, o)] for o in ("passed", "failed", "skipped")}

@@ -29,6 +29,7 @@ from goftogu.api.messaging import (
 )
 from goftogu.api.middleware import RequestContextMiddleware
 from goftogu.api.notifications import push_router, settings_router
+from goftogu.api.responses import document_errors
 from goftogu.api.support import router as support_router
 from goftogu.api.support_content import router as support_content_router
 from goftogu.api.support_teams import router as support_teams_router
@@ -161,6 +162,7 @@ def create_gateway(settings: Settings) -> Gateway:
         support_teams_router,
     ):
         api.include_router(router, prefix=API_PREFIX)
+    document_errors(api)
     WebApp(
         settings.web_dist_dir,
         settings.widget_origins,

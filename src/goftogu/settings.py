@@ -14,7 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
@@ -24,6 +24,17 @@ if TYPE_CHECKING:
 # The production profile refuses it (see `Settings.problems_for_production`).
 DEVELOPMENT_SECRET_KEY = "goftogu-development-secret-key-do-not-use-in-production"  # noqa: S105
 MIN_SECRET_KEY_LENGTH = 32
+
+
+def served_url(host: str, port: int) -> str:
+    """The http URL of a server bound to ``host:port``; a wildcard bind (0.0.0.0, ::)
+    is reached on the loopback address of the same machine."""
+    name = host.strip("[]")
+    if name in ("", "0.0.0.0", "::"):  # noqa: S104 (a name, not a bind)
+        name = "127.0.0.1"
+    if ":" in name:
+        name = f"[{name}]"
+    return f"http://{name}:{port}"
 
 
 class Environment(StrEnum):
@@ -81,8 +92,10 @@ class Settings(BaseSettings):
         "HTTP to that one host (development)",
     )
     public_url: str = Field(
-        default="http://127.0.0.1:8000",
-        description="where users reach the web app; links in emails and push point here",
+        default="",
+        description="where users reach the web app; links in emails and push point here; "
+        "unset: http://GOFTOGU_HOST:GOFTOGU_PORT, the address this server serves on "
+        "(127.0.0.1 for a wildcard bind)",
     )
     notify_language: Literal["en", "fa"] = Field(
         default="en", description="language of notifications for users who chose none"
@@ -308,6 +321,13 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_means_unset(cls, value: str | None) -> str | None:
         return value or None
+
+    @model_validator(mode="after")
+    def _public_url_defaults_to_the_served_address(self) -> Settings:
+        if not self.public_url:
+            self.public_url = served_url(self.host, self.port)
+        self.public_url = self.public_url.rstrip("/")
+        return self
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -48,6 +48,7 @@ from goftogu.realtime.handlers import RealtimeGateway, SocketLimits
 from tests.e2e.conftest import E2E_SECRET
 from tests.e2e.servers import Process, gateway_process
 from tests.helpers.api import API, SignedIn, sign_up
+from tests.helpers.figures import report
 
 T = TypeVar("T")
 
@@ -129,6 +130,7 @@ class World:
     others_messages: list[str]
     stats: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     server_events: Counter[str] = field(default_factory=Counter)
+    failures: int = 0  # examples that broke the property
 
     async def replace_deleted(self, message_id: str) -> None:
         """Keep messages to act on: one deleted, one new in its conversation."""
@@ -235,7 +237,13 @@ def _report(world: World) -> None:
         "by_event": {name: dict(codes) for name, codes in sorted(world.stats.items())},
         "codes": dict(sum(world.stats.values(), Counter())),
         "server_events_seen": dict(world.server_events),
+        "failures": world.failures,
     }
+    report(
+        "hypothesis (Socket.IO, tests/e2e/test_socket_fuzz.py)",
+        f"{len(world.stats)} events, {figures['examples']} examples, "
+        f"{world.failures} failures; acks by code {figures['codes']}",
+    )
     path = os.environ.get("SOCKET_FUZZ_REPORT")
     if path:
         Path(path).write_text(json.dumps(figures, indent=2, ensure_ascii=False))
@@ -401,7 +409,11 @@ def _check(world: World, loop: Loop, event: str, payload: Any) -> None:
         alive = await world.socket.call("sync", {"cursors": {}}, timeout=20)
         assert alive == {"ok": True, "data": {"up_to": {}}}, alive
 
-    loop.run(one())
+    try:
+        loop.run(one())
+    except BaseException:
+        world.failures += 1
+        raise
 
 
 FUZZ = settings(

@@ -450,6 +450,7 @@ async def test_the_embedded_gateway_runs_the_notifier_and_logs_email_without_smt
     from goftogu.gateway import create_gateway
 
     caplog.set_level(logging.INFO, logger="goftogu.notifications.mail")
+    caplog.set_level(logging.INFO, logger="goftogu.notifications.dispatch")
     gateway = create_gateway(make_settings(database_url, tmp_path, outbox_sweep_seconds=0.1))
     async with gateway.api.router.lifespan_context(gateway.api):
         world = NotifyWorld(gateway.container, SmtpServer(), push=None)
@@ -457,6 +458,10 @@ async def test_the_embedded_gateway_runs_the_notifier_and_logs_email_without_smt
         await world.trigger(TicketCreated(chat_id="c1", customer_name="مینا", created_at=NOW))
         await eventually(lambda: _all_sent(world, 1))
     assert _logged(caplog, "New ticket from مینا")
+    # The log says what happened: written down, not delivered to anyone.
+    said = [r.getMessage() for r in caplog.records if r.name == "goftogu.notifications.dispatch"]
+    assert "delivery written to the log (GOFTOGU_SMTP_URL is unset), not sent" in said
+    assert "delivery sent" not in said
 
 
 async def _all_sent(world: NotifyWorld, count: int) -> bool:

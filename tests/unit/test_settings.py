@@ -67,3 +67,19 @@ def test_production_starts_with_a_strong_secret(monkeypatch: pytest.MonkeyPatch)
 
 def test_the_secret_never_shows_in_the_settings_repr() -> None:
     assert STRONG_SECRET not in repr(make(secret_key=STRONG_SECRET))
+
+
+def test_links_point_at_the_address_the_server_serves_on_unless_a_public_url_is_set() -> None:
+    assert make().public_url == "http://127.0.0.1:8000"
+    assert make(port=8123).public_url == "http://127.0.0.1:8123"
+    assert make(host="chat.internal", port=9000).public_url == "http://chat.internal:9000"
+    assert make(host="0.0.0.0", port=9000).public_url == "http://127.0.0.1:9000"  # noqa: S104
+    assert make(host="::1", port=9000).public_url == "http://[::1]:9000"
+    assert make(port=8123, public_url="https://chat.example/").public_url == "https://chat.example"
+
+
+def test_serve_with_a_port_option_links_to_that_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    from goftogu.cli import _settings
+
+    monkeypatch.delenv("GOFTOGU_PUBLIC_URL", raising=False)
+    assert _settings(host=None, port=9123).public_url == "http://127.0.0.1:9123"

@@ -50,7 +50,13 @@ async def vapid_public_key(
     return VapidPublicKey(public_key=push.vapid_public_key())
 
 
-@push_router.post("/subscriptions", status_code=status.HTTP_201_CREATED)
+@push_router.post(
+    "/subscriptions",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        200: {"description": "already yours: keys updated", "model": PushSubscriptionPublic}
+    },
+)
 async def subscribe(
     body: PushSubscriptionCreate,
     request: Request,

@@ -39,7 +39,11 @@ def _posted(posted: Posted) -> PostedMessage:
     return posted_message(posted.chat, posted.message, posted.seq, posted.new_conversation)
 
 
-@router.post("/chats", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/chats",
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "a retry: the same conversation", "model": SupportChatPublic}},
+)
 async def start_chat(
     body: StartChatRequest,
     desk: SupportDeskDep,
@@ -99,7 +103,11 @@ async def get_chat(
     return _view(await desk.get_chat_for(principal, chat_id), for_staff=principal.is_staff)
 
 
-@router.post("/chats/{chat_id}/messages", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/chats/{chat_id}/messages",
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "a retry: the first message", "model": PostedMessage}},
+)
 async def post_message(
     chat_id: PathId,
     body: PostMessageRequest,

@@ -54,7 +54,11 @@ def _public(reply: CannedReply) -> CannedReplyPublic:
     )
 
 
-@router.post("/chats/{chat_id}/notes", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/chats/{chat_id}/notes",
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "a retry: the first note", "model": PostedNote}},
+)
 async def add_note(
     chat_id: PathId,
     body: NoteRequest,

@@ -59,6 +59,7 @@ class _Skip:
 @dataclass(frozen=True)
 class _Sent:
     subscription_id: uuid.UUID | None = None
+    only_logged: bool = False  # the log mailer wrote it down; nobody received it
 
 
 class Dispatcher:
@@ -131,6 +132,13 @@ class Dispatcher:
                         .values(last_success_at=utcnow())
                     )
                 status = DeliveryStatus.sent
+        if isinstance(outcome, _Sent) and outcome.only_logged:
+            # Recorded as done (it must not be retried), but nothing left this server.
+            log.info(
+                "delivery written to the log (GOFTOGU_SMTP_URL is unset), not sent",
+                extra={**context, "reason": None},
+            )
+            return status
         log.info(
             "delivery %s",
             status.value,
@@ -154,7 +162,7 @@ class Dispatcher:
             return prepared
         if isinstance(prepared, EmailMessage):
             await self._mailer.send(prepared)
-            return _Sent()
+            return _Sent(only_logged=not self._mailer.delivers)
         assert self._pusher is not None
         target, push = prepared
         await self._pusher.send(

@@ -66,7 +66,12 @@ def build_email(
 
 
 class Mailer(Protocol):
-    """Sends one email; raises ``TransientFailure`` or ``PermanentFailure``."""
+    """Sends one email; raises ``TransientFailure`` or ``PermanentFailure``.
+
+    ``delivers`` is False for a mailer that only writes the email to the log: the
+    dispatcher then says so instead of "sent"."""
+
+    delivers: bool
 
     async def send(self, message: EmailMessage) -> None: ...
 
@@ -95,6 +100,8 @@ class SmtpMailer:
     """Sends through the server of ``GOFTOGU_SMTP_URL``, one connection per message
     (a notifier sends in bursts; SMTP servers drop idle connections anyway)."""
 
+    delivers = True
+
     def __init__(self, url: str, *, timeout: float = 30) -> None:
         smtp_client_for(url)  # refuse a malformed URL at start-up, not at the first email
         self._url = url
@@ -115,6 +122,8 @@ class LogMailer:
     """The embedded default: with no SMTP server configured, each email is written
     to the log (recipient, subject, text body), so a trial install shows what it
     would have sent. Nothing secret is in a notification email."""
+
+    delivers = False
 
     async def send(self, message: EmailMessage) -> None:
         body = message.get_body(preferencelist=("plain",))
