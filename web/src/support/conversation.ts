@@ -48,6 +48,7 @@ export class SupportConversation extends Store<ConversationState> {
   #typingIdle: ReturnType<typeof setTimeout> | undefined
   #sending = new Set<string>()
   #readSent = 0
+  #queueEvents = 0
   #draftTimer: ReturnType<typeof setTimeout> | undefined
   #draftSentAt = 0
   #draftText: string | null = null
@@ -75,6 +76,7 @@ export class SupportConversation extends Store<ConversationState> {
       realtime.on('support:queue_position', (event: QueuePositionEvent) => {
         if (!mine(event)) return
         const { position, estimated_wait_s, estimate } = event
+        this.#queueEvents++
         this.patch({ queue: { position, estimated_wait_s, estimate } })
       }),
       realtime.on('support:csat', (event: { chat_id: string; csat: SupportChat['csat'] }) => {
@@ -106,8 +108,20 @@ export class SupportConversation extends Store<ConversationState> {
   }
 
   async reload(): Promise<void> {
+    const queueEvents = this.#queueEvents
     try {
-      const chat = await this.deps.support.get(this.chatId)
+      const read = await this.deps.support.get(this.chatId)
+      // A live event that came while this read was on its way is newer than it.
+      const before = this.value.chat
+      const chat =
+        before?.id === read.id
+          ? {
+              ...read,
+              customer_read_seq: Math.max(read.customer_read_seq, before.customer_read_seq),
+              operator_read_seq: Math.max(read.operator_read_seq, before.operator_read_seq),
+              csat: read.csat ?? before.csat ?? null,
+            }
+          : read
       this.deps.realtime.cursors.advance(this.conversation, chat.messages.length)
       this.set({
         ...this.value,
@@ -115,7 +129,7 @@ export class SupportConversation extends Store<ConversationState> {
         timeline: merge(this.value.timeline, chat.messages, this.deps.me()),
         // a typing indicator of someone who is no longer in the conversation
         typing: chat.status === 'CLOSED' ? [] : this.value.typing,
-        queue: queueOf(chat),
+        queue: queueEvents === this.#queueEvents || chat.status !== 'PENDING' ? queueOf(chat) : this.value.queue,
         error: null,
       })
     } catch (error) {
