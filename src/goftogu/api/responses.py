@@ -94,7 +94,7 @@ ERRORS: dict[str, dict[int, str | None]] = {
         403: "`not_allowed` for visitors",
         429: None,
     },
-    "POST /auth/visitor": {409: "`email_taken`: the email of a registered account", 429: None},
+    "POST /auth/visitor": {429: None},
     "PATCH /users/me": {409: "`email_taken`"},
     "POST /admin/users": {409: TAKEN},
     "PATCH /admin/users/{user_id}": {409: "`conflict`: the last enabled admin"},

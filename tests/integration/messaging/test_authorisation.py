@@ -249,6 +249,17 @@ async def test_a_member_who_left_reads_nothing_that_changed_after_the_leave(
         json={"up_to_seq": second["seq"]},
     )
     assert read.status_code in (200, 204), read.text
+    reacted = await client.post(
+        f"{API}/messages/{second['id']}/reactions", headers=owner.headers, json={"emoji": "🎉"}
+    )
+    assert reacted.status_code in (200, 201), reacted.text
+
+    # Reactions: those put before the leave (the scene's 👍 is), not the 🎉 after it.
+    page = await history(client, gone, scene.conversation)
+    emojis = {m["id"]: [r["emoji"] for r in m["reactions"]] for m in page["items"]}
+    assert emojis == {scene.message_id: ["👍"], second["id"]: []}
+    members_view = await history(client, owner, scene.conversation)
+    assert any(r["emoji"] == "🎉" for m in members_view["items"] for r in m["reactions"])
 
     # The group as it is now is for members only.
     details = await client.get(f"{API}/groups/{gid}", headers=gone.headers)
