@@ -283,6 +283,7 @@ def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settin
         "rate_login_per_ip": "10000/60",
         "rate_login_per_account": "10000/60",
         "rate_register_per_ip": "10000/60",
+        "rate_visitor_per_ip": "10000/60",
         # Cheap hashing: tests sign many users up; the hashing tests build their own.
         "password_hash_memory_kib": 1024,
         "password_hash_time_cost": 1,

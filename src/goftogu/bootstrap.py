@@ -54,8 +54,11 @@ from goftogu.support.conversation import SupportConversations
 from goftogu.support.csat import CsatLinks, CsatSurveys
 from goftogu.support.desk import SupportDesk
 from goftogu.support.drafts import DraftPreviews
+from goftogu.support.events import ChatActivity
+from goftogu.support.lifecycle import SupportLifecycle
 from goftogu.support.outbox import SupportOutbox
 from goftogu.support.queue import QueueMoved, QueuePositions
+from goftogu.support.reports import SupportReports
 from goftogu.support.routing import Router
 from goftogu.support.service import (
     build_queue_positions,
@@ -68,6 +71,8 @@ from goftogu.support.staff import StaffDirectory
 from goftogu.support.teams import TeamDirectory, Teams
 from goftogu.support.teams_port import TeamDirectory as TeamsPort
 from goftogu.support.transcripts import Transcripts
+from goftogu.webhooks.service import WebhookRecorder, Webhooks, WebhookSender
+from goftogu.webhooks.store import WebhookStore
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -105,12 +110,15 @@ class Container:
     router: Router
     team_admin: Teams
     support_content: SupportContent
+    support_lifecycle: SupportLifecycle
+    support_reports: SupportReports
     support_conversations: SupportConversations
     csat: CsatSurveys
     drafts: DraftPreviews
     transcripts: Transcripts
     canned_replies: CannedReplies
     teams: TeamsPort
+    webhooks: Webhooks
     # The queue handlers of this codebase; each process runs those of its queues.
     subscriptions: tuple[Subscription, ...]
     _exit: AsyncExitStack
@@ -181,7 +189,11 @@ async def _build(
     teams = TeamDirectory(database)
     positions = build_queue_positions(settings, chats, availability)
     revocations = _revocations(settings, redis)
-    work = UnitsOfWork(database, _announcements(clients, relay, access, positions, revocations))
+    webhook_store = WebhookStore(database)
+    recorder = WebhookRecorder(webhook_store, UnitsOfWork(database, _relay_only(relay)))
+    work = UnitsOfWork(
+        database, _announcements(clients, relay, access, positions, revocations, recorder)
+    )
 
     rate_limiter = _rate_limiter(redis)
     accounts, auth = build_identity(settings, work, rate_limiter, revocations)
@@ -210,6 +222,17 @@ async def _build(
         default_on=settings.support_typing_preview,
     )
     exit_stack.push_async_callback(drafts.aclose)
+    sender = WebhookSender(
+        webhook_store,
+        max_attempts=settings.webhook_max_attempts,
+        retry_base_seconds=settings.webhook_retry_base_seconds,
+        retry_max_seconds=settings.webhook_retry_max_seconds,
+        timeout_seconds=settings.webhook_timeout_seconds,
+        lease_seconds=settings.webhook_send_lease_seconds,
+        disable_after=settings.webhook_disable_after_failures,
+        allow_private=settings.webhook_allow_private_addresses,
+    )
+    exit_stack.push_async_callback(sender.aclose)
     return Container(
         settings=settings,
         database=database,
@@ -235,13 +258,24 @@ async def _build(
         router=router,
         team_admin=Teams(teams, staff),
         support_content=SupportContent(chats, work),
+        support_lifecycle=SupportLifecycle(support, work),
+        support_reports=SupportReports(chats),
         support_conversations=SupportConversations(support, messaging.attachments, work),
         csat=CsatSurveys(chats, csat_links, work),
         transcripts=Transcripts(chats, work),
         drafts=drafts,
         canned_replies=CannedReplies(canned_store, chats, staff, teams, work),
         teams=teams,
-        subscriptions=(routing_subscription(router), notify_subscription(settings, notifier)),
+        webhooks=Webhooks(
+            webhook_store,
+            allow_private=settings.webhook_allow_private_addresses,
+            max_subscriptions=settings.webhook_max_subscriptions,
+        ),
+        subscriptions=(
+            routing_subscription(router),
+            notify_subscription(settings, notifier),
+            sender.subscription(),
+        ),
         _exit=exit_stack,
     )
 
@@ -252,12 +286,15 @@ def _announcements(
     access: Access,
     positions: QueuePositions,
     revocations: SessionRevocations,
+    webhooks: WebhookRecorder,
 ) -> Bus:
     """Who handles what a unit of work announces (``goftogu.bus``): clients are told
     through ``broadcaster``, the relay wakes for what was written for it, a stored
     message's notifier job commits with it, the customers behind a change in the
     support queue hear their new position, and revoked sessions stop at once
-    (their tokens refused on every node, then their sockets ended)."""
+    (their tokens refused on every node, then their sockets ended), and support
+    activity becomes webhook deliveries (recorded after the document's write: the
+    document store commits on its own)."""
 
     async def wake_relay(_written: OutboxWritten) -> None:
         relay.wake()
@@ -274,6 +311,9 @@ def _announcements(
     async def queue_moved(moved: QueueMoved) -> None:
         await positions.moved(moved, tell)
 
+    async def record_webhooks(activity: ChatActivity) -> None:
+        await webhooks.record(activity)
+
     handlers = clients_are_told(Handlers(), broadcaster)
     return (
         handlers.after_commit(OutboxWritten, wake_relay)
@@ -282,8 +322,19 @@ def _announcements(
         .before_commit(MessagesStored, notify_recipients_of_batch())
         .after_commit(SessionsRevoked, refuse_tokens)
         .after_commit(SessionsRevoked, end_sockets)
+        .after_commit(ChatActivity, record_webhooks)
         .build()
     )
+
+
+def _relay_only(relay: OutboxRelay) -> Bus:
+    """The bus of units of work that only leave jobs for the relay (webhook
+    deliveries recorded after a support write): it wakes the relay after them."""
+
+    async def wake_relay(_written: OutboxWritten) -> None:
+        relay.wake()
+
+    return Handlers().after_commit(OutboxWritten, wake_relay).build()
 
 
 def _csat_links(settings: Settings) -> CsatLinks:

@@ -173,12 +173,17 @@ def notifier() -> None:
     GOFTOGU_NOTIFY_MAX_ATTEMPTS, GOFTOGU_NOTIFY_RETRY_BASE_SECONDS,
     GOFTOGU_NOTIFY_RETRY_MAX_SECONDS, GOFTOGU_NOTIFY_SEND_LEASE_SECONDS,
     GOFTOGU_QUEUE_PREFETCH (sends at once per process).
+    Webhooks (the `webhooks` queue): GOFTOGU_WEBHOOK_MAX_ATTEMPTS,
+    GOFTOGU_WEBHOOK_RETRY_BASE_SECONDS, GOFTOGU_WEBHOOK_RETRY_MAX_SECONDS,
+    GOFTOGU_WEBHOOK_TIMEOUT_SECONDS, GOFTOGU_WEBHOOK_SEND_LEASE_SECONDS,
+    GOFTOGU_WEBHOOK_DISABLE_AFTER_FAILURES, GOFTOGU_WEBHOOK_ALLOW_PRIVATE_ADDRESSES.
 
     Stops cleanly on SIGTERM: in-flight sends finish, the rest stay queued.
     """
     from goftogu.notifications.jobs import NOTIFY
+    from goftogu.webhooks.schemas import WEBHOOKS
 
-    _run_queue_process("notifier", {NOTIFY})
+    _run_queue_process("notifier", {NOTIFY, WEBHOOKS})
 
 
 @app.command("vapid-keys")

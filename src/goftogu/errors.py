@@ -137,6 +137,11 @@ class PayloadTooLarge(DomainError):
     default_message = "The content is too large."
 
 
+class UploadQuotaExceeded(PayloadTooLarge):
+    code = "upload_quota_exceeded"
+    default_message = "Your uploads have used all the space this server gives one user."
+
+
 class UnknownEvent(DomainError):
     code = "unknown_event"
     status = 404
@@ -220,3 +225,28 @@ class AlreadyRated(Conflict):
 class ChatNotClosed(Conflict):
     code = "chat_not_closed"
     default_message = "A conversation is rated once it is closed."
+
+
+class ChatSnoozed(Conflict):
+    code = "chat_snoozed"
+    default_message = "The conversation is snoozed; wake it first."
+
+
+class NotSnoozed(Conflict):
+    code = "not_snoozed"
+    default_message = "The conversation is not snoozed."
+
+
+class InvalidWebhookUrl(ValidationFailed):
+    code = "invalid_webhook_url"
+    default_message = "This is not a URL webhooks can be delivered to."
+
+
+class UnknownWebhookEvent(ValidationFailed):
+    code = "unknown_webhook_event"
+    default_message = "There is no webhook event of this type."
+
+
+class TooManyWebhooks(Conflict):
+    code = "too_many_webhooks"
+    default_message = "There are as many webhook subscriptions as allowed; delete one first."

@@ -32,8 +32,10 @@ from goftogu.api.notifications import push_router, settings_router
 from goftogu.api.responses import document_errors
 from goftogu.api.support import router as support_router
 from goftogu.api.support_content import router as support_content_router
+from goftogu.api.support_lifecycle import router as support_lifecycle_router
 from goftogu.api.support_teams import router as support_teams_router
 from goftogu.api.webapp import WebApp
+from goftogu.api.webhooks import router as webhooks_router
 from goftogu.bootstrap import Container, build_container, runner_for
 from goftogu.logs import configure_logging
 from goftogu.periodic import every
@@ -159,7 +161,9 @@ def create_gateway(settings: Settings) -> Gateway:
         attachments_router,
         support_router,
         support_content_router,
+        support_lifecycle_router,
         support_teams_router,
+        webhooks_router,
     ):
         api.include_router(router, prefix=API_PREFIX)
     document_errors(api)

@@ -126,6 +126,33 @@ class Settings(BaseSettings):
         "may take it over (after a crash)",
     )
 
+    webhook_max_attempts: int = Field(
+        default=8, ge=1, description="tries of one webhook delivery before it is marked failed"
+    )
+    webhook_retry_base_seconds: float = Field(
+        default=10.0, gt=0, description="retry n of a delivery waits base * 2^(n-1) seconds"
+    )
+    webhook_retry_max_seconds: float = Field(default=3600.0, gt=0)
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="an endpoint answers within this long or the try failed"
+    )
+    webhook_send_lease_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="a delivery being sent is left alone this long before another attempt may "
+        "take it over (after a crash); more than the timeout",
+    )
+    webhook_disable_after_failures: int = Field(
+        default=20,
+        ge=1,
+        description="a subscription whose endpoint failed this many tries in a row is disabled",
+    )
+    webhook_allow_private_addresses: bool = Field(
+        default=False,
+        description="let endpoints be (or resolve to) loopback, private or link-local addresses",
+    )
+    webhook_max_subscriptions: int = Field(default=100, ge=1)
+
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET_KEY)
     access_token_ttl_seconds: int = Field(default=900, ge=30)
     refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)
@@ -138,6 +165,11 @@ class Settings(BaseSettings):
     rate_login_per_ip: str = "30/300"
     rate_login_per_account: str = "10/900"
     rate_register_per_ip: str = "10/3600"
+    rate_visitor_per_ip: str = Field(
+        default="300/3600",
+        description="new support-widget visitor sessions per client address: an office "
+        "behind one NAT address brings many visitors",
+    )
     trust_forwarded_for: bool = Field(
         default=False, description="take the client IP from X-Forwarded-For (behind a proxy)"
     )
@@ -167,6 +199,12 @@ class Settings(BaseSettings):
     attachments_dir: Path | None = None
     max_message_length: int = Field(default=16_000, ge=1)
     max_attachment_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+    upload_quota_bytes: int = Field(
+        default=1024 * 1024 * 1024,
+        ge=1,
+        description="what one user's uploads may hold on disk together (sent or not yet "
+        "sent; a forwarded copy is not counted twice); past it 413 upload_quota_exceeded",
+    )
     unsent_upload_hours: float = Field(
         default=24.0, gt=0, description="an upload not sent in a message by then is deleted"
     )
@@ -194,6 +232,17 @@ class Settings(BaseSettings):
         default=30.0,
         gt=0,
         description="how often workers offer free operator slots to waiting conversations",
+    )
+    support_reopen_window_seconds: int = Field(
+        default=0,
+        ge=0,
+        le=365 * 86400,
+        description="a customer's message this soon after the close reopens the conversation "
+        "(0: never; a new conversation linked to it starts)",
+    )
+    support_snooze_frees_slot: bool = Field(
+        default=True,
+        description="a snoozed conversation gives its operator's slot back until it wakes",
     )
     support_sla_sweep_seconds: float = Field(
         default=15.0,
@@ -368,6 +417,7 @@ class Settings(BaseSettings):
         "rate_login_per_ip",
         "rate_login_per_account",
         "rate_register_per_ip",
+        "rate_visitor_per_ip",
         "rate_socket_events",
         "rate_socket_events_per_user",
     )

@@ -12,7 +12,8 @@ import goftogu.identity.models
 import goftogu.messaging.models
 import goftogu.notifications.models
 import goftogu.queueing.outbox
-import goftogu.support.models  # noqa: F401
+import goftogu.support.models
+import goftogu.webhooks.models  # noqa: F401
 from goftogu.storage.models import Base
 
 metadata = Base.metadata

@@ -30,6 +30,13 @@ from pydantic_core import PydanticCustomError
 _REFUSED_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _REFUSED_IN_LINE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029]")
 REPLACEMENT = "\ufffd"
+# What can make a file name read other than it is ("invoice\u202egnp.exe" shows as
+# "invoiceexe.png"): the bidi embeddings, overrides and isolates, the directional
+# marks, and line/paragraph separators; with the control characters (category Cc).
+# Not the joiners (U+200C ZWNJ is part of written Persian).
+_UNSAFE_IN_FILENAME = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 
 
 def refused_character(value: str, *, line: bool = False) -> str | None:
@@ -82,6 +89,13 @@ Text = Annotated[str, AfterValidator(check_text), TEXT_RULE]
 Line = Annotated[str, AfterValidator(check_line), TEXT_RULE]
 # Passwords: one line, never echoed back.
 Secret = Annotated[SecretStr, AfterValidator(_check_secret), TEXT_RULE]
+
+
+def safe_filename(value: str) -> str:
+    """``value`` without the characters that can disguise a file name: control
+    characters, lone surrogates and bidi controls are removed (not replaced, so
+    nothing is left to show where they were)."""
+    return _UNSAFE_IN_FILENAME.sub("", value)
 
 
 def repaired_text(value: str) -> str:

@@ -21,6 +21,7 @@ def embedded_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proce
     env = {
         "GOFTOGU_SECRET_KEY": E2E_SECRET,
         "GOFTOGU_RATE_REGISTER_PER_IP": "10000/60",
+        "GOFTOGU_RATE_VISITOR_PER_IP": "10000/60",
         "GOFTOGU_RATE_LOGIN_PER_IP": "10000/60",
         "GOFTOGU_PRESENCE_GRACE_SECONDS": "0.5",
         "GOFTOGU_TYPING_TTL_SECONDS": "1",

@@ -67,6 +67,7 @@ def stack_env(
         # Queues of this test only, on the shared broker.
         "GOFTOGU_QUEUE_PREFIX": f"test-{uuid.uuid4().hex[:8]}.",
         "GOFTOGU_RATE_REGISTER_PER_IP": "100000/60",
+        "GOFTOGU_RATE_VISITOR_PER_IP": "100000/60",
         "GOFTOGU_RATE_LOGIN_PER_IP": "100000/60",
         "GOFTOGU_RATE_LOGIN_PER_ACCOUNT": "100000/60",
         "GOFTOGU_RATE_SOCKET_EVENTS": "100000/10",

@@ -33,6 +33,7 @@ def mailing_gateway(smtp: SmtpServer, tmp_path: Path) -> Iterator[Process]:
         "GOFTOGU_SMTP_URL": smtp.url,
         "GOFTOGU_NOTIFY_DIGEST_SECONDS": "1",
         "GOFTOGU_RATE_REGISTER_PER_IP": "10000/60",
+        "GOFTOGU_RATE_VISITOR_PER_IP": "10000/60",
         "GOFTOGU_RATE_LOGIN_PER_IP": "10000/60",
     }
     with gateway_process(env=env, cwd=tmp_path) as process:

@@ -240,6 +240,7 @@ def gateway(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         "GOFTOGU_DATABASE_URL": postgres_url,
         # The fuzzer signs in and registers more than a person would: limits are not what it tests.
         "GOFTOGU_RATE_REGISTER_PER_IP": "100000/60",
+        "GOFTOGU_RATE_VISITOR_PER_IP": "100000/60",
         "GOFTOGU_RATE_LOGIN_PER_IP": "100000/60",
         "GOFTOGU_RATE_LOGIN_PER_ACCOUNT": "100000/60",
         "GOFTOGU_LOG_LEVEL": "WARNING",

@@ -37,6 +37,7 @@ def cluster(
         "GOFTOGU_DATABASE_URL": postgres_url,
         "GOFTOGU_REDIS_URL": redis_url,
         "GOFTOGU_RATE_REGISTER_PER_IP": "10000/60",
+        "GOFTOGU_RATE_VISITOR_PER_IP": "10000/60",
         "GOFTOGU_RATE_LOGIN_PER_IP": "10000/60",
         "GOFTOGU_PRESENCE_GRACE_SECONDS": "0.3",
         "GOFTOGU_RATE_SOCKET_EVENTS": "1000/1",

@@ -28,6 +28,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process]:
     env = {
         "GOFTOGU_SECRET_KEY": E2E_SECRET,
         "GOFTOGU_RATE_REGISTER_PER_IP": "10000/60",
+        "GOFTOGU_RATE_VISITOR_PER_IP": "10000/60",
         "GOFTOGU_RATE_LOGIN_PER_IP": "10000/60",
         "GOFTOGU_MAX_MESSAGE_LENGTH": "100000",  # so that only the socket's limit speaks
         "GOFTOGU_MAX_SOCKET_EVENT_BYTES": str(EVENT_LIMIT),

@@ -32,6 +32,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process]:
     env = {
         "GOFTOGU_SECRET_KEY": E2E_SECRET,
         "GOFTOGU_RATE_REGISTER_PER_IP": "10000/60",
+        "GOFTOGU_RATE_VISITOR_PER_IP": "10000/60",
         "GOFTOGU_RATE_LOGIN_PER_IP": "10000/60",
         "GOFTOGU_RATE_SOCKET_EVENTS": "1000/10",  # the socket's own limit stays out of it
         "GOFTOGU_RATE_SOCKET_EVENTS_PER_USER": f"{PER_USER}/10",

@@ -11,8 +11,13 @@ all. Event names nobody binds are fuzzed too. After each example:
 - the ack is ``{ok: true, data}`` or ``{ok: false, error: {code, message}}`` with
   a code the server defines (``goftogu.errors``), never ``internal_error``;
 - the socket is still connected and answers the next event;
-- a refused write changed nothing: the conversations' messages and seq, and the
-  support chat's messages, read back over REST, are what they were.
+- a refused write changed nothing: the conversations' messages, seq, read
+  watermarks and unread counts, the support chat's messages, status, assignee
+  and read state, and the senders' presence, read back over REST, are what they
+  were.
+
+Events are sent by the customer (member of the conversations) or by the operator
+assigned to the support chat; every event must be acked ``ok`` at least once.
 
 ``SOCKET_FUZZ_EXAMPLES`` sets the examples per event (default 50; the whole run
 takes about a minute); ``SOCKET_FUZZ_REPORT`` names a JSON file for the figures
@@ -47,11 +52,13 @@ from goftogu.realtime.delivery import OrderedDelivery
 from goftogu.realtime.handlers import RealtimeGateway, SocketLimits
 from tests.e2e.conftest import E2E_SECRET
 from tests.e2e.servers import Process, gateway_process
-from tests.helpers.api import API, SignedIn, sign_up
+from tests.e2e.test_cli import run_goftogu
+from tests.helpers.api import API, PASSWORD, SignedIn, login, sign_up
 from tests.helpers.figures import report
 
 T = TypeVar("T")
 
+ADMIN_PASSWORD = "a strong admin passphrase"
 EXAMPLES = int(os.environ.get("SOCKET_FUZZ_EXAMPLES", "50"))
 # Writes: a refused one must leave everything as it was.
 WRITES = {
@@ -63,7 +70,10 @@ WRITES = {
     "reaction:remove",
     "support:message",
     "support:read",
+    "presence:set",
 }
+# support:draft stores nothing (a preview for the assigned operator): it is fuzzed
+# for its answers and the socket, like the reads.
 
 
 def _bound_events() -> dict[str, type]:
@@ -128,7 +138,10 @@ class World:
     support_chat: str
     my_messages: list[str]
     others_messages: list[str]
+    operator: SignedIn | None = None  # assigned to the support chat
+    operator_socket: socketio.AsyncClient | None = None
     stats: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    by_sender: Counter[str] = field(default_factory=Counter)
     server_events: Counter[str] = field(default_factory=Counter)
     failures: int = 0  # examples that broke the property
 
@@ -147,7 +160,10 @@ class World:
     async def snapshot(self) -> Any:
         """What a refused write must not change, read over REST."""
         listed = await self.http.get(f"{API}/conversations", headers=self.me.headers)
-        seqs = {c["conversation"]: c["last_seq"] for c in listed.json()["items"]}
+        seqs = {
+            c["conversation"]: (c["last_seq"], c["last_read_seq"], c["unread_count"])
+            for c in listed.json()["items"]
+        }
         messages = {}
         for address in (self.single, self.group):
             page = await self.http.get(
@@ -159,8 +175,24 @@ class World:
         chat = await self.http.get(
             f"{API}/support/chats/{self.support_chat}", headers=self.me.headers
         )
-        mine = [m for m in chat.json()["messages"] if m["sender"]["kind"] == "customer"]
-        return {"seqs": seqs, "messages": messages, "support": mine}
+        support = {
+            key: chat.json().get(key) for key in ("messages", "status", "assigned_operator_id")
+        }
+        reads = await self.http.get(
+            f"{API}/conversations/support:{self.support_chat}/read", headers=self.me.headers
+        )
+        statuses = {}
+        for user in (self.me, self.operator):
+            if user is not None:
+                mine = await self.http.get(f"{API}/users/me", headers=user.headers)
+                statuses[user.id] = mine.json().get("status")
+        return {
+            "seqs": seqs,
+            "messages": messages,
+            "support": support,
+            "support_read": reads.json() if reads.status_code == 200 else reads.status_code,
+            "statuses": statuses,
+        }
 
 
 async def _build_world(base_url: str) -> World:
@@ -177,6 +209,17 @@ async def _build_world(base_url: str) -> World:
     group = (await post("/groups", me, {"title": "fuzz", "member_ids": [peer.id]}))["conversation"]
     foreign = (await post("/groups", stranger, {"title": "not yours"}))["conversation"]
     chat = await post("/support/chats", me, {"client_id": uuid.uuid4().hex, "body": "help"})
+    # The operator, made by the admin the CLI created, takes the chat: their
+    # socket sends the staff side of the support events.
+    admin = await login(http, "fuzzadmin", ADMIN_PASSWORD)
+    name = f"op{uuid.uuid4().hex[:10]}"
+    await post(
+        "/admin/users",
+        admin,
+        {"username": name, "email": f"{name}@example.com", "password": PASSWORD},
+    )
+    operator = await login(http, name)
+    await post(f"/support/chats/{chat['id']}/claim", operator, {})
     mine, theirs = [], []
     for address in (single, group):
         for author, into in ((me, mine), (peer, theirs)):
@@ -187,7 +230,7 @@ async def _build_world(base_url: str) -> World:
             )
             into.append(sent["id"])
     client = socketio.AsyncClient(reconnection=False)
-    world = World(me, http, client, single, group, foreign, chat["id"], mine, theirs)
+    world = World(me, http, client, single, group, foreign, chat["id"], mine, theirs, operator)
 
     @client.on("*")  # type: ignore[misc]
     async def any_event(event: str, _data: Any = None) -> None:
@@ -196,6 +239,11 @@ async def _build_world(base_url: str) -> World:
     await client.connect(
         base_url, auth={"token": me.access_token}, transports=["websocket"], wait_timeout=10
     )
+    staff_socket = socketio.AsyncClient(reconnection=False)
+    await staff_socket.connect(
+        base_url, auth={"token": operator.access_token}, transports=["websocket"], wait_timeout=10
+    )
+    world.operator_socket = staff_socket
     return world
 
 
@@ -205,13 +253,23 @@ def gateway(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         "GOFTOGU_SECRET_KEY": E2E_SECRET,
         "GOFTOGU_DATABASE_URL": postgres_url,
         "GOFTOGU_RATE_REGISTER_PER_IP": "10000/60",
+        "GOFTOGU_RATE_VISITOR_PER_IP": "10000/60",
         "GOFTOGU_RATE_LOGIN_PER_IP": "10000/60",
         # The fuzzer is one user sending as fast as it can: limits are not what it tests.
         "GOFTOGU_RATE_SOCKET_EVENTS": "1000000/10",
         "GOFTOGU_RATE_SOCKET_EVENTS_PER_USER": "1000000/10",
         "GOFTOGU_LOG_LEVEL": "WARNING",
     }
-    with gateway_process(env=env, cwd=tmp_path_factory.mktemp("fuzz")) as process:
+    workdir = tmp_path_factory.mktemp("fuzz")
+    created = run_goftogu(
+        "create-admin",
+        *("--username", "fuzzadmin", "--email", "fuzzadmin@example.com"),
+        *("--password", ADMIN_PASSWORD),
+        env=env,
+        cwd=workdir,
+    )
+    assert created.returncode == 0 or "username_taken" in created.stderr, created.stderr
+    with gateway_process(env=env, cwd=workdir) as process:
         yield process
 
 
@@ -227,6 +285,8 @@ def world(gateway: Process, loop: Loop) -> Iterator[World]:
     built = loop.run(_build_world(gateway.base_url))
     yield built
     loop.run(built.socket.disconnect())
+    if built.operator_socket is not None:
+        loop.run(built.operator_socket.disconnect())
     loop.run(built.http.aclose())
     _report(built)
 
@@ -238,10 +298,12 @@ def _report(world: World) -> None:
         "codes": dict(sum(world.stats.values(), Counter())),
         "server_events_seen": dict(world.server_events),
         "failures": world.failures,
+        "by_sender": dict(world.by_sender),
     }
     report(
         "hypothesis (Socket.IO, tests/e2e/test_socket_fuzz.py)",
-        f"{len(world.stats)} events, {figures['examples']} examples, "
+        f"{len(set(world.stats) & set(EVENTS))} events and unbound names, "
+        f"{figures['examples']} examples, "
         f"{world.failures} failures; acks by code {figures['codes']}",
     )
     path = os.environ.get("SOCKET_FUZZ_REPORT")
@@ -309,7 +371,8 @@ def _good(name: str, world: World) -> st.SearchStrategy[Any] | None:
         "chat_id": st.just(world.support_chat),
         "status": st.sampled_from(["online", "away", "offline"]),
         "accepting": st.booleans() | st.none(),
-        "token": SAFE_TEXT,
+        "token": st.sampled_from([world.me.access_token]) | SAFE_TEXT,
+        "text": SAFE_TEXT,
         "cursors": st.dictionaries(st.sampled_from(mine), st.integers(0, 60), max_size=2),
     }
     return good.get(name)
@@ -386,10 +449,14 @@ def _payloads(model: type, world: World) -> st.SearchStrategy[Any]:
 # --- the property -------------------------------------------------------------------
 
 
-def _check(world: World, loop: Loop, event: str, payload: Any) -> None:
+def _check(world: World, loop: Loop, event: str, payload: Any, who: str = "customer") -> None:
+    socket = world.socket if who == "customer" else world.operator_socket
+    assert socket is not None
+
     async def one() -> None:
         before = await world.snapshot() if event in WRITES else None
-        answer = await world.socket.call(event, payload, timeout=20)
+        answer = await socket.call(event, payload, timeout=20)
+        world.by_sender[who] += 1
         assert isinstance(answer, dict), answer
         assert isinstance(answer.get("ok"), bool), answer
         if answer["ok"]:
@@ -405,8 +472,8 @@ def _check(world: World, loop: Loop, event: str, payload: Any) -> None:
             assert isinstance(answer["error"]["message"], str)
             if before is not None:
                 assert await world.snapshot() == before, (event, payload, answer)
-        assert world.socket.connected, (event, payload)
-        alive = await world.socket.call("sync", {"cursors": {}}, timeout=20)
+        assert socket.connected, (event, payload, who)
+        alive = await socket.call("sync", {"cursors": {}}, timeout=20)
         assert alive == {"ok": True, "data": {"up_to": {}}}, alive
 
     try:
@@ -432,7 +499,10 @@ def test_every_payload_of_an_event_is_answered_with_a_known_code_and_no_half_wri
     @given(data=st.data())
     def examples(data: st.DataObject) -> None:
         payload = data.draw(_payloads(EVENTS[event], world), label="payload")
-        _check(world, loop, event, payload)
+        # Mostly the customer (a member of the conversations), sometimes the
+        # operator assigned to the support chat (and a stranger to the rest).
+        who = data.draw(st.sampled_from(["customer"] * 3 + ["operator"]), label="who")
+        _check(world, loop, event, payload, who)
 
     examples()
 
@@ -455,8 +525,10 @@ def test_event_names_nobody_binds_are_answered_unknown_event(world: World, loop:
 
 
 def test_the_fuzzer_reached_every_event_and_beyond_the_refusals(world: World) -> None:
-    """Run after the others (file order): every event was tried, and the plausible
-    payloads got through sometimes (the fuzzer is not only testing validation)."""
+    """Run after the others (file order): every event was tried, by both senders,
+    and the plausible payloads of every event got through sometimes (the fuzzer is
+    not only testing validation)."""
     assert set(EVENTS) <= set(world.stats)
-    for write in WRITES & set(EVENTS):
-        assert world.stats[write]["ok"] > 0, (write, world.stats[write])
+    for event in EVENTS:
+        assert world.stats[event]["ok"] > 0, (event, world.stats[event])
+    assert world.by_sender["operator"] > 0

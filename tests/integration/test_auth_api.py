@@ -309,6 +309,31 @@ async def test_rate_limited_logins_are_answered_429_and_recover(
             await eventually(signed_in, timeout=10, what="the account's limit to recover")
 
 
+async def test_the_login_limit_is_one_bucket_per_account_whichever_name_is_typed(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = make_settings(database_url, tmp_path, rate_login_per_account="3/3600")
+    gateway = create_gateway(settings)
+    async with gateway.api.router.lifespan_context(gateway.api):
+        transport = httpx.ASGITransport(app=gateway.asgi)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            await register(http, "sohrab")
+            await register(http, "tahmineh")
+
+            async def attempt(login: str, password: str = "wrong-password") -> int:  # noqa: S107
+                body = {"login": login, "password": password}
+                return (await http.post(f"{API}/auth/login", json=body)).status_code
+
+            # Guesses spread over the username, the email and their capitals share one bucket.
+            assert await attempt("sohrab") == 401
+            assert await attempt("SOHRAB@example.com") == 401
+            assert await attempt("sohrab@example.com") == 401
+            assert await attempt("sohrab", PASSWORD) == 429
+            assert await attempt("sohrab@example.com", PASSWORD) == 429
+            # Another account is not affected.
+            assert await attempt("tahmineh", PASSWORD) == 200
+
+
 async def test_changing_the_password_signs_every_other_device_out(
     client: httpx.AsyncClient,
 ) -> None:

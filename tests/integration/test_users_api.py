@@ -1,6 +1,7 @@
 """Profiles, search, visitors and admin-only account creation (P1, M6)."""
 
 import asyncio
+from pathlib import Path
 
 import httpx
 import pytest
@@ -196,3 +197,50 @@ async def test_fifty_parallel_registrations_of_one_username_make_one_user(
     assert {a.json()["error"]["code"] for a in answers if a.status_code == 409} == {
         "username_taken"
     }
+
+
+async def test_visitors_look_nobody_up_and_see_no_staff_profile(
+    gateway: Gateway, client: httpx.AsyncClient
+) -> None:
+    operator = await staff(gateway, client)
+    customer = await sign_up(client)
+    guest = await visitor(client, name="Guest")
+
+    search = await client.get(f"{API}/users", params={"q": "u"}, headers=guest.headers)
+    assert search.status_code == 403
+    assert search.json()["error"]["code"] == "not_allowed"
+    for someone in (operator, customer):
+        # Role, status and last seen of staff (and of anyone) are not a visitor's to watch.
+        seen = await client.get(f"{API}/users/{someone.id}", headers=guest.headers)
+        assert seen.status_code == 404
+    own = await client.get(f"{API}/users/{guest.id}", headers=guest.headers)
+    assert own.status_code == 200
+    # A registered customer still finds people.
+    found = await client.get(
+        f"{API}/users", params={"q": customer.username}, headers=customer.headers
+    )
+    assert found.status_code == 200
+
+
+async def test_widget_visitors_have_a_rate_limit_of_their_own(
+    database_url: str, tmp_path: Path
+) -> None:
+    from goftogu.gateway import create_gateway
+    from tests.conftest import make_settings
+
+    settings = make_settings(
+        database_url, tmp_path, rate_register_per_ip="2/3600", rate_visitor_per_ip="12/3600"
+    )
+    gateway = create_gateway(settings)
+    async with gateway.api.router.lifespan_context(gateway.api):
+        transport = httpx.ASGITransport(app=gateway.asgi)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            # One office behind one address: more visitors than registrations allowed.
+            for _ in range(12):
+                await visitor(http)
+            refused = await http.post(f"{API}/auth/visitor", json={})
+            assert refused.status_code == 429
+            assert refused.json()["error"]["code"] == "rate_limited"
+            # The registration limit is its own too: the visitors took none of it.
+            await register(http)
+            await register(http)

@@ -15,7 +15,15 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "goftogu"
-DOMAINS = {"identity", "messaging", "support", "presence", "realtime", "notifications"}
+DOMAINS = {
+    "identity",
+    "messaging",
+    "support",
+    "presence",
+    "realtime",
+    "notifications",
+    "webhooks",
+}
 COMPOSITION = {"bootstrap", "gateway", "cli", "demo", "api"}
 
 Graph = dict[str, set[str]]

@@ -48,6 +48,10 @@ def test_the_vapid_subject_must_be_a_contact_url() -> None:
         ("ftp://fcm.googleapis.com/x", False),
         ("http://127.0.0.1:8080/push/x", True),
         ("http://127.0.0.1:8081/push/x", False),
+        # https on another port than 443 is not the push service
+        ("https://fcm.googleapis.com:8443/fcm/send/abc", False),
+        ("https://fcm.googleapis.com:22/x", False),
+        ("https://fcm.googleapis.com:443/fcm/send/abc", True),
     ],
 )
 def test_only_known_push_services_are_accepted(endpoint: str, allowed: bool) -> None:
@@ -61,3 +65,4 @@ def test_a_star_allows_any_https_host_but_not_plain_http() -> None:
     rule = EndpointRule.parse("*")
     assert rule.allows("https://push.example.org/x")
     assert not rule.allows("http://push.example.org/x")
+    assert not rule.allows("https://push.example.org:6379/x")

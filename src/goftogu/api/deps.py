@@ -34,9 +34,12 @@ from goftogu.support.content import SupportContent
 from goftogu.support.conversation import SupportConversations
 from goftogu.support.csat import CsatSurveys
 from goftogu.support.desk import SupportDesk
+from goftogu.support.lifecycle import SupportLifecycle
+from goftogu.support.reports import SupportReports
 from goftogu.support.teams import Teams
 from goftogu.support.transcripts import Transcripts
 from goftogu.text import Line
+from goftogu.webhooks.service import Webhooks
 
 # Path parameters: ids are UUIDs or short keys; the text rule applies to them too
 # (`%00` in a path is a NUL, and no store takes it).
@@ -114,6 +117,14 @@ def _support_content(container: _Container) -> SupportContent:
     return container.support_content
 
 
+def _support_lifecycle(container: _Container) -> SupportLifecycle:
+    return container.support_lifecycle
+
+
+def _support_reports(container: _Container) -> SupportReports:
+    return container.support_reports
+
+
 def _support_conversations(container: _Container) -> SupportConversations:
     return container.support_conversations
 
@@ -138,6 +149,10 @@ def _push_subscriptions(container: _Container) -> PushSubscriptions:
     return container.push_subscriptions
 
 
+def _webhooks(container: _Container) -> Webhooks:
+    return container.webhooks
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
 ProbesDep = Annotated[tuple[Probe, ...], Depends(_probes)]
 AuthDep = Annotated[Authentication, Depends(_auth)]
@@ -153,12 +168,15 @@ AttachmentsDep = Annotated[Attachments, Depends(_attachments)]
 SupportDeskDep = Annotated[SupportDesk, Depends(_support)]
 TeamsDep = Annotated[Teams, Depends(_teams)]
 SupportContentDep = Annotated[SupportContent, Depends(_support_content)]
+SupportLifecycleDep = Annotated[SupportLifecycle, Depends(_support_lifecycle)]
+SupportReportsDep = Annotated[SupportReports, Depends(_support_reports)]
 SupportConversationsDep = Annotated[SupportConversations, Depends(_support_conversations)]
 CsatDep = Annotated[CsatSurveys, Depends(_csat)]
 TranscriptsDep = Annotated[Transcripts, Depends(_transcripts)]
 CannedRepliesDep = Annotated[CannedReplies, Depends(_canned_replies)]
 PreferencesDep = Annotated[NotificationPreferences, Depends(_preferences)]
 PushSubscriptionsDep = Annotated[PushSubscriptions, Depends(_push_subscriptions)]
+WebhooksDep = Annotated[Webhooks, Depends(_webhooks)]
 
 
 async def current_principal(

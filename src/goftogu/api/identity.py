@@ -139,8 +139,9 @@ async def revoke_session(
 async def visitor(
     body: VisitorRequest, accounts: AccountsDep, auth: AuthDep, client: Client
 ) -> TokenPair:
-    """Tokens for an anonymous customer of the support widget."""
-    await auth.check_register_allowed(client)
+    """Tokens for an anonymous customer of the support widget (rate-limited per
+    address by ``GOFTOGU_RATE_VISITOR_PER_IP``, not by the registration limit)."""
+    await auth.check_visitor_allowed(client)
     user = await accounts.create_visitor(body.name, body.email)
     return _pair(await auth.start_session(user, client))
 

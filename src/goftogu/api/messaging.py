@@ -196,7 +196,9 @@ async def send_message(
             [str(i) for i in body.attachment_ids],
         )
         _created_or_found(response, posted.created)
-        return posted_message(posted.chat, posted.message, posted.seq, posted.new_conversation)
+        return posted_message(
+            posted.chat, posted.message, posted.seq, posted.new_conversation, posted.reopened
+        )
     message, created = await messages.send_message(principal, address, body)
     _created_or_found(response, created)
     return message
@@ -444,11 +446,13 @@ async def upload_attachment(
 ) -> AttachmentPublic:
     """Upload one file (multipart field ``file``) to send with a message next.
     Larger than the limit: 413 ``payload_too_large``, refused before reading when
-    the request says its length."""
+    the request says its length. Past the caller's upload quota (all their uploads
+    together, ``GOFTOGU_UPLOAD_QUOTA_BYTES``): 413 ``upload_quota_exceeded``."""
     limit = settings.max_attachment_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit + MULTIPART_OVERHEAD:
         raise PayloadTooLarge(f"A file may hold at most {limit} bytes.", limit=limit)
+    await attachments.ensure_room(principal)
     form = await request.form(max_files=1, max_fields=1)
     try:
         upload = form.get("file")

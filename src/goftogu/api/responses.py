@@ -94,10 +94,11 @@ ERRORS: dict[str, dict[int, str | None]] = {
         403: "`not_allowed` for visitors",
         429: None,
     },
-    "POST /auth/visitor": {409: "`email_taken`: the email of a registered account", 429: None},
+    "POST /auth/visitor": {429: None},
     "PATCH /users/me": {409: "`email_taken`"},
     "POST /admin/users": {409: TAKEN},
     "PATCH /admin/users/{user_id}": {409: "`conflict`: the last enabled admin"},
+    "POST /admin/webhooks": {409: "`too_many_webhooks`"},
     "GET /push/vapid-public-key": {404: PUSH},
     "POST /push/subscriptions": {404: PUSH, 409: "`conflict`: registered at the same time"},
     "POST /chats/single": {404: "`not_found`: no such user"},
@@ -116,11 +117,21 @@ ERRORS: dict[str, dict[int, str | None]] = {
         409: "`chat_closed` (an operator's reply), `conflict`: an attachment already sent"
     },
     "POST /support/chats/{chat_id}/claim": {409: DESK},
-    "POST /support/chats/{chat_id}/transfer": {409: DESK},
+    "POST /support/chats/{chat_id}/transfer": {409: DESK + ", or `chat_snoozed`"},
     "POST /support/chats/{chat_id}/close": {409: DESK},
     "POST /support/canned-replies": {409: "`shortcode_taken`"},
     "PATCH /support/canned-replies/{reply_id}": {409: "`shortcode_taken`"},
+    "POST /support/teams": {409: "`topic_taken`"},
+    "PATCH /support/teams/{team_id}": {409: "`topic_taken`"},
     "POST /support/chats/{chat_id}/csat": {409: "`already_rated` or `chat_not_closed`"},
+    "POST /support/chats/{chat_id}/reopen": {
+        409: "`chat_not_closed`, `capacity_reached` or `conflict` (changed meanwhile)"
+    },
+    "POST /support/chats/{chat_id}/snooze": {
+        409: "`chat_snoozed`, `chat_closed` or `conflict` (not taken, changed meanwhile)"
+    },
+    "POST /support/chats/{chat_id}/wake": {409: "`not_snoozed`"},
+    "POST /support/chats/{chat_id}/assign": {409: DESK + ", or `chat_snoozed`"},
     "GET /support/csat": {401: BY_LINK, 404: None},
     "POST /support/csat": {401: BY_LINK, 404: None, 409: "`already_rated` or `chat_not_closed`"},
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 import unicodedata
 import uuid
@@ -32,6 +33,8 @@ from goftogu.ids import parse_id
 from goftogu.storage.database import Database
 from goftogu.storage.errors import is_unique_violation
 from goftogu.storage.models import utcnow
+
+log = logging.getLogger(__name__)
 
 MAX_SEARCH_RESULTS = 50
 
@@ -93,7 +96,19 @@ class Accounts:
                 user.display_name = display_name
 
     async def create_visitor(self, name: str | None, email: str | None) -> User:
-        """An anonymous customer for the support widget; name and email optional."""
+        """An anonymous customer for the support widget; name and email optional.
+
+        An email another account holds already (a returning visitor, or anyone who
+        registered with it) is not proof of being them: the visitor still gets a
+        session, as a new visitor without that email, and starts a new conversation
+        (the old one is never handed to whoever types an address)."""
+        try:
+            return await self._new_visitor(name, email)
+        except EmailTaken:
+            log.info("visitor email already held by an account; new visitor without it")
+            return await self._new_visitor(name, None)
+
+    async def _new_visitor(self, name: str | None, email: str | None) -> User:
         username = VISITOR_PREFIX + secrets.token_hex(6)
         user = User(
             username=username,
@@ -119,9 +134,11 @@ class Accounts:
         return user
 
     async def get_profile_for(self, principal: Principal, user_id: str) -> User:
-        """A public profile; visitors are visible only to staff and to themselves."""
+        """A public profile; visitors are visible only to staff and to themselves.
+        A visitor sees only their own (role, status and last seen of staff are not
+        theirs to watch): anyone else is ``not_found``."""
         parsed = parse_id(user_id)
-        if parsed is None:
+        if parsed is None or (principal.is_visitor and parsed != principal.user_id):
             raise NotFound("No such user.")
         user = await self.get(parsed)
         if user.is_visitor and not (principal.is_staff or principal.user_id == user.id):
@@ -149,7 +166,10 @@ class Accounts:
         self, principal: Principal, query: str, *, after: str | None, limit: int
     ) -> tuple[list[User], bool]:
         """Users whose username starts with ``query`` (or whose email is exactly it),
-        by username; visitors only for staff. Returns (page, has_more)."""
+        by username; visitors only for staff. Visitors of the widget search nobody
+        (``not_allowed``). Returns (page, has_more)."""
+        if principal.is_visitor:
+            raise NotAllowed("Visitors of the support widget cannot look people up.")
         key = identifier_key(query)
         pattern = _prefix_pattern(key)
         statement = select(User).where(

@@ -43,6 +43,7 @@ class AuthRules:
     login_per_ip: RateRule
     login_per_account: RateRule
     register_per_ip: RateRule
+    visitor_per_ip: RateRule
 
 
 @dataclass(frozen=True)
@@ -106,20 +107,28 @@ class Authentication:
     async def check_register_allowed(self, client: ClientInfo) -> None:
         await enforce(self._limiter, self._rules.register_per_ip, client.ip_address or "unknown")
 
+    async def check_visitor_allowed(self, client: ClientInfo) -> None:
+        """Widget sessions have a limit of their own (``GOFTOGU_RATE_VISITOR_PER_IP``):
+        many visitors come from one office's address, more than ever register."""
+        await enforce(self._limiter, self._rules.visitor_per_ip, client.ip_address or "unknown")
+
     async def login(self, login: str, password: str, client: ClientInfo) -> IssuedTokens:
         """Tokens for a username or email and its password. An unknown user and a wrong
         password get the same ``invalid_credentials``, after the same amount of work."""
         key = identifier_key(login)
         await enforce(self._limiter, self._rules.login_per_ip, client.ip_address or "unknown")
-        await enforce(self._limiter, self._rules.login_per_account, key)
-        async with self._gate.admit() if self._gate else nullcontext():
-            async with self._db.sessions() as session:
-                user = await session.scalar(
-                    select(User).where(
-                        or_(User.username_key == key, User.email_key == key),
-                        User.is_visitor.is_(False),
-                    )
+        async with self._db.sessions() as session:
+            user = await session.scalar(
+                select(User).where(
+                    or_(User.username_key == key, User.email_key == key),
+                    User.is_visitor.is_(False),
                 )
+            )
+        # One bucket per account, whichever of its names is typed (and the password
+        # change's bucket too); a name that is no account has a bucket of its own.
+        account = str(user.id) if user is not None else f"unknown:{key}"
+        await enforce(self._limiter, self._rules.login_per_account, account)
+        async with self._gate.admit() if self._gate else nullcontext():
             verified = await self._hashes.verify(user.password_hash if user else None, password)
         if not verified:
             log.info("login refused", extra={"login_key_length": len(key)})

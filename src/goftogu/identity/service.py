@@ -32,6 +32,7 @@ def build_identity(
         login_per_ip=RateRule.parse("login-ip", settings.rate_login_per_ip),
         login_per_account=RateRule.parse("login-account", settings.rate_login_per_account),
         register_per_ip=RateRule.parse("register-ip", settings.rate_register_per_ip),
+        visitor_per_ip=RateRule.parse("visitor-ip", settings.rate_visitor_per_ip),
     )
     auth = Authentication(
         work,

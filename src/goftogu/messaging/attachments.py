@@ -29,9 +29,17 @@ from datetime import timedelta
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from goftogu.errors import Conflict, NotAMember, NotFound, PayloadTooLarge, ValidationFailed
+from goftogu.errors import (
+    Conflict,
+    NotAMember,
+    NotFound,
+    PayloadTooLarge,
+    UploadQuotaExceeded,
+    ValidationFailed,
+)
 from goftogu.identity.tokens import Principal
 from goftogu.ids import parse_id
 from goftogu.messaging.access import require_messaging_user
@@ -40,6 +48,7 @@ from goftogu.messaging.common import MessagingContext
 from goftogu.messaging.models import Attachment, Message
 from goftogu.messaging.schemas import AttachmentPublic
 from goftogu.storage.models import utcnow
+from goftogu.text import safe_filename
 
 log = logging.getLogger(__name__)
 
@@ -81,9 +90,10 @@ def detect_content_type(head: bytes) -> str:
 
 
 def clean_filename(name: str | None) -> str:
-    """The last path component, without control characters, at most 255 characters."""
+    """The last path component, without control characters nor bidi controls
+    (``goftogu.text.safe_filename``), at most 255 characters."""
     base = PurePosixPath((name or "").replace("\\", "/")).name
-    base = "".join(c for c in unicodedata.normalize("NFC", base) if unicodedata.category(c) != "Cc")
+    base = safe_filename(unicodedata.normalize("NFC", base))
     base = base.strip().lstrip(".")
     return base[:255] or "file"
 
@@ -109,6 +119,7 @@ class Attachments:
         self._access = context.access
         self._dir = context.attachments_dir
         self._max_bytes = context.max_attachment_bytes
+        self._quota = context.upload_quota_bytes
 
     async def upload(
         self,
@@ -123,10 +134,15 @@ class Attachments:
         Visitors may upload (for their support conversations)."""
         if declared_size is not None and declared_size > self._max_bytes:
             raise self._too_large()
+        room = self._quota - await self.used_bytes(principal.user_id)
+        if room <= 0 or (declared_size is not None and declared_size > room):
+            raise self._over_quota()
         await asyncio.to_thread(self._dir.mkdir, parents=True, exist_ok=True)
         storage_name = secrets.token_hex(16)
         final = self._dir / storage_name
-        size, digest, head = await self._receive(chunks, self._dir / f".{storage_name}.part", final)
+        size, digest, head = await self._receive(
+            chunks, self._dir / f".{storage_name}.part", final, room=room
+        )
         row = Attachment(
             uploader_id=principal.user_id,
             filename=clean_filename(filename),
@@ -138,6 +154,10 @@ class Attachments:
         try:
             async with self._db.transaction() as session:
                 session.add(row)
+                await session.flush()
+                # Uploads of the same user finishing at once: the last to commit sees all.
+                if await self._used_in(session, principal.user_id) > self._quota:
+                    raise self._over_quota()
         except BaseException:
             await asyncio.to_thread(final.unlink, missing_ok=True)
             raise
@@ -172,7 +192,7 @@ class Attachments:
             raise NotFound("The file is no longer stored.")
         return StoredFile(
             path=path,
-            filename=attachment.filename,
+            filename=safe_filename(attachment.filename) or "file",
             content_type=attachment.content_type,
             size_bytes=attachment.size_bytes,
             sha256=attachment.sha256,
@@ -234,14 +254,37 @@ class Attachments:
             raise NotFound("The file is no longer stored.")
         return StoredFile(
             path=path,
-            filename=attachment.filename,
+            filename=safe_filename(attachment.filename) or "file",
             content_type=attachment.content_type,
             size_bytes=attachment.size_bytes,
             sha256=attachment.sha256,
         )
 
+    async def ensure_room(self, principal: Principal) -> None:
+        """``upload_quota_exceeded`` before an upload is read, when the caller's
+        uploads have used their whole quota already."""
+        if await self.used_bytes(principal.user_id) >= self._quota:
+            raise self._over_quota()
+
+    async def used_bytes(self, user_id: uuid.UUID) -> int:
+        """What ``user_id``'s uploads hold on disk (the upload quota's measure)."""
+        async with self._db.sessions() as session:
+            return await self._used_in(session, user_id)
+
+    @staticmethod
+    async def _used_in(session: AsyncSession, user_id: uuid.UUID) -> int:
+        # Distinct stored files: a forwarded copy shares its original's bytes.
+        files = (
+            select(Attachment.storage_name, Attachment.size_bytes)
+            .where(Attachment.uploader_id == user_id)
+            .distinct()
+            .subquery()
+        )
+        used = await session.scalar(select(func.coalesce(func.sum(files.c.size_bytes), 0)))
+        return int(used or 0)
+
     async def _receive(
-        self, chunks: AsyncIterable[bytes], partial: Path, final: Path
+        self, chunks: AsyncIterable[bytes], partial: Path, final: Path, *, room: int
     ) -> tuple[int, str, bytes]:
         """Stream to ``partial``, then rename to ``final``: (size, sha256, first bytes)."""
         size, digest, head = 0, hashlib.sha256(), b""
@@ -251,6 +294,8 @@ class Attachments:
                 size += len(chunk)
                 if size > self._max_bytes:
                     raise self._too_large()
+                if size > room:
+                    raise self._over_quota()
                 if len(head) < SNIFF_BYTES:
                     head += chunk[: SNIFF_BYTES - len(head)]
                 digest.update(chunk)
@@ -317,6 +362,11 @@ class Attachments:
             with contextlib.suppress(FileNotFoundError):
                 if partial.stat().st_mtime < before:
                     partial.unlink()
+
+    def _over_quota(self) -> UploadQuotaExceeded:
+        return UploadQuotaExceeded(
+            f"Your uploads may hold at most {self._quota} bytes together.", limit=self._quota
+        )
 
     def _too_large(self) -> PayloadTooLarge:
         return PayloadTooLarge(

@@ -72,6 +72,7 @@ class MessagingContext:
     access: Access
     max_message_length: int
     max_attachment_bytes: int
+    upload_quota_bytes: int
     attachments_dir: Path
     send_admission: AdmissionPolicy  # the batched send path's queue and deadline
 

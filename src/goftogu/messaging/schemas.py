@@ -11,13 +11,21 @@ import uuid
 from datetime import datetime
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    field_validator,
+)
 
 from goftogu.bounds import MAX_INT
 from goftogu.identity.schemas import UserPublic
 from goftogu.messaging.models import GroupRole, MessageType
 from goftogu.pages import ListPage
-from goftogu.text import Line, Text
+from goftogu.text import Line, Text, safe_filename
 
 MAX_ATTACHMENTS_PER_MESSAGE = 10
 MAX_INITIAL_MEMBERS = 200
@@ -189,6 +197,12 @@ class AttachmentPublic(Public):
     content_type: str
     size_bytes: int
     created_at: datetime
+
+    @field_validator("filename")
+    @classmethod
+    def _shown_safely(cls, value: str) -> str:
+        # Uploads are cleaned as they come in; a name stored before that rule is too.
+        return safe_filename(value) or "file"
 
 
 class ForwardedFrom(BaseModel):

@@ -56,6 +56,7 @@ def build_messaging(work: UnitsOfWork, access: Access, settings: Settings) -> Me
         access=access,
         max_message_length=settings.max_message_length,
         max_attachment_bytes=settings.max_attachment_bytes,
+        upload_quota_bytes=settings.upload_quota_bytes,
         attachments_dir=settings.effective_attachments_dir,
         send_admission=settings.admission("send"),
     )

@@ -36,6 +36,7 @@ from goftogu.notifications.models import (
     PushSubscription,
 )
 from goftogu.notifications.preferences import preferences_of
+from goftogu.notifications.subscriptions import EndpointRule
 from goftogu.notifications.webpush import PushSender, PushTarget
 from goftogu.storage.database import Database
 from goftogu.storage.models import utcnow
@@ -73,7 +74,9 @@ class Dispatcher:
         mail_from: str,
         links: Links,
         default_language: str,
+        endpoints: EndpointRule | None = None,
     ) -> None:
+        self._endpoints = endpoints
         self._db = database
         self._ledger = ledger
         self._mailer = mailer
@@ -201,6 +204,9 @@ class Dispatcher:
             subscription = await session.get(PushSubscription, delivery.subscription_id)
             if subscription is None:
                 return _Skip("subscription removed")
+            if self._endpoints and not self._endpoints.allows(subscription.endpoint):
+                # Stored before the rule (or the setting) changed: never POST there.
+                raise SubscriptionGone("the endpoint is no longer allowed")
             if subscription.user_id != user.id:
                 # The browser now belongs to someone else: never show them this.
                 return _Skip("subscription moved to another user")

@@ -17,6 +17,7 @@ from goftogu.notifications.mail import LogMailer, Mailer, SmtpMailer
 from goftogu.notifications.notifier import Notifier
 from goftogu.notifications.planner import Planner
 from goftogu.notifications.ports import MuteSettings, OnlineUsers
+from goftogu.notifications.subscriptions import EndpointRule
 from goftogu.notifications.webpush import PushSender, WebPushSender
 from goftogu.queueing import QueuePolicy, Subscription
 from goftogu.settings import Settings
@@ -54,6 +55,7 @@ def build_notifier(
         mail_from=settings.mail_from,
         links=Links(settings.public_url),
         default_language=settings.notify_language,
+        endpoints=EndpointRule.parse(settings.push_endpoint_hosts),
     )
     return Notifier(
         planner,

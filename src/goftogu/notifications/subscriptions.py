@@ -64,7 +64,8 @@ class EndpointRule:
             return False
         if parts.scheme == "http":
             return f"{host}:{port or 80}" in self.plain_http
-        if parts.scheme != "https":
+        if parts.scheme != "https" or port not in (None, 443):
+            # Push services listen on 443: another port is some other service on that host.
             return False
         return self.any_https or any(
             host == suffix or host.endswith("." + suffix) for suffix in self.https_suffixes

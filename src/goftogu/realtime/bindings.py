@@ -97,7 +97,9 @@ def support_bindings(
         posted = await conversations.send(
             principal, body.chat_id, body.client_id, body.body, body.attachment_ids
         )
-        answer = posted_message(posted.chat, posted.message, posted.seq, posted.new_conversation)
+        answer = posted_message(
+            posted.chat, posted.message, posted.seq, posted.new_conversation, posted.reopened
+        )
         return answer.model_dump(mode="json")
 
     async def support_read(

@@ -22,7 +22,8 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Any
 
 from goftogu.admission import Gate
@@ -30,6 +31,7 @@ from goftogu.bus import Announcements, Work
 from goftogu.errors import (
     CapacityReached,
     ChatClosed,
+    ChatSnoozed,
     Conflict,
     NotAllowed,
     NotFound,
@@ -42,7 +44,7 @@ from goftogu.identity.tokens import Principal
 from goftogu.ids import new_id
 from goftogu.presence.operators import OperatorAvailability, OperatorState, OperatorStatus
 from goftogu.queueing.relay import OutboxWritten
-from goftogu.support import events
+from goftogu.support import events, snoozes
 from goftogu.support.connections import LocalConnections
 from goftogu.support.content import normalise_label
 from goftogu.support.documents import (
@@ -78,6 +80,11 @@ ROOMS_LIMIT = 200
 class SupportRules:
     capacity: int = 3
     max_message_length: int = 16_000
+    # Lifecycle (goftogu.support.lifecycle): a customer's message this soon after the
+    # close reopens the conversation (0: never, a new one starts); a snooze gives
+    # the operator's slot back.
+    reopen_window_s: int = 0
+    snooze_frees_slot: bool = True
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,7 @@ class Posted:
     seq: int
     created: bool
     new_conversation: bool = False
+    reopened: bool = False
 
 
 JoinRoom = Callable[[str, str], Awaitable[None]]
@@ -185,7 +193,10 @@ class SupportDesk:
             if created:
                 log.info("support chat opened", extra={"chat_id": stored.id})
                 work.announce(
-                    OutboxWritten(), events.queue_changed(stored, "added"), QueueMoved(stored.id)
+                    OutboxWritten(),
+                    events.queue_changed(stored, "added"),
+                    QueueMoved(stored.id),
+                    events.opened(stored),
                 )
         return stored, created
 
@@ -224,6 +235,7 @@ class SupportDesk:
         label: str | None = None,
         team: str | None = None,
         sla: str | None = None,
+        snoozed: bool = False,
         after: str | None = None,
         limit: int = 50,
     ) -> tuple[list[SupportChat], bool]:
@@ -235,7 +247,7 @@ class SupportDesk:
         if label is not None:
             self._require_staff(principal)
             label = normalise_label(label)
-        if team is not None or sla is not None:
+        if team is not None or sla is not None or snoozed:
             self._require_staff(principal)
         me = str(principal.user_id)
         query = ChatQuery(
@@ -246,6 +258,7 @@ class SupportDesk:
             label=label,
             team_id=team,
             sla_state=sla,
+            snoozed=snoozed,
             after=after,
             oldest_first=status is ChatStatus.PENDING,
             limit=limit + 1,
@@ -272,17 +285,22 @@ class SupportDesk:
                 message = self._new_message(
                     principal, SenderKind.customer, client_id, body, attachments
                 )
-                posted = await self._customer_writes(chat, message)
+                posted = await self._customer_writes(chat, message, work)
+                if posted.created and posted.chat.snooze is not None:
+                    woken = await snoozes.wake(
+                        self.store, self.availability, work, posted.chat, "reply"
+                    )
+                    posted = replace(posted, chat=woken or posted.chat)
             else:
                 message = self._new_message(
                     principal, SenderKind.operator, client_id, body, attachments
                 )
                 posted = await self._operator_writes(chat, message)
             if posted.created and not posted.new_conversation:
-                work.announce(events.message_posted(posted.chat, posted.message, posted.seq))
+                work.announce(*events.message_posted(posted.chat, posted.message, posted.seq))
         return posted
 
-    async def _customer_writes(self, chat: SupportChat, message: Message) -> Posted:
+    async def _customer_writes(self, chat: SupportChat, message: Message, work: Work) -> Posted:
         appended = await self.store.append_message(chat.id, message, statuses=OPEN_STATUSES)
         if appended is not None:
             return Posted(appended.chat, appended.message, appended.seq, appended.created)
@@ -290,10 +308,42 @@ class SupportDesk:
         closed = await self.store.get(chat.id) or chat
         if found := closed.message(message.key):
             return Posted(closed, found[1], found[0], created=False)
+        # ...closed moments ago, the message reopens it (lifecycle)...
+        if reopened := await self._reopened_by(closed, message, work):
+            return reopened
         # ...anything else starts a new conversation that links back to it.
         opened, created = await self._open_conversation(message, chat.id, chat.team_id)
         first = opened.messages[0]
         return Posted(opened, first, 1, created, new_conversation=True)
+
+    async def _reopened_by(
+        self, closed: SupportChat, message: Message, work: Work
+    ) -> Posted | None:
+        window = self.rules.reopen_window_s
+        since = message.created_at - timedelta(seconds=window)
+        if window <= 0 or closed.closed_at is None or closed.closed_at < since:
+            return None
+        by = Sender(kind=SenderKind.customer, id=message.sender.id)
+        entry = RoutingEntry(
+            at=message.created_at,
+            decision=Decision.reopened,
+            reason=f"the customer wrote within {window}s of the close",
+            by=by,
+        )
+        try:
+            await self._join_before_write(closed.customer.id, closed.conversation)
+        except Exception:
+            log.exception("could not join the customer's sockets", extra={"chat_id": closed.id})
+        reopened = await self.store.reopen(
+            closed.id, entry, operator_id=None, closed_since=since, message=message
+        )
+        if reopened is None:
+            return None  # closed too long ago after all, or reopened meanwhile
+        found = reopened.message(message.key)
+        assert found is not None
+        log.info("support chat reopened by the customer", extra={"chat_id": closed.id})
+        work.announce(OutboxWritten(), *events.reopened(reopened, by), QueueMoved(reopened.id))
+        return Posted(reopened, found[1], found[0], created=True, reopened=True)
 
     async def _operator_writes(self, chat: SupportChat, message: Message) -> Posted:
         me = message.sender.id
@@ -368,6 +418,8 @@ class SupportDesk:
             raise Conflict("Only a conversation an operator has taken can be transferred.")
         if chat.operator_id != me and principal.role is not Role.admin:
             raise NotAllowed("Only the assigned operator or an admin transfers a conversation.")
+        if chat.snooze is not None:
+            raise ChatSnoozed()
         if await self.staff.role_of(operator_id) not in (Role.operator, Role.admin):
             raise NotFound("No such operator.", operator_id=operator_id)
         if operator_id == chat.operator_id:
@@ -413,7 +465,7 @@ class SupportDesk:
             if closed is None:
                 raise Conflict("The conversation changed meanwhile; reload it.")
             log.info("support chat closed", extra={"chat_id": chat.id})
-            work.announce(events.closed(closed, by))
+            work.announce(*events.closed(closed, by))
             if chat.operator_id:
                 await self.availability.release(chat.operator_id, chat.id)
                 await self._reoffer(work, chat.operator_id, 1)

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from goftogu.text import repaired
+from goftogu.text import repaired, safe_filename
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,11 @@ class Decision(StrEnum):
     transferred = "transferred"
     reoffered = "reoffered"
     closed = "closed"
+    # Lifecycle (issue 18, item 6).
+    reopened = "reopened"
+    snoozed = "snoozed"
+    woken = "woken"
+    team_changed = "team_changed"
 
 
 def now() -> datetime:
@@ -80,6 +85,11 @@ class FileRef(_Document):
     filename: str
     content_type: str
     size_bytes: int
+
+    @field_validator("filename")
+    @classmethod
+    def _shown_safely(cls, value: str) -> str:
+        return safe_filename(value) or "file"
 
 
 class Message(_Document):
@@ -138,6 +148,18 @@ class RoutingEntry(_Document):
     by: Sender | None = None
 
 
+class Snooze(_Document):
+    """An open conversation put on hold by its operator (``goftogu.support.lifecycle``):
+    until ``until``, or (null) until the customer writes; the customer's message
+    wakes it in both cases. ``frees_slot``: the operator's slot was given back for
+    the time (``GOFTOGU_SUPPORT_SNOOZE_FREES_SLOT`` when it was snoozed)."""
+
+    until: datetime | None = None
+    frees_slot: bool
+    at: datetime
+    by: str
+
+
 class SlaStatus(_Document):
     """Where a conversation stands against its team's SLA (``goftogu.support.sla``):
     the deadlines of the running timers and the marks already fired."""
@@ -162,6 +184,7 @@ class SupportChat(_Document):
     operator_id: str | None = None
     team_id: str | None = None  # the team (topic) it asked for
     sla: SlaStatus | None = None
+    snooze: Snooze | None = None
     status: ChatStatus = ChatStatus.PENDING
     type: ChatType = ChatType.CHAT
     messages: list[Message] = Field(default_factory=list)

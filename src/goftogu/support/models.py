@@ -44,6 +44,7 @@ class SupportChatRow(Entity):
         Index(None, "closed_at"),
         Index(None, "team_id", "status"),
         Index(None, "sla_state", "id"),
+        Index(None, "snoozed", "id"),
         Index(
             "ix_support_chats_route_token",
             "route_token",
@@ -70,6 +71,8 @@ class SupportChatRow(Entity):
     operator_id: Mapped[uuid.UUID | None]
     team_id: Mapped[uuid.UUID | None]
     sla_state: Mapped[str | None] = mapped_column(String(8))
+    # "held" / "freed": snoozed, keeping or giving back the operator's slot (lifecycle).
+    snoozed: Mapped[str | None] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(8))
     type: Mapped[str] = mapped_column(String(8))
     intake_key: Mapped[str] = mapped_column(String(200), unique=True)

@@ -50,6 +50,7 @@ from goftogu.support.documents import (
 from goftogu.support.jobs import RouteChat
 from goftogu.support.queue import QueueMoved
 from goftogu.support.sla import SlaClock
+from goftogu.support.snoozes import SnoozeClock
 from goftogu.support.store import ChatStore
 from goftogu.support.teams import Team, TeamDirectory
 
@@ -105,8 +106,10 @@ class Router:
         undecided_after: timedelta = timedelta(seconds=60),
         teams: TeamDirectory | None = None,
         sla: SlaClock | None = None,
+        snoozes: SnoozeClock | None = None,
     ) -> None:
         self.store = store
+        self.snoozes = snoozes
         self.teams = teams
         self.sla = sla
         self.availability = availability
@@ -219,7 +222,7 @@ class Router:
                 chat_id, reply, statuses=frozenset({ChatStatus.PENDING})
             )
             if appended is not None and appended.created:
-                work.announce(events.message_posted(appended.chat, appended.message, appended.seq))
+                work.announce(*events.message_posted(appended.chat, appended.message, appended.seq))
         opens = opening.isoformat() if opening else "not scheduled"
         return await self._no_operator(chat_id, f"outside business hours; opens {opens}")
 
@@ -239,8 +242,11 @@ class Router:
         return Outcome.ticketed
 
     async def sweep(self) -> list[str]:
-        """Offer free slots to the oldest waiting conversations, and route again live
-        chats left undecided too long. Returns the conversations offered."""
+        """Wake snoozed conversations that are due, offer free slots to the oldest
+        waiting conversations, and route again live chats left undecided too long.
+        Returns the conversations offered."""
+        if self.snoozes is not None:
+            await self.snoozes.sweep()
         at = now()
         async with self._announcements.announcing() as work:
             offered: list[str] = []
@@ -292,6 +298,7 @@ class Router:
                     chat is None
                     or chat.status is not ChatStatus.OPEN
                     or (chat.operator_id != state.operator_id)
+                    or (chat.snooze is not None and chat.snooze.frees_slot)
                 ):
                     await self.availability.release(state.operator_id, chat_id)
                     corrected += 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from goftogu.pages import ListPage
 from goftogu.presence.operators import OperatorStatus
@@ -25,6 +25,7 @@ from goftogu.support.documents import (
     RoutingEntry,
     Sender,
     SlaStatus,
+    Snooze,
     SupportChat,
 )
 from goftogu.text import Line, Text
@@ -134,7 +135,11 @@ class SupportChatPublic(BaseModel):
     assigned_at: datetime | None
     first_response_at: datetime | None
     closed_at: datetime | None
-    routing: list[RoutingEntry]
+    routing: list[RoutingEntry] | None = Field(
+        default=None,
+        description="staff only (the desk's internal routing log: queues, teams, "
+        "operators, reasons): null for the customer and in socket events",
+    )
     previous_chat_id: str | None
     csat: Csat | None = Field(default=None, description="the customer's rating, once closed")
     customer_read_seq: int = Field(default=0, description="the customer read up to here")
@@ -165,6 +170,9 @@ class SupportChatPublic(BaseModel):
     labels: list[str] | None = Field(
         default=None, description="staff only: null for the customer and in socket events"
     )
+    snooze: Snooze | None = Field(
+        default=None, description="staff only: on hold until a time or the customer's message"
+    )
 
     @classmethod
     def of(
@@ -176,9 +184,21 @@ class SupportChatPublic(BaseModel):
         *,
         for_staff: bool = False,
     ) -> SupportChatPublic:
-        """The customer's view unless ``for_staff``: never a note, never a label."""
+        """The customer's view unless ``for_staff``: never a note, a label, nor the
+        routing log."""
         return cls(
-            **chat.model_dump(exclude={"messages", "intake_key", "notes", "labels", "sla"}),
+            **chat.model_dump(
+                exclude={
+                    "messages",
+                    "intake_key",
+                    "notes",
+                    "labels",
+                    "sla",
+                    "snooze",
+                    "routing",
+                }
+            ),
+            routing=list(chat.routing) if for_staff else None,
             conversation=chat.conversation,
             messages=[MessagePublic.of(m, index + 1) for index, m in enumerate(chat.messages)],
             queue_position=queue_position,
@@ -187,6 +207,7 @@ class SupportChatPublic(BaseModel):
             notes=[NotePublic.of(note) for note in chat.notes] if for_staff else None,
             labels=list(chat.labels) if for_staff else None,
             sla=chat.sla if for_staff else None,
+            snooze=chat.snooze if for_staff else None,
         )
 
 
@@ -212,6 +233,7 @@ class SupportChatSummary(BaseModel):
     sla_state: Literal["ok", "warning", "breached"] | None = Field(
         default=None, description="staff only"
     )
+    snooze: Snooze | None = Field(default=None, description="staff only")
 
     @classmethod
     def of(cls, chat: SupportChat, at: datetime, *, for_staff: bool = False) -> SupportChatSummary:
@@ -232,6 +254,7 @@ class SupportChatSummary(BaseModel):
             waiting_seconds=(at - chat.created_at).total_seconds() if chat.is_waiting else None,
             labels=list(chat.labels) if for_staff else None,
             sla_state=chat.sla.state if for_staff and chat.sla else None,
+            snooze=chat.snooze if for_staff else None,
         )
 
 
@@ -251,10 +274,15 @@ class PostedMessage(BaseModel):
     message: MessagePublic
     new_conversation: bool = False
     previous_chat_id: str | None = None
+    reopened: bool = Field(
+        default=False,
+        description="the customer's message reopened this closed conversation "
+        "(within GOFTOGU_SUPPORT_REOPEN_WINDOW_SECONDS of its close)",
+    )
 
 
 def posted_message(
-    chat: SupportChat, message: Message, seq: int, new_conversation: bool
+    chat: SupportChat, message: Message, seq: int, new_conversation: bool, reopened: bool = False
 ) -> PostedMessage:
     return PostedMessage(
         chat_id=chat.id,
@@ -263,6 +291,7 @@ def posted_message(
         message=MessagePublic.of(message, seq),
         new_conversation=new_conversation,
         previous_chat_id=chat.previous_chat_id if new_conversation else None,
+        reopened=reopened,
     )
 
 
@@ -514,3 +543,53 @@ class SupportDraftEvent(SupportEvent):
     EVENT: ClassVar[str] = "support:draft"
     text: str
     at: datetime
+
+
+# --- Lifecycle (issue 18, item 6) ------------------------------------------------
+
+
+class SnoozeRequest(Request):
+    until: AwareDatetime | None = Field(
+        default=None,
+        description="wake at this time (with a time zone, in the future, within 90 days); "
+        "null: until the customer's next message (which wakes it in any case)",
+    )
+
+
+class AssignRequest(Request):
+    """Exactly one of ``operator_id`` and ``team_id`` (``team_id: null``: no team)."""
+
+    operator_id: Annotated[Line, Field(max_length=64)] | None = None
+    team_id: Annotated[Line, Field(max_length=64)] | None = None
+
+
+class SupportReopened(SupportEvent):
+    """``support:reopened`` to ``support:<chat_id>``: a closed
+    conversation is live again, assigned to the operator who reopened it
+    (``status: OPEN``) or waiting to be routed (``PENDING``, the customer wrote)."""
+
+    EVENT: ClassVar[str] = "support:reopened"
+    status: ChatStatus
+    operator_id: str | None
+    by: Sender
+
+
+class SupportSnoozed(SupportEvent):
+    """``support:snoozed`` to ``operators`` (staff only): put on hold (``snooze``
+    set) or woken (``snooze: null``; ``reason`` says why)."""
+
+    EVENT: ClassVar[str] = "support:snoozed"
+    operator_id: str | None
+    snooze: Snooze | None
+    reason: Literal["snoozed", "time", "reply", "operator"]
+
+
+class SupportTeamChanged(SupportEvent):
+    """``support:team`` to ``support:<chat_id>``: assigned by hand
+    to a team (``team_id`` null: the general queue); it waits to be routed again."""
+
+    EVENT: ClassVar[str] = "support:team"
+    team_id: str | None
+    previous_team_id: str | None
+    previous_operator_id: str | None
+    by: Sender

@@ -23,6 +23,7 @@ from goftogu.support.jobs import SUPPORT_ROUTING
 from goftogu.support.queue import QueuePositions
 from goftogu.support.routing import Router
 from goftogu.support.sla import SlaClock
+from goftogu.support.snoozes import SnoozeClock
 from goftogu.support.staff import StaffDirectory
 from goftogu.support.store import ChatStore
 from goftogu.support.teams import TeamDirectory
@@ -97,7 +98,12 @@ def build_support(
         staff,
         announcements,
         join_before_write=join_before_write,
-        rules=SupportRules(settings.operator_capacity, settings.max_message_length),
+        rules=SupportRules(
+            settings.operator_capacity,
+            settings.max_message_length,
+            reopen_window_s=settings.support_reopen_window_seconds,
+            snooze_frees_slot=settings.support_snooze_frees_slot,
+        ),
         positions=positions,
         teams=teams,
         connections=connections,
@@ -112,6 +118,7 @@ def build_support(
         undecided_after=timedelta(seconds=settings.support_undecided_seconds),
         teams=teams,
         sla=SlaClock(chats, teams, announcements, sweep_seconds=settings.support_sla_sweep_seconds),
+        snoozes=SnoozeClock(chats, availability, announcements),
     )
     return desk, router
 

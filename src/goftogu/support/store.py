@@ -14,7 +14,7 @@ same document in the same write, and the relay publishes then clears it.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -28,6 +28,7 @@ from goftogu.support.documents import (
     Note,
     RoutingEntry,
     SlaStatus,
+    Snooze,
     SupportChat,
 )
 
@@ -67,6 +68,7 @@ class ChatQuery:
     sla_state: str | None = None  # ok | warning | breached
     unassigned: bool = False
     label: str | None = None  # carrying this label
+    snoozed: bool = False  # only snoozed conversations
     after: str | None = None  # the last id of the previous page
     oldest_first: bool = False
     limit: int = 50
@@ -155,7 +157,45 @@ class ChatStore(Protocol):
     ) -> SupportChat | None:
         """``PENDING`` or ``OPEN`` with exactly ``operator_id`` (None: unassigned) ->
         ``CLOSED``; the document stays, archived (S7). Owes the customer the closing
-        email (transcript and rating link) in its outbox."""
+        email (transcript and rating link) in its outbox; a snooze ends."""
+        ...
+
+    async def reopen(
+        self,
+        chat_id: str,
+        entry: RoutingEntry,
+        *,
+        operator_id: str | None,
+        closed_since: datetime | None = None,
+        message: Message | None = None,
+    ) -> SupportChat | None:
+        """``CLOSED`` (since ``closed_since`` when given) -> ``OPEN`` with
+        ``operator_id`` (owed an assignment notice), or with None -> a waiting live
+        chat owing a routing job; ``closed_at`` cleared, ``message`` appended in the
+        same write (unless one with its key is there). None: not closed (or closed
+        before ``closed_since``), or no such chat."""
+        ...
+
+    async def snooze(
+        self, chat_id: str, operator_id: str, snooze: Snooze, entry: RoutingEntry
+    ) -> SupportChat | None:
+        """``OPEN`` with ``operator_id`` and not snoozed -> snoozed. None otherwise."""
+        ...
+
+    async def wake(self, chat_id: str, entry: RoutingEntry) -> SupportChat | None:
+        """A snoozed conversation not closed -> not snoozed. None: it was not."""
+        ...
+
+    async def change_team(
+        self,
+        chat_id: str,
+        team_id: str | None,
+        from_operator_id: str | None,
+        entry: RoutingEntry,
+    ) -> SupportChat | None:
+        """A conversation not closed nor snoozed, with exactly ``from_operator_id``
+        (None: waiting) -> of ``team_id``, waiting again without an operator and
+        owing a routing job. None: it does not match."""
         ...
 
     async def add_note(self, chat_id: str, note: Note) -> NoteAdded | None:
@@ -182,6 +222,14 @@ class ChatStore(Protocol):
 
     async def find(self, query: ChatQuery) -> list[SupportChat]:
         """Up to ``query.limit`` conversations matching ``query``, in id order."""
+        ...
+
+    def started_between(
+        self, after_id: str, before_id: str, team_id: str | None = None
+    ) -> AsyncIterator[list[SupportChat]]:
+        """The conversations with ids in ``(after_id, before_id)`` (of ``team_id``
+        when given), in batches, in no particular order: a period's conversations
+        for a report, read once without sorting the collection."""
         ...
 
     async def find_ids(self, query: ChatQuery) -> list[str]:
@@ -227,11 +275,13 @@ class ChatStore(Protocol):
         ...
 
     async def count_open(self, team_id: str) -> int:
-        """How many conversations of ``team_id`` are ``OPEN`` (the team's load)."""
+        """How many conversations of ``team_id`` are ``OPEN`` (the team's load), but
+        those snoozed with their slot given back."""
         ...
 
     async def open_chats_by_operator(self) -> dict[str, set[str]]:
-        """The ``OPEN`` conversations of each operator: what their load is made of."""
+        """The ``OPEN`` conversations of each operator: what their load is made of (a
+        conversation snoozed with its slot given back is not)."""
         ...
 
     async def claim_jobs(self, limit: int, lease: timedelta) -> list[PendingJob]:

@@ -48,6 +48,7 @@ from goftogu.support.documents import (
     RoutingEntry,
     SenderKind,
     SlaStatus,
+    Snooze,
     SupportChat,
     first_id_at,
     now,
@@ -65,6 +66,7 @@ from goftogu.support.store import (
 
 COLLECTION = "chats"
 LOCKS = "chat_locks"
+SCAN_BATCH = 500
 LOCK_SECONDS = 30.0  # a writer that died holding a lock loses it after this
 DATABASE = "goftogu"  # when the URL names none
 _TOKEN_FIELD = {kind: f"{kind.value}_token" for kind in OutboxKind}
@@ -76,6 +78,9 @@ _NOT_AWAITING_ROUTING = {
     "$or": [{"route_token": {"$exists": False}}, {"outbox_claim": {"$exists": True}}]
 }
 _WAITING = {"status": ChatStatus.PENDING.value, "operator_id": None}
+# A conversation counted in its operator's load: not snoozed with its slot given back
+# (`$ne` also matches a missing or null `snooze`).
+_COUNTED = {"snooze.frees_slot": {"$ne": True}}
 
 
 def _plain(value: Any) -> Any:
@@ -343,8 +348,106 @@ class MongoChatStore:
                     "closed_at": entry.at,
                     "updated_at": entry.at,
                     "closed_notice_token": _new_token(),
+                    "snooze": None,
                 },
                 "$unset": {"route_token": ""},
+                "$push": {"routing": _entry(entry)},
+            },
+        )
+
+    async def reopen(
+        self,
+        chat_id: str,
+        entry: RoutingEntry,
+        *,
+        operator_id: str | None,
+        closed_since: datetime | None = None,
+        message: Message | None = None,
+    ) -> SupportChat | None:
+        condition: dict[str, Any] = {"_id": chat_id, "status": ChatStatus.CLOSED.value}
+        if closed_since is not None:
+            condition["closed_at"] = {"$gte": closed_since}
+        fields: dict[str, Any] = {"closed_at": None, "updated_at": entry.at, "snooze": None}
+        if operator_id is None:
+            fields |= {
+                "status": ChatStatus.PENDING.value,
+                "operator_id": None,
+                "type": ChatType.CHAT.value,
+                "route_token": _new_token(),
+            }
+        else:
+            fields |= {
+                "status": ChatStatus.OPEN.value,
+                "operator_id": operator_id,
+                "assigned_at": entry.at,
+                "assigned_notice_token": _new_token(),
+            }
+        update: dict[str, Any] = {"$set": fields, "$push": {"routing": _entry(entry)}}
+        if message is not None:
+            async with self._writing(chat_id):
+                current = await self._chats.find_one(condition, projection={"message_keys": 1})
+                if current is None:
+                    return None
+                if message.key not in current.get("message_keys", []):
+                    condition["message_keys"] = {"$ne": message.key}
+                    update["$push"] |= {
+                        "messages": _message_document(message),
+                        "message_keys": message.key,
+                    }
+                document = await self._chats.find_one_and_update(
+                    condition, update, return_document=ReturnDocument.AFTER
+                )
+            return _from_document(document) if document else None
+        return await self._update(condition, update)
+
+    async def snooze(
+        self, chat_id: str, operator_id: str, snooze: Snooze, entry: RoutingEntry
+    ) -> SupportChat | None:
+        return await self._update(
+            {
+                "_id": chat_id,
+                "status": ChatStatus.OPEN.value,
+                "operator_id": operator_id,
+                "snooze": None,
+            },
+            {
+                "$set": {"snooze": _plain(snooze.model_dump()), "updated_at": entry.at},
+                "$push": {"routing": _entry(entry)},
+            },
+        )
+
+    async def wake(self, chat_id: str, entry: RoutingEntry) -> SupportChat | None:
+        return await self._update(
+            {
+                "_id": chat_id,
+                "status": {"$ne": ChatStatus.CLOSED.value},
+                "snooze": {"$ne": None},
+            },
+            {"$set": {"snooze": None, "updated_at": entry.at}, "$push": {"routing": _entry(entry)}},
+        )
+
+    async def change_team(
+        self,
+        chat_id: str,
+        team_id: str | None,
+        from_operator_id: str | None,
+        entry: RoutingEntry,
+    ) -> SupportChat | None:
+        return await self._update(
+            {
+                "_id": chat_id,
+                "status": {"$ne": ChatStatus.CLOSED.value},
+                "snooze": None,
+                "operator_id": from_operator_id,
+            },
+            {
+                "$set": {
+                    "team_id": team_id,
+                    "status": ChatStatus.PENDING.value,
+                    "operator_id": None,
+                    "updated_at": entry.at,
+                    "route_token": _new_token(),
+                },
                 "$push": {"routing": _entry(entry)},
             },
         )
@@ -352,6 +455,23 @@ class MongoChatStore:
     async def find(self, query: ChatQuery) -> list[SupportChat]:
         cursor = self._matching(query)
         return stored_chats([_fields(document) async for document in cursor])
+
+    async def started_between(
+        self, after_id: str, before_id: str, team_id: str | None = None
+    ) -> AsyncIterator[list[SupportChat]]:
+        # One unsorted range query, streamed: FerretDB sorts a whole collection for
+        # every sorted page, so paging by id costs a sort per page.
+        condition: dict[str, Any] = {"_id": {"$gt": after_id, "$lt": before_id}}
+        if team_id is not None:
+            condition["team_id"] = team_id
+        batch: list[dict[str, Any]] = []
+        async for document in self._chats.find(condition, batch_size=SCAN_BATCH):
+            batch.append(_fields(document))
+            if len(batch) == SCAN_BATCH:
+                yield stored_chats(batch)
+                batch = []
+        if batch:
+            yield stored_chats(batch)
 
     async def find_ids(self, query: ChatQuery) -> list[str]:
         cursor = self._matching(query, projection={"_id": 1})
@@ -379,6 +499,8 @@ class MongoChatStore:
             condition["team_id"] = query.team_id
         if query.sla_state is not None:
             condition["sla.state"] = query.sla_state
+        if query.snoozed:
+            condition["snooze"] = {"$ne": None}
         if query.label is not None:
             condition["labels"] = query.label  # an array field matches any element
         if query.after is not None:
@@ -467,13 +589,13 @@ class MongoChatStore:
 
     async def count_open(self, team_id: str) -> int:
         return await self._chats.count_documents(
-            {"team_id": team_id, "status": ChatStatus.OPEN.value}
+            {"team_id": team_id, "status": ChatStatus.OPEN.value, **_COUNTED}
         )
 
     async def open_chats_by_operator(self) -> dict[str, set[str]]:
         loads: dict[str, set[str]] = {}
         cursor = self._chats.find(
-            {"status": ChatStatus.OPEN.value}, projection={"_id": 1, "operator_id": 1}
+            {"status": ChatStatus.OPEN.value, **_COUNTED}, projection={"_id": 1, "operator_id": 1}
         )
         async for document in cursor:
             loads.setdefault(document["operator_id"], set()).add(document["_id"])

@@ -10,7 +10,7 @@ filter holds, and writes the whole document back in the same transaction.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,6 +29,7 @@ from goftogu.support.documents import (
     RoutingEntry,
     SenderKind,
     SlaStatus,
+    Snooze,
     SupportChat,
     first_id_at,
     now,
@@ -67,12 +68,24 @@ def _copy_columns(row: SupportChatRow, chat: SupportChat) -> None:
     row.operator_id = uuid.UUID(chat.operator_id) if chat.operator_id else None
     row.team_id = uuid.UUID(chat.team_id) if chat.team_id else None
     row.sla_state = chat.sla.state if chat.sla else None
+    row.snoozed = _snoozed(chat)
     row.status = chat.status.value
     row.type = chat.type.value
     row.updated_at = chat.updated_at
     row.assigned_at = chat.assigned_at
     row.closed_at = chat.closed_at
     row.document = _document(chat)
+
+
+def _snoozed(chat: SupportChat) -> str | None:
+    if chat.snooze is None:
+        return None
+    return FREED if chat.snooze.frees_slot else "held"
+
+
+FREED = "freed"
+SCAN_BATCH = 500
+_COUNTED = or_(SupportChatRow.snoozed.is_(None), SupportChatRow.snoozed != FREED)
 
 
 def _new_token() -> str:
@@ -331,16 +344,138 @@ class SqlChatStore:
                     "status": ChatStatus.CLOSED,
                     "closed_at": entry.at,
                     "updated_at": entry.at,
+                    "snooze": None,
                     "routing": [*chat.routing, entry],
                 }
             ),
             columns=clear_route,
         )
 
+    async def reopen(
+        self,
+        chat_id: str,
+        entry: RoutingEntry,
+        *,
+        operator_id: str | None,
+        closed_since: datetime | None = None,
+        message: Message | None = None,
+    ) -> SupportChat | None:
+        def closed(chat: SupportChat) -> bool:
+            return chat.status is ChatStatus.CLOSED and (
+                closed_since is None
+                or (chat.closed_at is not None and chat.closed_at >= closed_since)
+            )
+
+        def reopened(chat: SupportChat) -> SupportChat:
+            changes: dict[str, Any] = {
+                "closed_at": None,
+                "updated_at": entry.at,
+                "snooze": None,
+                "routing": [*chat.routing, entry],
+            }
+            if operator_id is None:
+                changes |= {"status": ChatStatus.PENDING, "operator_id": None}
+                changes["type"] = ChatType.CHAT
+            else:
+                changes |= {
+                    "status": ChatStatus.OPEN,
+                    "operator_id": operator_id,
+                    "assigned_at": entry.at,
+                }
+            if message is not None and chat.message(message.key) is None:
+                changes["messages"] = [*chat.messages, message]
+            return chat.model_copy(update=changes)
+
+        def owe(row: SupportChatRow) -> None:
+            if operator_id is None:
+                row.route_token = _new_token()
+            else:
+                row.assigned_notice_token = _new_token()
+
+        return await self._change(chat_id, closed, reopened, columns=owe)
+
+    async def snooze(
+        self, chat_id: str, operator_id: str, snooze: Snooze, entry: RoutingEntry
+    ) -> SupportChat | None:
+        return await self._change(
+            chat_id,
+            lambda chat: (
+                chat.status is ChatStatus.OPEN
+                and chat.operator_id == operator_id
+                and chat.snooze is None
+            ),
+            lambda chat: chat.model_copy(
+                update={
+                    "snooze": snooze,
+                    "updated_at": entry.at,
+                    "routing": [*chat.routing, entry],
+                }
+            ),
+        )
+
+    async def wake(self, chat_id: str, entry: RoutingEntry) -> SupportChat | None:
+        return await self._change(
+            chat_id,
+            lambda chat: chat.snooze is not None and chat.status is not ChatStatus.CLOSED,
+            lambda chat: chat.model_copy(
+                update={"snooze": None, "updated_at": entry.at, "routing": [*chat.routing, entry]}
+            ),
+        )
+
+    async def change_team(
+        self,
+        chat_id: str,
+        team_id: str | None,
+        from_operator_id: str | None,
+        entry: RoutingEntry,
+    ) -> SupportChat | None:
+        def route(row: SupportChatRow) -> None:
+            row.route_token = _new_token()
+
+        return await self._change(
+            chat_id,
+            lambda chat: (
+                chat.status is not ChatStatus.CLOSED
+                and chat.snooze is None
+                and chat.operator_id == from_operator_id
+            ),
+            lambda chat: chat.model_copy(
+                update={
+                    "team_id": team_id,
+                    "status": ChatStatus.PENDING,
+                    "operator_id": None,
+                    "updated_at": entry.at,
+                    "routing": [*chat.routing, entry],
+                }
+            ),
+            columns=route,
+        )
+
     async def find(self, query: ChatQuery) -> list[SupportChat]:
         async with self._db.sessions() as session:
             rows = await session.scalars(_matching(select(SupportChatRow), query))
             return stored_chats(row.document for row in rows.all())
+
+    async def started_between(
+        self, after_id: str, before_id: str, team_id: str | None = None
+    ) -> AsyncIterator[list[SupportChat]]:
+        after, end = _parse_or_nil(after_id), _parse_or_nil(before_id)
+        while True:
+            statement = select(SupportChatRow).where(
+                SupportChatRow.id > after, SupportChatRow.id < end
+            )
+            if team_id is not None:
+                statement = statement.where(SupportChatRow.team_id == _parse_or_nil(team_id))
+            async with self._db.sessions() as session:
+                rows = (
+                    await session.scalars(statement.order_by(SupportChatRow.id).limit(SCAN_BATCH))
+                ).all()
+                batch = stored_chats(row.document for row in rows)
+            if batch:
+                yield batch
+            if len(rows) < SCAN_BATCH:
+                return
+            after = rows[-1].id
 
     async def find_ids(self, query: ChatQuery) -> list[str]:
         async with self._db.sessions() as session:
@@ -451,6 +586,7 @@ class SqlChatStore:
             .where(
                 SupportChatRow.team_id == _parse_or_nil(team_id),
                 SupportChatRow.status == ChatStatus.OPEN.value,
+                _COUNTED,
             )
         )
         async with self._db.sessions() as session:
@@ -458,7 +594,7 @@ class SqlChatStore:
 
     async def open_chats_by_operator(self) -> dict[str, set[str]]:
         statement = select(SupportChatRow.id, SupportChatRow.operator_id).where(
-            SupportChatRow.status == ChatStatus.OPEN.value
+            SupportChatRow.status == ChatStatus.OPEN.value, _COUNTED
         )
         loads: dict[str, set[str]] = {}
         async with self._db.sessions() as session:
@@ -531,6 +667,8 @@ def _matching(statement: Select[Any], query: ChatQuery) -> Select[Any]:
         statement = statement.where(SupportChatRow.team_id == _parse_or_nil(query.team_id))
     if query.sla_state is not None:
         statement = statement.where(SupportChatRow.sla_state == query.sla_state)
+    if query.snoozed:
+        statement = statement.where(SupportChatRow.snoozed.is_not(None))
     if query.label is not None:
         statement = statement.where(
             exists().where(

@@ -205,3 +205,69 @@ async def test_uploads_never_sent_are_discarded_after_a_day_and_sent_ones_kept(
     for kept in (sent, fresh):
         assert (await client.get(f"{API}/attachments/{kept}", headers=a.headers)).status_code == 200
     assert await gateway.container.messaging.attachments.discard_unsent(timedelta(hours=24)) == 0
+
+
+async def test_a_file_name_cannot_hide_its_real_extension_behind_bidi_controls(
+    gateway: Gateway, client: httpx.AsyncClient
+) -> None:
+    a, b = await sign_up(client), await sign_up(client)
+    chat = await open_chat(client, a, b)
+    # U+202E would show "invoice\u202egnp.exe" as "invoiceexe.png".
+    disguised = await upload(client, a, PNG, "invoice\u202egnp.exe")
+    assert disguised.json()["filename"] == "invoicegnp.exe"
+    marks = await upload(client, a, PNG, "\u2066a\u2067b\u2068c\u2069\u200e\u200f\u061cd\u202a.png")
+    assert marks.json()["filename"] == "abcd.png"
+    # ZWNJ is part of written Persian: kept.
+    persian = await upload(client, a, PNG, "می\u200cخواهم.png")
+    assert persian.json()["filename"] == "می\u200cخواهم.png"
+    # A name stored before the rule is shown (history, download) without them.
+    async with gateway.container.database.transaction() as session:
+        await session.execute(
+            update(Attachment)
+            .where(Attachment.id == uuid.UUID(persian.json()["id"]))
+            .values(filename="old\u202egnp.exe")
+        )
+    sent = await send_files(client, a, chat, [persian.json()["id"]])
+    assert [f["filename"] for f in sent.json()["attachments"]] == ["oldgnp.exe"]
+    message = (await history(client, b, chat))["items"][-1]
+    assert [f["filename"] for f in message["attachments"]] == ["oldgnp.exe"]
+    download = await client.get(f"{API}/attachments/{persian.json()['id']}", headers=b.headers)
+    assert "\u202e" not in download.headers["content-disposition"]
+    assert "%E2%80%AE" not in download.headers["content-disposition"]
+
+
+@pytest.fixture
+async def quota_gateway(database_url: str, tmp_path: Path) -> AsyncIterator[Gateway]:
+    settings = make_settings(database_url, tmp_path, upload_quota_bytes=3 * len(PNG))
+    gateway = create_gateway(settings)
+    async with gateway.api.router.lifespan_context(gateway.api):
+        yield gateway
+
+
+async def test_each_user_has_an_upload_quota_with_its_own_error_code(
+    quota_gateway: Gateway, tmp_path: Path
+) -> None:
+    transport = httpx.ASGITransport(app=quota_gateway.asgi)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        a, b, c = await sign_up(client), await sign_up(client), await sign_up(client)
+        chat = await open_chat(client, a, b)
+        first = await uploaded(client, a, PNG, "1.png")
+        assert (await upload(client, a, PNG, "2.png")).status_code == 201
+        # A forwarded copy shares the bytes: it does not count twice.
+        sent = await send_files(client, a, chat, [first])
+        forward = await client.post(
+            f"{API}/messages/{sent.json()['id']}/forward",
+            headers=a.headers,
+            json={"to": chat, "client_id": uuid.uuid4().hex},
+        )
+        assert forward.status_code == 201, forward.text
+        assert (await upload(client, a, PNG, "3.png")).status_code == 201
+
+        over = await upload(client, a, PNG, "4.png")
+        assert over.status_code == 413
+        assert error_code(over) == "upload_quota_exceeded"
+        # A file that only fits partly is refused too, and nothing of it stays.
+        assert error_code(await upload(client, c, PNG * 4, "big.png")) == "upload_quota_exceeded"
+        # Others still have theirs.
+        assert (await upload(client, b, PNG, "b.png")).status_code == 201
+    assert len(list((tmp_path / "attachments").iterdir())) == 4

@@ -148,7 +148,7 @@ export function ChatView({ app, store, chatId }: { app: App; store: ConsoleStore
       <details class="routing">
         <summary>{t('chat.routing')}</summary>
         <ol>
-          {chat.routing.map((entry, index) => (
+          {(chat.routing ?? []).map((entry, index) => (
             <li key={index}>
               <time dateTime={entry.at}>{formatDateTime(language, entry.at)}</time>{' '}
               {t(`routing.${entry.decision}` as MessageKey)}
