@@ -316,7 +316,7 @@ function Conversation({ app, messenger, view }: { app: App; messenger: Messenger
   const composer = useRef<{ addFiles: (files: File[]) => void } | null>(null)
   const isGroup = kindOf(view.address) === 'group'
   const myRole = state.group?.my_role ?? summary?.role ?? null
-  const left = isGroup && state.group !== null && state.group.my_role === null
+  const left = isGroup && (state.left || (state.group !== null && state.group.my_role === null))
 
   const rows = useMemo(() => rowsOf(state.timeline, state.firstUnreadSeq), [state.timeline, state.firstUnreadSeq])
   const byId = useMemo(() => new Map(state.timeline.messages.map((m) => [m.id, m])), [state.timeline.messages])
@@ -1190,7 +1190,13 @@ function GroupPanel({ messenger, view }: { messenger: Messenger; view: ChatView 
           {role === 'owner' ? (
             <span class="hint">{t('grp.leave_owner')}</span>
           ) : (
-            <button type="button" class="danger" onClick={() => act(() => view.api.removeMember(id, messenger.me))}>
+            <button
+              type="button"
+              class="danger"
+              onClick={() =>
+                void view.act(() => view.api.removeMember(id, messenger.me)).then((done) => done && view.patch({ left: true, group: null, members: null }))
+              }
+            >
               {t('grp.leave')}
             </button>
           )}
