@@ -272,6 +272,7 @@ export const en = {
   "msn.react": "React",
   "msn.react_with": "React with {emoji}",
   "msn.reaction": "{emoji} {count}",
+  "msn.who_reacted": "Who reacted",
   "msn.forward": "Forward",
   "msn.forward_to": "Forward to",
   "msn.forwarded_ok": "Forwarded.",

@@ -273,6 +273,7 @@ export const fa: Record<MessageKey, string> = {
   "msn.react": "واکنش",
   "msn.react_with": "واکنش با {emoji}",
   "msn.reaction": "{emoji} {count}",
+  "msn.who_reacted": "چه کسانی واکنش نشان دادند",
   "msn.forward": "بازارسال",
   "msn.forward_to": "بازارسال به",
   "msn.forwarded_ok": "بازارسال شد.",

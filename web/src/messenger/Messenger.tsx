@@ -692,6 +692,41 @@ function Attachment({ file, messenger }: { file: AttachmentPublic; messenger: Me
   )
 }
 
+/** Who reacted with which emoji: loaded when opened, again when the counts change. */
+function Reactors({ id, message, messenger, view }: { id: string; message: HistoryMessage; messenger: Messenger; view: ChatView }) {
+  const t = useT()
+  const [byEmoji, setByEmoji] = useState<[string, string[]][] | null>(null)
+  const counts = message.reactions.map((reaction) => `${reaction.emoji}:${reaction.count}`).join(',')
+  useEffect(() => {
+    let live = true
+    view.api.reactions(message.id).then(
+      (items) => {
+        if (!live) return
+        const grouped = new Map<string, string[]>()
+        for (const item of items) {
+          const name = item.user_id === messenger.me ? t('chat.you') : messenger.nameOf(item.user_id)
+          grouped.set(item.emoji, [...(grouped.get(item.emoji) ?? []), name])
+        }
+        setByEmoji([...grouped.entries()])
+      },
+      () => live && setByEmoji([]),
+    )
+    return () => {
+      live = false
+    }
+  }, [message.id, counts])
+  return (
+    <ul id={id} class="reactors" aria-label={t('msn.who_reacted')} aria-busy={byEmoji === null}>
+      {(byEmoji ?? []).map(([emoji, names]) => (
+        <li key={emoji}>
+          <span class="emoji">{emoji}</span>{' '}
+          <span dir="auto">{names.join(', ')}</span>
+        </li>
+      ))}
+    </ul>
+  )
+}
+
 function MessageBubble({
   message,
   messenger,
@@ -729,6 +764,7 @@ function MessageBubble({
   const language = useStore(i18n)
   const [menu, setMenu] = useState(false)
   const [picker, setPicker] = useState(false)
+  const [whoOpen, setWhoOpen] = useState(false)
   const mine = message.sender_id === messenger.me
   const deleted = message.deleted_at !== null
   const sender = mine ? t('chat.you') : messenger.nameOf(message.sender_id)
@@ -785,7 +821,19 @@ function MessageBubble({
               {t('msn.reaction', { emoji: reaction.emoji, count: reaction.count })}
             </button>
           ))}
+          <button
+            type="button"
+            class="link who-reacted"
+            aria-expanded={whoOpen}
+            aria-controls={`who-${message.id}`}
+            onClick={() => setWhoOpen(!whoOpen)}
+          >
+            {t('msn.who_reacted')}
+          </button>
         </div>
+      )}
+      {whoOpen && message.reactions.length > 0 && (
+        <Reactors id={`who-${message.id}`} message={message} messenger={messenger} view={view} />
       )}
       {readState && (
         <span class="hint read-state" data-testid="read-state">
