@@ -12,6 +12,7 @@ import asyncio
 import json
 import sys
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ class Received:
     attempt: int
     signed: bool
     body: dict[str, Any]
+    answered: int = 0
 
 
 @dataclass
@@ -39,6 +41,8 @@ class Receiver:
     received: list[Received] = field(default_factory=list)
     log: Path | None = None
     port: int = 0
+    # Called with each delivery before answering; a status it returns is the answer.
+    on_delivery: Callable[[Received], int | None] | None = None
 
     async def handle(self, request: web.Request) -> web.Response:
         raw = await request.read()
@@ -54,13 +58,15 @@ class Receiver:
             body=json.loads(raw),
         )
         self.received.append(got)
+        override = self.on_delivery(got) if self.on_delivery else None
+        if not signed:
+            got.answered = 401
+        else:
+            got.answered = override or self.always or (self.script.pop(0) if self.script else 200)
         if self.log is not None:
             with self.log.open("a") as out:
                 out.write(json.dumps(got.__dict__) + "\n")
-        if not signed:
-            return web.Response(status=401)
-        status = self.always or (self.script.pop(0) if self.script else 200)
-        return web.Response(status=status, text="ok")
+        return web.Response(status=got.answered, text="ok")
 
     @property
     def url(self) -> str:
@@ -69,6 +75,10 @@ class Receiver:
     def counts(self) -> Counter[str]:
         """Deliveries per event id (signed ones)."""
         return Counter(r.event_id for r in self.received if r.signed)
+
+    def accepted(self) -> Counter[str]:
+        """Deliveries answered 2xx, per event id: what the receiver took in."""
+        return Counter(r.event_id for r in self.received if r.signed and r.answered < 300)
 
     def of_type(self, event_type: str) -> list[Received]:
         return [r for r in self.received if r.event_type == event_type]

@@ -21,8 +21,11 @@ async def test_a_customers_first_message_opens_a_pending_conversation_holding_it
     chat = await start_chat(client, customer, "My parcel is late")
     assert (chat["status"], chat["operator_id"]) == ("PENDING", None)
     # Opened as a chat; the in-process router may already have made it a ticket (no
-    # operator is online), so the routing log, not the type, tells how it began.
-    assert chat["routing"][0]["decision"] == "queued"
+    # operator is online), so the routing log, not the type, tells how it began; the
+    # log is the desk's own: staff read it, the customer does not.
+    assert chat["routing"] is None
+    desk_view = await chat_of(client, await staff(gateway, client), chat["id"])
+    assert desk_view["routing"][0]["decision"] == "queued"
     assert chat["conversation"] == f"support:{chat['id']}"
     assert chat["customer"]["name"] == "Sara"
     assert [(m["body"], m["sender"]["kind"], m["seq"]) for m in chat["messages"]] == [
@@ -50,7 +53,9 @@ async def test_with_nobody_online_the_conversation_becomes_a_pending_ticket(
     chat = await routed(client, customer, (await start_chat(client, customer))["id"])
     assert (chat["status"], chat["type"], chat["operator_id"]) == ("PENDING", "TICKET", None)
     assert chat["queue_position"] == 1
-    assert [entry["decision"] for entry in chat["routing"]] == ["queued", "ticketed"]
+    assert chat["routing"] is None  # the desk's log, not the customer's
+    desk_view = await chat_of(client, await staff(gateway, client), chat["id"])
+    assert [entry["decision"] for entry in desk_view["routing"]] == ["queued", "ticketed"]
 
 
 async def test_with_an_operator_online_the_conversation_is_assigned_as_a_live_chat(
@@ -390,3 +395,36 @@ async def test_an_operator_coming_online_takes_up_waiting_tickets_oldest_first(
     assert sorted(taken) == sorted(t["id"] for t in tickets)[:3]
     presence = await client.get(f"{API}/support/presence", headers=operator.headers)
     assert (presence.json()["load"], presence.json()["capacity"]) == (3, 3)
+
+
+async def test_a_returning_visitor_with_the_same_email_gets_a_session_and_a_new_conversation(
+    gateway: Gateway, client: httpx.AsyncClient
+) -> None:
+    first = await visitor(client, name="Sara", email="sara@example.com")
+    old = await start_chat(client, first, "My parcel is late")
+    # Back another day (new browser, no tokens), giving the same email: not a bare 409.
+    again = await client.post(
+        f"{API}/auth/visitor", json={"name": "Sara", "email": "SARA@example.com"}
+    )
+    assert again.status_code == 201, again.text
+    returning = again.json()
+    headers = {"Authorization": f"Bearer {returning['access_token']}"}
+    # A typed address proves nothing: the old conversation is not handed over...
+    assert returning["user"]["id"] != first.id
+    assert returning["user"]["email"] is None
+    listed = await client.get(f"{API}/support/chats", headers=headers)
+    assert listed.json()["items"] == []
+    refused = await client.get(f"{API}/support/chats/{old['id']}", headers=headers)
+    assert refused.status_code in (403, 404)
+    # ...the way back is a new conversation, at once.
+    response = await client.post(
+        f"{API}/support/chats",
+        json={"client_id": uuid.uuid4().hex, "body": "It is still late"},
+        headers=headers,
+    )
+    assert response.status_code == 201, response.text
+    # The same for the email of a registered account.
+    customer = await sign_up(client)
+    theirs = await client.post(f"{API}/auth/visitor", json={"email": customer.user["email"]})
+    assert theirs.status_code == 201
+    assert theirs.json()["user"]["email"] is None

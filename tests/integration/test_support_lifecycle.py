@@ -115,7 +115,7 @@ async def test_a_customers_message_soon_after_the_close_reopens_the_same_convers
     )
     assert answer["message"]["seq"] == 2
     # Waiting again, routed again: the operator online takes it.
-    again = await routed(client, customer, chat["id"])
+    again = await routed(client, operator, chat["id"])
     assert (again["status"], again["operator_id"]) == ("OPEN", operator.id)
     assert decisions(again)[-3:] == ["closed", "reopened", "assigned"]
     assert again["routing"][-2]["by"] == {"kind": "customer", "id": customer.id}

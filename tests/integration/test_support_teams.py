@@ -168,7 +168,7 @@ async def test_a_teams_conversation_goes_to_its_member_before_anyone_else(
     await join(client, admin, team, member)
     customer = await visitor(client)
     chat = await start_chat(client, customer, "A price, please", team="sales")
-    done = await routed(client, customer, chat["id"])
+    done = await routed(client, admin, chat["id"])
     assert (done["status"], done["operator_id"], done["team_id"]) == ("OPEN", member.id, team["id"])
     assert done["routing"][-1]["reason"] == "team sales"
     assert outsider.id != member.id
@@ -182,7 +182,7 @@ async def test_without_overflow_a_busy_team_makes_a_ticket_though_others_are_fre
     team = await new_team(client, admin, "legal")  # no members online, no overflow
     customer = await visitor(client)
     chat = await start_chat(client, customer, "A contract question", team=team["id"])
-    done = await routed(client, customer, chat["id"])
+    done = await routed(client, admin, chat["id"])
     assert (done["status"], done["type"]) == ("PENDING", "TICKET")
     assert done["routing"][-1]["reason"] == "no operator of the team available"
 
@@ -195,7 +195,7 @@ async def test_overflow_lets_anyone_take_it_once_due(
     await new_team(client, admin, "tech", overflow_seconds=0)
     customer = await visitor(client)
     chat = await start_chat(client, customer, "It does not start", team="tech")
-    done = await routed(client, customer, chat["id"])
+    done = await routed(client, admin, chat["id"])
     assert (done["status"], done["operator_id"]) == ("OPEN", anyone.id)
     assert done["routing"][-1]["reason"] == "overflow after 0s"
 
@@ -279,7 +279,7 @@ async def test_outside_business_hours_a_conversation_is_a_ticket_with_a_reply_na
     assert datetime.fromisoformat(night["next_opening"]).astimezone(tehran).date() == tomorrow
 
     chat = await start_chat(client, customer, "Are you there?", team="night")
-    done = await routed(client, customer, chat["id"])
+    done = await routed(client, admin, chat["id"])
     # A member is online and overflow is 0, but the team is closed: a ticket at once.
     assert (done["status"], done["type"], done["operator_id"]) == ("PENDING", "TICKET", None)
     assert done["routing"][-1]["reason"].startswith("outside business hours; opens ")

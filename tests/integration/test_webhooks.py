@@ -226,6 +226,8 @@ async def test_admins_manage_subscriptions_and_every_refusal_has_its_code(
         HOOKS, params={"limit": 2, "cursor": first["next_cursor"]}, headers=admin.headers
     )
     assert [h["id"] for h in rest.json()["items"]] == ids[2:]
+    garbage = await client.get(HOOKS, params={"cursor": "nonsense"}, headers=admin.headers)
+    assert (garbage.status_code, garbage.json()["error"]["code"]) == (422, "validation_error")
     assert rest.json()["has_more"] is False
     assert rest.json()["next_cursor"] is None
 

@@ -65,3 +65,24 @@ def test_a_files_type_comes_from_its_first_bytes(head: bytes, content_type: str)
 )
 def test_an_uploaded_files_name_keeps_only_its_last_part(name: str | None, clean: str) -> None:
     assert clean_filename(name) == clean
+
+
+def test_file_names_shown_anywhere_lose_their_bidi_controls() -> None:
+    import uuid
+    from datetime import UTC, datetime
+
+    from goftogu.messaging.schemas import AttachmentPublic
+    from goftogu.support.documents import FileRef
+
+    disguised = "invoice\u202egnp.exe"
+    ref = FileRef(id="f1", filename=disguised, content_type="image/png", size_bytes=1)
+    assert ref.filename == "invoicegnp.exe"
+    public = AttachmentPublic(
+        id=uuid.uuid4(),
+        filename="\u2067" + disguised + "\u2069",
+        content_type="image/png",
+        size_bytes=1,
+        created_at=datetime.now(UTC),
+    )
+    assert public.filename == "invoicegnp.exe"
+    assert clean_filename("می\u200cخواهم\u200f.pdf") == "می\u200cخواهم.pdf"

@@ -59,3 +59,10 @@ def test_routes_that_answer_a_retry_with_200_document_it(tmp_path: Path) -> None
         "POST /conversations/{address}/messages",
     ):
         assert {"200", "201"} <= set(operations[name]["responses"]), name
+
+
+def test_a_team_topic_taken_is_a_documented_conflict(tmp_path: Path) -> None:
+    """Found by the fuzzer: POST /support/teams answered 409 `topic_taken` undocumented."""
+    operations = _operations(tmp_path)
+    for name in ("POST /support/teams", "PATCH /support/teams/{team_id}"):
+        assert "409" in operations[name]["responses"], name

@@ -54,6 +54,7 @@ from goftogu.messaging.schemas import (
     PinList,
     PinMessage,
     PinPublic,
+    ReactionList,
     ReactionPublic,
     ReadState,
     ReceiptList,
@@ -401,6 +402,14 @@ async def add_reaction(
     reaction, created = await reactions.add_reaction(principal, message_id, body.emoji)
     _created_or_found(response, created)
     return reaction
+
+
+@messages_router.get("/{message_id}/reactions")
+async def message_reactions(
+    message_id: PathId, reactions: ReactionsDep, principal: CurrentPrincipal
+) -> ReactionList:
+    """Who reacted to the message with which emoji, first reaction first."""
+    return ReactionList.whole(await reactions.reactions_of(principal, message_id))
 
 
 @messages_router.delete("/{message_id}/reactions/{emoji}", status_code=204)

@@ -94,10 +94,11 @@ ERRORS: dict[str, dict[int, str | None]] = {
         403: "`not_allowed` for visitors",
         429: None,
     },
-    "POST /auth/visitor": {409: "`email_taken`: the email of a registered account", 429: None},
+    "POST /auth/visitor": {429: None},
     "PATCH /users/me": {409: "`email_taken`"},
     "POST /admin/users": {409: TAKEN},
     "PATCH /admin/users/{user_id}": {409: "`conflict`: the last enabled admin"},
+    "POST /admin/webhooks": {409: "`too_many_webhooks`"},
     "GET /push/vapid-public-key": {404: PUSH},
     "POST /push/subscriptions": {404: PUSH, 409: "`conflict`: registered at the same time"},
     "POST /chats/single": {404: "`not_found`: no such user"},
@@ -120,6 +121,8 @@ ERRORS: dict[str, dict[int, str | None]] = {
     "POST /support/chats/{chat_id}/close": {409: DESK},
     "POST /support/canned-replies": {409: "`shortcode_taken`"},
     "PATCH /support/canned-replies/{reply_id}": {409: "`shortcode_taken`"},
+    "POST /support/teams": {409: "`topic_taken`"},
+    "PATCH /support/teams/{team_id}": {409: "`topic_taken`"},
     "POST /support/chats/{chat_id}/csat": {409: "`already_rated` or `chat_not_closed`"},
     "POST /support/chats/{chat_id}/reopen": {
         409: "`chat_not_closed`, `capacity_reached` or `conflict` (changed meanwhile)"

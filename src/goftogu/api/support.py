@@ -57,7 +57,7 @@ async def start_chat(
     chat, created = await desk.start_chat(principal, body.client_id, body.body, body.team)
     if not created:
         response.status_code = status.HTTP_200_OK
-    return _view(await desk.get_chat_for(principal, chat.id))
+    return _view(await desk.get_chat_for(principal, chat.id), for_staff=principal.is_staff)
 
 
 @router.get("/chats")
@@ -135,7 +135,7 @@ async def claim_chat(
 ) -> SupportChatPublic:
     """An operator takes a waiting chat or ticket (409 ``conflict`` when someone was
     faster, ``capacity_reached`` when they are full)."""
-    return SupportChatPublic.of(await desk.claim_chat(principal, chat_id))
+    return SupportChatPublic.of(await desk.claim_chat(principal, chat_id), for_staff=True)
 
 
 @router.post("/chats/{chat_id}/transfer")
@@ -144,7 +144,7 @@ async def transfer_chat(
 ) -> SupportChatPublic:
     """The assigned operator (or an admin) hands the conversation to another operator."""
     chat = await desk.transfer_chat(principal, chat_id, body.operator_id)
-    return SupportChatPublic.of(chat)
+    return SupportChatPublic.of(chat, for_staff=True)
 
 
 @router.post("/chats/{chat_id}/close")
@@ -152,7 +152,8 @@ async def close_chat(
     chat_id: PathId, desk: SupportDeskDep, principal: CurrentPrincipal
 ) -> SupportChatPublic:
     """``CLOSED``: by the assigned operator, an admin, or the customer."""
-    return SupportChatPublic.of(await desk.close_chat(principal, chat_id))
+    chat = await desk.close_chat(principal, chat_id)
+    return SupportChatPublic.of(chat, for_staff=principal.is_staff)
 
 
 @router.put("/presence")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 import unicodedata
 import uuid
@@ -32,6 +33,8 @@ from goftogu.ids import parse_id
 from goftogu.storage.database import Database
 from goftogu.storage.errors import is_unique_violation
 from goftogu.storage.models import utcnow
+
+log = logging.getLogger(__name__)
 
 MAX_SEARCH_RESULTS = 50
 
@@ -93,7 +96,19 @@ class Accounts:
                 user.display_name = display_name
 
     async def create_visitor(self, name: str | None, email: str | None) -> User:
-        """An anonymous customer for the support widget; name and email optional."""
+        """An anonymous customer for the support widget; name and email optional.
+
+        An email another account holds already (a returning visitor, or anyone who
+        registered with it) is not proof of being them: the visitor still gets a
+        session, as a new visitor without that email, and starts a new conversation
+        (the old one is never handed to whoever types an address)."""
+        try:
+            return await self._new_visitor(name, email)
+        except EmailTaken:
+            log.info("visitor email already held by an account; new visitor without it")
+            return await self._new_visitor(name, None)
+
+    async def _new_visitor(self, name: str | None, email: str | None) -> User:
         username = VISITOR_PREFIX + secrets.token_hex(6)
         user = User(
             username=username,

@@ -5,8 +5,11 @@ The rule, the same on every path (REST, Socket.IO, replay):
 - an unknown conversation (or a malformed address) is ``404 not_found``;
 - an existing one the caller is not in is ``403 not_a_member``;
 - a *former* group member (left or removed) keeps read access to what happened
-  up to their departure (``visible_up_to``, the seq of their leaving) and
-  nothing after it; they cannot write (``not_a_member``);
+  up to their departure (``visible_up_to``, the seq of their leaving;
+  ``left_at``, its time) and nothing after it: the history and the event log up
+  to that seq, the pins and read receipts made before it; the group's current
+  state (details, members) is for members only (``not_a_member``), since it
+  changes after the leave; they cannot write (``not_a_member``);
 - anonymous visitors of the support widget do not use messaging (``not_allowed``).
 """
 
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import and_, bindparam, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,7 +48,7 @@ _ROOMS = union_all(
 )
 # The active membership if any, else the latest departure.
 _GROUP_GRANT = (
-    select(GroupMember.id, GroupMember.role, GroupMember.left_seq)
+    select(GroupMember.id, GroupMember.role, GroupMember.left_seq, GroupMember.left_at)
     .select_from(Group)
     .outerjoin(
         GroupMember,
@@ -65,6 +69,7 @@ class Grant:
     active: bool
     role: GroupRole | None = None  # groups, while a member
     visible_up_to: int | None = None  # former members: the last seq they may read
+    left_at: datetime | None = None  # former members: nothing later is theirs to see
     peer_id: uuid.UUID | None = None  # single chats: the other user
 
     def sees(self, seq: int) -> bool:
@@ -181,9 +186,9 @@ class Access:
         ).one_or_none()
         if row is None:
             raise NotFound("No such conversation.", conversation=ref.address)
-        membership_id, role, left_seq = row
+        membership_id, role, left_seq, left_at = row
         if membership_id is None:
             raise NotAMember(conversation=ref.address)
         if left_seq is not None:
-            return Grant(ref, user_id, active=False, visible_up_to=left_seq)
+            return Grant(ref, user_id, active=False, visible_up_to=left_seq, left_at=left_at)
         return Grant(ref, user_id, active=True, role=GroupRole(role))

@@ -97,10 +97,11 @@ class Groups:
         return details
 
     async def get_group(self, principal: Principal, group_id: str) -> GroupDetails:
-        """Details for a member (and a former one)."""
+        """Details for a member. A former one gets ``not_a_member``: the details are
+        the group as it is now, and nothing after their leave is theirs to read."""
         ref = _group_ref(group_id)
         async with self._db.reading() as session:
-            grant = await self._access.grant(session, principal, ref)
+            grant = (await self._access.grant(session, principal, ref)).require_active()
             group = await _group(session, ref)
             return await _details(session, group, grant.role)
 

@@ -374,7 +374,9 @@ class Messages:
                 "limit": limit + 1,
             }
             rows = (await session.execute(statement, parameters)).all()
-            page = await history_page(session, grant.ref, rows[:limit], principal.user_id)
+            page = await history_page(
+                session, grant.ref, rows[:limit], principal.user_id, until=grant.left_at
+            )
         return page, len(rows) > limit
 
     async def get_message(self, principal: Principal, message_id: str | uuid.UUID) -> MessagePublic:

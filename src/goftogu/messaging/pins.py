@@ -45,7 +45,10 @@ class Pins:
                 .order_by(Pin.created_at.desc(), Pin.id.desc())
             )
             if grant.visible_up_to is not None:
+                # A former member: pins made before the leave, of messages before it.
                 statement = statement.where(Message.seq <= grant.visible_up_to)
+            if grant.left_at is not None:
+                statement = statement.where(Pin.created_at <= grant.left_at)
             rows = (await session.execute(statement)).all()
             messages = await messages_public(session, [message for _pin, message in rows])
         return [

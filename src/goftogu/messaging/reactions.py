@@ -12,12 +12,13 @@ from goftogu.messaging.access import require_messaging_user
 from goftogu.messaging.common import MessagingContext, Unchanged, parse_message_id
 from goftogu.messaging.events import record_event
 from goftogu.messaging.models import Reaction
-from goftogu.messaging.preamble import lock_message
+from goftogu.messaging.preamble import lock_message, visible_message
 from goftogu.messaging.schemas import ReactionAddedEvent, ReactionPublic, ReactionRemovedEvent
 
 
 class Reactions:
     def __init__(self, context: MessagingContext) -> None:
+        self._db = context.database
         self._work = context.work
         self._access = context.access
 
@@ -93,3 +94,17 @@ class Reactions:
         except Unchanged:
             return False
         return True
+
+    async def reactions_of(
+        self, principal: Principal, message_id: str | uuid.UUID
+    ) -> list[ReactionPublic]:
+        """Who put which emoji on a message, first reaction first (members of its
+        conversation). A former member sees the reactions made by the time they left."""
+        parsed = parse_message_id(message_id)
+        async with self._db.reading() as session:
+            grant, _message = await visible_message(session, self._access, principal, parsed)
+            statement = select(Reaction).where(Reaction.message_id == parsed)
+            if grant.left_at is not None:
+                statement = statement.where(Reaction.created_at <= grant.left_at)
+            rows = await session.scalars(statement.order_by(Reaction.created_at, Reaction.id))
+            return [ReactionPublic.model_validate(row) for row in rows]

@@ -158,12 +158,12 @@ class Reads:
         """Who read a message and when, first reader first (members of its conversation)."""
         parsed = parse_message_id(message_id)
         async with self._db.reading() as session:
-            await visible_message(session, self._access, principal, parsed)
-            rows = await session.scalars(
-                select(MessageRead)
-                .where(MessageRead.message_id == parsed)
-                .order_by(MessageRead.read_at, MessageRead.id)
-            )
+            grant, _message = await visible_message(session, self._access, principal, parsed)
+            statement = select(MessageRead).where(MessageRead.message_id == parsed)
+            if grant.left_at is not None:
+                # A former member: who had read it by the time they left, not since.
+                statement = statement.where(MessageRead.read_at <= grant.left_at)
+            rows = await session.scalars(statement.order_by(MessageRead.read_at, MessageRead.id))
             return [ReceiptPublic.model_validate(row) for row in rows]
 
     async def _state(

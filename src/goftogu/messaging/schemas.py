@@ -449,6 +449,10 @@ class ReceiptList(ListPage[ReceiptPublic]):
     """ReceiptPublic items, answered whole."""
 
 
+class ReactionList(ListPage[ReactionPublic]):
+    """ReactionPublic items (who reacted with what), answered whole."""
+
+
 class MemberList(ListPage[MemberPublic]):
     """MemberPublic items, answered whole."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Row, Select, bindparam, case, func, select
@@ -87,7 +87,11 @@ async def messages_public(
 
 
 async def history_page(
-    session: AsyncSession, ref: ConversationRef, rows: Sequence[Row[Any]], viewer: uuid.UUID
+    session: AsyncSession,
+    ref: ConversationRef,
+    rows: Sequence[Row[Any]],
+    viewer: uuid.UUID,
+    until: datetime | None = None,
 ) -> list[HistoryMessage]:
     """A history page from rows of ``messages`` (one conversation, contiguous in seq):
     with their files and reaction counts, in two queries at most."""
@@ -95,7 +99,7 @@ async def history_page(
         return []
     files = await attachments_of(session, rows)
     seqs = [row.seq for row in rows]
-    reactions = await reaction_counts(session, ref, min(seqs), max(seqs), viewer)
+    reactions = await reaction_counts(session, ref, min(seqs), max(seqs), viewer, until)
     return [
         HistoryMessage(**_fields(m, files.get(m.id, ())), reactions=reactions.get(m.id, []))
         for m in rows
@@ -118,6 +122,8 @@ def _reaction_counts(group: bool) -> Select[uuid.UUID, str, int, Any, datetime]:
             Message.seq >= bindparam("low"),
             Message.seq <= bindparam("high"),
             Message.deleted_at.is_(None),
+            # A former member: only the reactions put before they left.
+            Reaction.created_at <= bindparam("until"),
         )
         .group_by(Reaction.message_id, Reaction.emoji)
     )
@@ -129,8 +135,17 @@ _REACTION_COUNTS = {
 }
 
 
+# "No bound": one statement for members and former members alike.
+_NO_BOUND = datetime(9999, 1, 1, tzinfo=UTC)
+
+
 async def reaction_counts(
-    session: AsyncSession, ref: ConversationRef, low_seq: int, high_seq: int, viewer: uuid.UUID
+    session: AsyncSession,
+    ref: ConversationRef,
+    low_seq: int,
+    high_seq: int,
+    viewer: uuid.UUID,
+    until: datetime | None = None,
 ) -> dict[uuid.UUID, list[ReactionCount]]:
     """Per live message of ``ref`` with a seq in [low, high]: each emoji, how many put
     it, whether ``viewer`` did; emojis in the order they were first used.
@@ -139,7 +154,13 @@ async def reaction_counts(
     for every page, so it is compiled and prepared once."""
     rows = await session.execute(
         _REACTION_COUNTS[ref.kind],
-        {"conversation": ref.id, "low": low_seq, "high": high_seq, "viewer": viewer},
+        {
+            "conversation": ref.id,
+            "low": low_seq,
+            "high": high_seq,
+            "viewer": viewer,
+            "until": until or _NO_BOUND,
+        },
     )
     found: dict[uuid.UUID, list[tuple[Any, ReactionCount]]] = defaultdict(list)
     for message_id, emoji, count, mine, first_used in rows:

@@ -135,7 +135,11 @@ class SupportChatPublic(BaseModel):
     assigned_at: datetime | None
     first_response_at: datetime | None
     closed_at: datetime | None
-    routing: list[RoutingEntry]
+    routing: list[RoutingEntry] | None = Field(
+        default=None,
+        description="staff only (the desk's internal routing log: queues, teams, "
+        "operators, reasons): null for the customer and in socket events",
+    )
     previous_chat_id: str | None
     csat: Csat | None = Field(default=None, description="the customer's rating, once closed")
     customer_read_seq: int = Field(default=0, description="the customer read up to here")
@@ -180,11 +184,21 @@ class SupportChatPublic(BaseModel):
         *,
         for_staff: bool = False,
     ) -> SupportChatPublic:
-        """The customer's view unless ``for_staff``: never a note, never a label."""
+        """The customer's view unless ``for_staff``: never a note, a label, nor the
+        routing log."""
         return cls(
             **chat.model_dump(
-                exclude={"messages", "intake_key", "notes", "labels", "sla", "snooze"}
+                exclude={
+                    "messages",
+                    "intake_key",
+                    "notes",
+                    "labels",
+                    "sla",
+                    "snooze",
+                    "routing",
+                }
             ),
+            routing=list(chat.routing) if for_staff else None,
             conversation=chat.conversation,
             messages=[MessagePublic.of(m, index + 1) for index, m in enumerate(chat.messages)],
             queue_position=queue_position,

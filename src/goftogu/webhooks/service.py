@@ -19,7 +19,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from goftogu import __version__
-from goftogu.errors import NotAllowed, NotFound, TooManyWebhooks, UnknownWebhookEvent
+from goftogu.errors import (
+    NotAllowed,
+    NotFound,
+    TooManyWebhooks,
+    UnknownWebhookEvent,
+    ValidationFailed,
+)
 from goftogu.identity.models import Role
 from goftogu.identity.tokens import Principal
 from goftogu.queueing import Delivery, QueuePolicy, Retry, Subscription
@@ -70,6 +76,13 @@ def _uuid(value: str | None) -> uuid.UUID | None:
         raise NotFound("No such webhook subscription.") from error
 
 
+def _cursor(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value is not None else None
+    except ValueError as error:
+        raise ValidationFailed("This is not a cursor of this list.", field="cursor") from error
+
+
 class Webhooks:
     """The admins' side."""
 
@@ -97,7 +110,7 @@ class Webhooks:
 
     async def list(self, principal: Principal, cursor: str | None, limit: int) -> WebhookList:
         _require_admin(principal)
-        rows, more = await self.store.page(_uuid(cursor), limit)
+        rows, more = await self.store.page(_cursor(cursor), limit)
         return WebhookList(
             items=[_public(row) for row in rows],
             has_more=more,
@@ -145,7 +158,7 @@ class Webhooks:
         """The last ``limit`` deliveries, newest first; ``cursor`` pages further back."""
         _require_admin(principal)
         row = await self._existing(subscription_id)
-        rows, more = await self.store.deliveries(row.id, _uuid(cursor), limit)
+        rows, more = await self.store.deliveries(row.id, _cursor(cursor), limit)
         return WebhookDeliveryList(
             items=[WebhookDeliveryPublic.model_validate(r) for r in rows],
             has_more=more,

@@ -217,3 +217,61 @@ async def test_a_removed_member_keeps_the_past_and_is_refused_everything_else(
     # (Their own archive and mute settings stay theirs to change.)
     writes = [p for p in write_paths(scene) if not p[1].endswith("/settings")]
     await expect(client, gone, writes, 403, "not_a_member")
+
+
+async def test_a_member_who_left_reads_nothing_that_changed_after_the_leave(
+    client: httpx.AsyncClient,
+) -> None:
+    scene = await build_scene(client, "group")
+    owner, gone = scene.member, scene.other_member
+    gid = group_id(scene.conversation)
+    third = await sign_up(client)
+    added = await client.post(
+        f"{API}/groups/{gid}/members", headers=owner.headers, json={"user_id": third.id}
+    )
+    assert added.status_code == 201, added.text
+    second = await send(client, owner, scene.conversation, "second, before the leave")
+    left = await client.delete(f"{API}/groups/{gid}/members/{gone.id}", headers=gone.headers)
+    assert left.status_code == 204
+
+    # After the leave: the group is renamed, another old message is pinned, and the
+    # third member reads the first message.
+    await client.patch(f"{API}/groups/{gid}", headers=owner.headers, json={"title": "new name"})
+    pinned = await client.post(
+        f"{API}/conversations/{scene.conversation}/pins",
+        headers=owner.headers,
+        json={"message_id": second["id"]},
+    )
+    assert pinned.status_code == 201, pinned.text
+    read = await client.post(
+        f"{API}/conversations/{scene.conversation}/read",
+        headers=third.headers,
+        json={"up_to_seq": second["seq"]},
+    )
+    assert read.status_code in (200, 204), read.text
+    reacted = await client.post(
+        f"{API}/messages/{second['id']}/reactions", headers=owner.headers, json={"emoji": "🎉"}
+    )
+    assert reacted.status_code in (200, 201), reacted.text
+
+    # Reactions: those put before the leave (the scene's 👍 is), not the 🎉 after it.
+    page = await history(client, gone, scene.conversation)
+    emojis = {m["id"]: [r["emoji"] for r in m["reactions"]] for m in page["items"]}
+    assert emojis == {scene.message_id: ["👍"], second["id"]: []}
+    members_view = await history(client, owner, scene.conversation)
+    assert any(r["emoji"] == "🎉" for m in members_view["items"] for r in m["reactions"])
+
+    # The group as it is now is for members only.
+    details = await client.get(f"{API}/groups/{gid}", headers=gone.headers)
+    assert details.status_code == 403
+    assert details.json()["error"]["code"] == "not_a_member"
+    assert "new name" not in details.text
+    # Pins: those made before the leave, not the one made after.
+    pins = await client.get(f"{API}/conversations/{scene.conversation}/pins", headers=gone.headers)
+    assert [p["message"]["id"] for p in pins.json()["items"]] == [scene.message_id]
+    # Read receipts: who had read it by the leave, not who read it since.
+    receipts = await client.get(f"{API}/messages/{second['id']}/reads", headers=gone.headers)
+    assert receipts.status_code == 200, receipts.text
+    assert third.id not in {r["user_id"] for r in receipts.json()["items"]}
+    everyone = await client.get(f"{API}/messages/{second['id']}/reads", headers=owner.headers)
+    assert third.id in {r["user_id"] for r in everyone.json()["items"]}

@@ -40,6 +40,31 @@ async def test_reactions_are_counted_per_emoji_with_the_callers_own_marked(
     ]
 
 
+async def test_who_reacted_is_listed_first_reaction_first_for_members_only(
+    client: httpx.AsyncClient,
+) -> None:
+    a, b, stranger = await sign_up(client), await sign_up(client), await sign_up(client)
+    chat = await open_chat(client, a, b)
+    message = await send(client, a, chat, "news")
+    path = f"{API}/messages/{message['id']}/reactions"
+    await client.post(path, headers=b.headers, json={"emoji": "👍"})
+    await client.post(path, headers=a.headers, json={"emoji": "👍"})
+    await client.post(path, headers=a.headers, json={"emoji": "❤️"})
+    listed = (await client.get(path, headers=b.headers)).json()["items"]
+    assert [(r["emoji"], r["user_id"]) for r in listed] == [
+        ("👍", b.id),
+        ("👍", a.id),
+        ("❤️", a.id),
+    ]
+    await client.delete(f"{path}/👍", headers=b.headers)
+    listed = (await client.get(path, headers=a.headers)).json()["items"]
+    assert [(r["emoji"], r["user_id"]) for r in listed] == [
+        ("👍", a.id),
+        ("❤️", a.id),
+    ]
+    assert (await client.get(path, headers=stranger.headers)).status_code == 403
+
+
 @pytest.mark.parametrize("emoji", ["", "ok", "👍 👍", "a" * 40])
 async def test_a_reaction_must_be_an_emoji(client: httpx.AsyncClient, emoji: str) -> None:
     a, b = await sign_up(client), await sign_up(client)

@@ -9,17 +9,18 @@ import { navigate } from '../lib/router'
 import { useStore } from '../lib/store'
 import { AppBar } from '../ui/AppBar'
 import { ErrorBanner } from '../ui/common'
+import { Teams } from './Teams'
 
 const ROLES: Role[] = ['customer', 'operator', 'admin']
 
-export function AdminPage({ app, section }: { app: App; section: 'users' | 'health' }) {
+export function AdminPage({ app, section }: { app: App; section: 'users' | 'health' | 'teams' }) {
   const t = useT()
   return (
     <div class="console">
       <AppBar app={app} />
       <div class="page stack">
         <nav class="tabs" aria-label={t('nav.admin')}>
-          {(['users', 'health'] as const).map((name) => (
+          {(['users', 'teams', 'health'] as const).map((name) => (
             <a
               key={name}
               href={`/admin/${name}`}
@@ -29,11 +30,11 @@ export function AdminPage({ app, section }: { app: App; section: 'users' | 'heal
                 navigate(`/admin/${name}`)
               }}
             >
-              {t(name === 'users' ? 'adm.users' : 'adm.health')}
+              {t(name === 'users' ? 'adm.users' : name === 'teams' ? 'adm.teams' : 'adm.health')}
             </a>
           ))}
         </nav>
-        {section === 'users' ? <Users app={app} /> : <Health app={app} />}
+        {section === 'users' ? <Users app={app} /> : section === 'teams' ? <Teams app={app} /> : <Health app={app} />}
       </div>
     </div>
   )

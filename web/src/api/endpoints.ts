@@ -19,6 +19,7 @@ import type {
   PinList,
   PinPublic,
   ReadState,
+  ReactionList,
   ReceiptList,
   Role,
   SessionList,
@@ -104,6 +105,7 @@ export function messagingApi(api: ApiClient) {
     remove: (id: string) => api.request<void>('DELETE', `/messages/${enc(id)}`, { idempotent: true }),
     react: (id: string, emoji: string) =>
       api.post<unknown>(`/messages/${enc(id)}/reactions`, { emoji }, { idempotent: true }),
+    reactions: async (id: string) => (await api.get<ReactionList>(`/messages/${enc(id)}/reactions`)).items,
     unreact: (id: string, emoji: string) =>
       api.request<void>('DELETE', `/messages/${enc(id)}/reactions/${enc(emoji)}`, { idempotent: true }),
     upload: (file: File, onProgress: (fraction: number) => void) =>

@@ -85,6 +85,13 @@ export function ChatView({ app, store, chatId }: { app: App; store: ConsoleStore
           <p class="hint">
             {chat.customer.email && <span dir="auto">{chat.customer.email} · </span>}
             {t(`chat.type.${chat.type}` as MessageKey)} · {t(`chat.status.${chat.status}` as MessageKey)}
+            {chat.csat && (
+              <span data-testid="chat-csat">
+                {' · '}
+                {t('chat.csat', { score: chat.csat.score })}
+                {chat.csat.comment && <q dir="auto">{chat.csat.comment}</q>}
+              </span>
+            )}
           </p>
         </div>
         {mine && open && (
@@ -141,7 +148,7 @@ export function ChatView({ app, store, chatId }: { app: App; store: ConsoleStore
       <details class="routing">
         <summary>{t('chat.routing')}</summary>
         <ol>
-          {chat.routing.map((entry, index) => (
+          {(chat.routing ?? []).map((entry, index) => (
             <li key={index}>
               <time dateTime={entry.at}>{formatDateTime(language, entry.at)}</time>{' '}
               {t(`routing.${entry.decision}` as MessageKey)}

@@ -38,9 +38,9 @@ function Root() {
   let page = null
   if (conversation || current === '/chat') page = <MessengerPage app={app} address={conversation?.address ?? null} />
   else if (current === '/settings') page = <SettingsPage app={app} />
-  else if (current === '/admin/users' || current === '/admin/health') {
+  else if (current === '/admin/users' || current === '/admin/health' || current === '/admin/teams') {
     if (session.user.role !== 'admin') return redirect('/chat')
-    page = <AdminPage app={app} section={current === '/admin/users' ? 'users' : 'health'} />
+    page = <AdminPage app={app} section={current.slice('/admin/'.length) as 'users' | 'health' | 'teams'} />
   } else if (current === '/admin') return redirect('/admin/users')
   else return redirect(staff ? '/console' : '/chat')
   return <Suspense fallback={<p class="empty">…</p>}>{page}</Suspense>

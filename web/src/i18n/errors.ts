@@ -28,6 +28,12 @@ const KNOWN: Record<string, MessageKey> = {
   username_taken: 'error.username_taken',
   message_deleted: 'error.message_deleted',
   push_not_configured: 'error.push_not_configured',
+  // help desk (issue 18)
+  already_rated: 'error.already_rated',
+  chat_not_closed: 'error.chat_not_closed',
+  shortcode_taken: 'error.shortcode_taken',
+  topic_taken: 'error.topic_taken',
+  unknown_team: 'error.unknown_team',
 }
 
 const SESSION_ENDED: Record<string, MessageKey> = {

@@ -55,6 +55,14 @@ export function formatDuration(language: Language, seconds: number): string {
   return new Intl.NumberFormat(language, { style: 'unit', unit, unitDisplay: 'short' }).format(value)
 }
 
+/** A wait estimate for a customer: "about 3 minutes" (whole minutes, up), in words. */
+export function formatWait(language: Language, seconds: number): string {
+  const minutes = Math.max(1, Math.ceil(seconds / 60))
+  return minutes < 60
+    ? new Intl.NumberFormat(language, { style: 'unit', unit: 'minute', unitDisplay: 'long' }).format(minutes)
+    : new Intl.NumberFormat(language, { style: 'unit', unit: 'hour', unitDisplay: 'long' }).format(Math.ceil(minutes / 60))
+}
+
 export class I18n extends Store<Language> {
   constructor(private readonly storage: Storage | null = typeof localStorage === 'undefined' ? null : localStorage) {
     super(

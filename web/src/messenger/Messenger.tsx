@@ -316,7 +316,7 @@ function Conversation({ app, messenger, view }: { app: App; messenger: Messenger
   const composer = useRef<{ addFiles: (files: File[]) => void } | null>(null)
   const isGroup = kindOf(view.address) === 'group'
   const myRole = state.group?.my_role ?? summary?.role ?? null
-  const left = isGroup && state.group !== null && state.group.my_role === null
+  const left = isGroup && (state.left || (state.group !== null && state.group.my_role === null))
 
   const rows = useMemo(() => rowsOf(state.timeline, state.firstUnreadSeq), [state.timeline, state.firstUnreadSeq])
   const byId = useMemo(() => new Map(state.timeline.messages.map((m) => [m.id, m])), [state.timeline.messages])
@@ -388,6 +388,13 @@ function Conversation({ app, messenger, view }: { app: App; messenger: Messenger
             pinned={pinned.has(row.message.id)}
             canModerate={myRole === 'owner' || myRole === 'admin' || (!isGroup && !left)}
             readOnly={left}
+            seenBy={
+              isGroup && lastMine && lastMine.id === row.message.id
+                ? Object.entries(state.reads)
+                    .filter(([, seq]) => seq >= row.message.seq)
+                    .map(([id]) => messenger.nameOf(id))
+                : null
+            }
             readState={
               lastMine && lastMine.id === row.message.id
                 ? isGroup
@@ -692,6 +699,41 @@ function Attachment({ file, messenger }: { file: AttachmentPublic; messenger: Me
   )
 }
 
+/** Who reacted with which emoji: loaded when opened, again when the counts change. */
+function Reactors({ id, message, messenger, view }: { id: string; message: HistoryMessage; messenger: Messenger; view: ChatView }) {
+  const t = useT()
+  const [byEmoji, setByEmoji] = useState<[string, string[]][] | null>(null)
+  const counts = message.reactions.map((reaction) => `${reaction.emoji}:${reaction.count}`).join(',')
+  useEffect(() => {
+    let live = true
+    view.api.reactions(message.id).then(
+      (items) => {
+        if (!live) return
+        const grouped = new Map<string, string[]>()
+        for (const item of items) {
+          const name = item.user_id === messenger.me ? t('chat.you') : messenger.nameOf(item.user_id)
+          grouped.set(item.emoji, [...(grouped.get(item.emoji) ?? []), name])
+        }
+        setByEmoji([...grouped.entries()])
+      },
+      () => live && setByEmoji([]),
+    )
+    return () => {
+      live = false
+    }
+  }, [message.id, counts])
+  return (
+    <ul id={id} class="reactors" aria-label={t('msn.who_reacted')} aria-busy={byEmoji === null}>
+      {(byEmoji ?? []).map(([emoji, names]) => (
+        <li key={emoji}>
+          <span class="emoji">{emoji}</span>{' '}
+          <span dir="auto">{names.join(', ')}</span>
+        </li>
+      ))}
+    </ul>
+  )
+}
+
 function MessageBubble({
   message,
   messenger,
@@ -702,6 +744,7 @@ function MessageBubble({
   canModerate,
   readOnly,
   readState,
+  seenBy = null,
   onReply,
   onEdit,
   onJump,
@@ -718,6 +761,8 @@ function MessageBubble({
   canModerate: boolean
   readOnly: boolean
   readState: string | null
+  /** groups: the names of those who have read it (shown on demand) */
+  seenBy?: string[] | null
   onReply: () => void
   onEdit: () => void
   onJump: (id: string) => void
@@ -729,6 +774,8 @@ function MessageBubble({
   const language = useStore(i18n)
   const [menu, setMenu] = useState(false)
   const [picker, setPicker] = useState(false)
+  const [whoOpen, setWhoOpen] = useState(false)
+  const [seenOpen, setSeenOpen] = useState(false)
   const mine = message.sender_id === messenger.me
   const deleted = message.deleted_at !== null
   const sender = mine ? t('chat.you') : messenger.nameOf(message.sender_id)
@@ -785,13 +832,45 @@ function MessageBubble({
               {t('msn.reaction', { emoji: reaction.emoji, count: reaction.count })}
             </button>
           ))}
+          <button
+            type="button"
+            class="link who-reacted"
+            aria-expanded={whoOpen}
+            aria-controls={`who-${message.id}`}
+            onClick={() => setWhoOpen(!whoOpen)}
+          >
+            {t('msn.who_reacted')}
+          </button>
         </div>
       )}
-      {readState && (
-        <span class="hint read-state" data-testid="read-state">
-          {readState}
-        </span>
+      {whoOpen && message.reactions.length > 0 && (
+        <Reactors id={`who-${message.id}`} message={message} messenger={messenger} view={view} />
       )}
+      {readState &&
+        (seenBy && seenBy.length > 0 ? (
+          <span class="hint">
+            <button
+              type="button"
+              class="link read-state"
+              data-testid="read-state"
+              aria-expanded={seenOpen}
+              aria-controls={`seen-${message.id}`}
+              onClick={() => setSeenOpen(!seenOpen)}
+            >
+              {readState}
+            </button>
+            {seenOpen && (
+              <span id={`seen-${message.id}`} class="seen-by" data-testid="seen-by" dir="auto">
+                {' '}
+                {seenBy.join(', ')}
+              </span>
+            )}
+          </span>
+        ) : (
+          <span class="hint read-state" data-testid="read-state">
+            {readState}
+          </span>
+        ))}
       {!deleted && !readOnly && (
         <div class="message-tools">
           <button type="button" class="link" aria-expanded={menu} aria-label={t('msn.actions')} onClick={() => setMenu(!menu)}>
@@ -1142,7 +1221,13 @@ function GroupPanel({ messenger, view }: { messenger: Messenger; view: ChatView 
           {role === 'owner' ? (
             <span class="hint">{t('grp.leave_owner')}</span>
           ) : (
-            <button type="button" class="danger" onClick={() => act(() => view.api.removeMember(id, messenger.me))}>
+            <button
+              type="button"
+              class="danger"
+              onClick={() =>
+                void view.act(() => view.api.removeMember(id, messenger.me)).then((done) => done && view.patch({ left: true, group: null, members: null }))
+              }
+            >
               {t('grp.leave')}
             </button>
           )}

@@ -3,7 +3,7 @@
 // same client id, so each is stored once).
 import type { SupportApi } from '../api/endpoints'
 import { ApiError, asApiError } from '../api/errors'
-import type { PostedMessage, SupportChat, SupportMessage } from '../api/types'
+import type { PostedMessage, QueuePositionEvent, SupportChat, SupportMessage } from '../api/types'
 import { clientId as newClientId } from '../lib/ids'
 import { Store } from '../lib/store'
 import type { Realtime } from '../realtime/socket'
@@ -24,6 +24,8 @@ export interface ConversationState {
   typing: string[]
   /** an operator sees my draft as I type (the team's typing preview is on) */
   draftShown?: boolean
+  /** where I wait (support:queue_position, or the document); null: not waiting */
+  queue?: Omit<QueuePositionEvent, 'chat_id' | 'conversation'> | null
   error: ApiError | null
 }
 
@@ -46,6 +48,7 @@ export class SupportConversation extends Store<ConversationState> {
   #typingIdle: ReturnType<typeof setTimeout> | undefined
   #sending = new Set<string>()
   #readSent = 0
+  #queueEvents = 0
   #draftTimer: ReturnType<typeof setTimeout> | undefined
   #draftSentAt = 0
   #draftText: string | null = null
@@ -69,6 +72,16 @@ export class SupportConversation extends Store<ConversationState> {
         if (event.conversation !== this.conversation || event.user_id === deps.me()) return
         const others = this.value.typing.filter((id) => id !== event.user_id)
         this.patch({ typing: event.state === 'start' ? [...others, event.user_id] : others })
+      }),
+      realtime.on('support:queue_position', (event: QueuePositionEvent) => {
+        if (!mine(event)) return
+        const { position, estimated_wait_s, estimate } = event
+        this.#queueEvents++
+        this.patch({ queue: { position, estimated_wait_s, estimate } })
+      }),
+      realtime.on('support:csat', (event: { chat_id: string; csat: SupportChat['csat'] }) => {
+        const chat = this.value.chat
+        if (mine(event) && chat) this.patch({ chat: { ...chat, csat: event.csat } })
       }),
       realtime.on(
         'support:read',
@@ -95,8 +108,20 @@ export class SupportConversation extends Store<ConversationState> {
   }
 
   async reload(): Promise<void> {
+    const queueEvents = this.#queueEvents
     try {
-      const chat = await this.deps.support.get(this.chatId)
+      const read = await this.deps.support.get(this.chatId)
+      // A live event that came while this read was on its way is newer than it.
+      const before = this.value.chat
+      const chat =
+        before?.id === read.id
+          ? {
+              ...read,
+              customer_read_seq: Math.max(read.customer_read_seq, before.customer_read_seq),
+              operator_read_seq: Math.max(read.operator_read_seq, before.operator_read_seq),
+              csat: read.csat ?? before.csat ?? null,
+            }
+          : read
       this.deps.realtime.cursors.advance(this.conversation, chat.messages.length)
       this.set({
         ...this.value,
@@ -104,6 +129,7 @@ export class SupportConversation extends Store<ConversationState> {
         timeline: merge(this.value.timeline, chat.messages, this.deps.me()),
         // a typing indicator of someone who is no longer in the conversation
         typing: chat.status === 'CLOSED' ? [] : this.value.typing,
+        queue: queueEvents === this.#queueEvents || chat.status !== 'PENDING' ? queueOf(chat) : this.value.queue,
         error: null,
       })
     } catch (error) {
@@ -227,5 +253,17 @@ export class SupportConversation extends Store<ConversationState> {
       this.#typingSentAt = 0
       this.deps.realtime.send('typing:stop', { conversation: this.conversation })
     }
+  }
+}
+
+/** Where the document says the conversation waits (null once it is not waiting). */
+export function queueOf(chat: SupportChat): ConversationState['queue'] {
+  if (chat.status !== 'PENDING' || chat.operator_id || !chat.queue_position) return null
+  const wait = chat.estimated_wait_s ?? null
+  return {
+    position: chat.queue_position,
+    estimated_wait_s: wait,
+    // the document does not say why it does not know; the event does
+    estimate: wait === null ? 'no_recent_service' : 'recent_service_times',
   }
 }

@@ -1,8 +1,9 @@
 // The customer widget's state: the visitor's session (kept in the iframe's own
 // storage, on our origin), their current conversation, and while it waits its
-// place in the queue. There is no push event for the queue position yet, so
-// the document is read again whenever the conversation changes and every few
-// seconds while it waits.
+// place in the queue (pushed as support:queue_position; the document is read
+// again on every change of the conversation, on reconnect, and every
+// QUEUE_POLL_MS as a fallback while it waits). After a close: the rating
+// (CSAT, once) and the transcript by email.
 import { type ApiError, asApiError } from '../api/errors'
 import type { SupportChat } from '../api/types'
 import type { App } from '../app'
@@ -18,10 +19,12 @@ export interface WidgetState {
   /** the first message, being sent, before a conversation exists */
   starting: { clientId: string; body: string; failed: boolean } | null
   notice: 'restored_failed' | null
+  /** the transcript of this conversation was asked for, to this address */
+  transcriptTo: string | null
   error: ApiError | null
 }
 
-export const QUEUE_POLL_MS = 5000
+export const QUEUE_POLL_MS = 30_000
 
 export class WidgetStore extends Store<WidgetState> {
   #poll: ReturnType<typeof setInterval> | undefined
@@ -32,7 +35,7 @@ export class WidgetStore extends Store<WidgetState> {
     /** the team (topic) this page asks for: the loader's data-goftogu-topic */
     private readonly topic: string | null = null,
   ) {
-    super({ phase: 'loading', conversation: null, starting: null, notice: null, error: null })
+    super({ phase: 'loading', conversation: null, starting: null, notice: null, transcriptTo: null, error: null })
     app.session.subscribe(({ session, ended }) => {
       if (!session && this.value.phase === 'chat') {
         this.#open(null)
@@ -96,6 +99,36 @@ export class WidgetStore extends Store<WidgetState> {
     }
   }
 
+  /** Rate the closed conversation, once (1–5 and an optional comment). */
+  async rate(score: number, comment: string): Promise<boolean> {
+    const conversation = this.value.conversation
+    const chat = conversation?.chat
+    if (!conversation || !chat) return false
+    try {
+      const rated = await this.app.support.rate(chat.id, score, comment.trim() || null)
+      const now = conversation.chat
+      if (now) conversation.patch({ chat: { ...now, csat: rated.csat } })
+      return true
+    } catch (caught) {
+      const error = asApiError(caught)
+      if (error.code === 'already_rated') await conversation.reload()
+      else this.patch({ error })
+      return false
+    }
+  }
+
+  /** Email me this conversation's transcript (to my address). */
+  async emailTranscript(): Promise<void> {
+    const chat = this.value.conversation?.chat
+    if (!chat) return
+    try {
+      const queued = await this.app.support.transcript(chat.id, newClientId())
+      this.patch({ transcriptTo: queued.email, error: null })
+    } catch (caught) {
+      this.patch({ error: asApiError(caught) })
+    }
+  }
+
   clearError(): void {
     this.patch({ error: null })
     this.value.conversation?.patch({ error: null })
@@ -120,6 +153,7 @@ export class WidgetStore extends Store<WidgetState> {
     this.#watch = null
     clearInterval(this.#poll)
     this.#poll = undefined
+    this.patch({ transcriptTo: null })
     if (!chatId) return this.patch({ conversation: null })
     const conversation = new SupportConversation(
       { support: this.app.support, realtime: this.app.realtime, me: () => this.me },

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type { SupportChat, SupportMessage } from '../api/types'
 import type { App } from '../app'
-import { useT } from '../i18n'
+import { formatNumber, formatWait, i18n, useT } from '../i18n'
 import { Store, useStore } from '../lib/store'
 import type { ConversationState, SupportConversation } from '../support/conversation'
 import { EMPTY_TIMELINE } from '../support/timeline'
@@ -148,11 +148,21 @@ function ChatPane({
     ? { messages: [], pending: [{ clientId: starting.clientId, body: starting.body, createdAt: '', failed: starting.failed }] }
     : view.timeline
   const operatorTyping = chat?.operator_id ? view.typing.includes(chat.operator_id) : false
+  useEffect(() => {
+    // my read watermark: the operator sees "seen" (the panel is on screen)
+    if (chat && !document.hidden) conversation?.markRead()
+  }, [view.timeline.messages.length, chat?.id])
   return (
     <div class="widget-body chat-pane">
       <ErrorBanner error={view.error} onDismiss={() => store.clearError()} />
-      <MessageList timeline={timeline} names={{ me, name: nameOf }} onRetry={() => conversation?.retryPending()} />
-      <StatusNotice chat={chat} email={app.session.user?.email ?? null} />
+      <MessageList
+        timeline={timeline}
+        names={{ me, name: nameOf }}
+        onRetry={() => conversation?.retryPending()}
+        seenSeq={chat?.operator_read_seq ?? 0}
+      />
+      <StatusNotice chat={chat} queue={view.queue ?? null} email={app.session.user?.email ?? null} />
+      {chat?.status === 'CLOSED' && <Rating store={store} chat={chat} />}
       <p class="typing" aria-live="polite">
         {operatorTyping ? t('chat.typing', { name: operatorName }) : ''}
       </p>
@@ -169,17 +179,29 @@ function ChatPane({
           {t('widget.draft_shown')}
         </p>
       )}
-      {chat && chat.status !== 'CLOSED' && (
-        <button type="button" class="link end" onClick={() => void store.end()}>
-          {t('widget.end')}
-        </button>
-      )}
+      <div class="widget-tools">
+        {chat && chat.status !== 'CLOSED' && (
+          <button type="button" class="link" onClick={() => void store.end()}>
+            {t('widget.end')}
+          </button>
+        )}
+        {chat && <Transcript store={store} email={app.session.user?.email ?? null} />}
+      </div>
     </div>
   )
 }
 
-function StatusNotice({ chat, email }: { chat: SupportChat | null; email: string | null }) {
+function StatusNotice({
+  chat,
+  queue,
+  email,
+}: {
+  chat: SupportChat | null
+  queue: ConversationState['queue'] | null
+  email: string | null
+}) {
   const t = useT()
+  const language = useStore(i18n)
   if (!chat) return null
   const lines: string[] = []
   if (chat.status === 'CLOSED') lines.push(t('widget.closed'))
@@ -187,7 +209,13 @@ function StatusNotice({ chat, email }: { chat: SupportChat | null; email: string
     lines.push(t('widget.assigned', { name: chat.operator_name || t('widget.operator') }))
   else {
     if (chat.type === 'TICKET') lines.push(email ? t('widget.ticket_email', { email }) : t('widget.ticket_no_email'))
-    lines.push(chat.queue_position ? t('widget.queue_position', { position: chat.queue_position }) : t('widget.waiting'))
+    const position = queue?.position ?? chat.queue_position
+    lines.push(position ? t('widget.queue_position', { position }) : t('widget.waiting'))
+    if (queue && queue.estimated_wait_s !== null) {
+      lines.push(t('widget.wait_about', { wait: formatWait(language, queue.estimated_wait_s) }))
+    } else if (queue) {
+      lines.push(t(queue.estimate === 'no_operator_available' ? 'widget.wait_nobody' : 'widget.wait_unknown'))
+    }
   }
   return (
     <div class={`notice notice-${chat.status.toLowerCase()}`} role="status" data-testid="status">
@@ -195,6 +223,101 @@ function StatusNotice({ chat, email }: { chat: SupportChat | null; email: string
         <p key={line}>{line}</p>
       ))}
     </div>
+  )
+}
+
+/** CSAT once the conversation has ended: 1–5 and a comment, once. */
+function Rating({ store, chat }: { store: WidgetStore; chat: SupportChat }) {
+  const t = useT()
+  const language = useStore(i18n)
+  const [score, setScore] = useState<number | null>(null)
+  const [comment, setComment] = useState('')
+  const [problem, setProblem] = useState<string | null>(null)
+  const [busy, setBusy] = useState(false)
+  if (chat.csat) {
+    return (
+      <p class="notice csat-done" role="status" data-testid="csat">
+        {t('csat.thanks', { score: chat.csat.score })}
+      </p>
+    )
+  }
+  return (
+    <form
+      class="csat"
+      data-testid="csat"
+      onSubmit={async (event) => {
+        event.preventDefault()
+        if (score === null) return setProblem(t('csat.pick'))
+        setProblem(null)
+        setBusy(true)
+        await store.rate(score, comment)
+        setBusy(false)
+      }}
+    >
+      <fieldset>
+        <legend>{t('csat.title')}</legend>
+        <div class="csat-scores" role="radiogroup" aria-label={t('csat.score')}>
+          <span class="hint" aria-hidden="true">
+            {t('csat.low')}
+          </span>
+          {[1, 2, 3, 4, 5].map((value) => (
+            <label key={value} class={`csat-score${score === value ? ' chosen' : ''}`}>
+              <input
+                type="radio"
+                name="csat-score"
+                value={value}
+                checked={score === value}
+                aria-label={t('csat.star', { score: value })}
+                onChange={() => {
+                  setScore(value)
+                  setProblem(null)
+                }}
+              />
+              <span aria-hidden="true">{formatNumber(language, value)}</span>
+            </label>
+          ))}
+          <span class="hint" aria-hidden="true">
+            {t('csat.high')}
+          </span>
+        </div>
+        {problem && (
+          <p class="composer-problem" role="alert">
+            {problem}
+          </p>
+        )}
+        <label>
+          {t('csat.comment')}
+          <textarea
+            dir="auto"
+            rows={2}
+            maxLength={2000}
+            value={comment}
+            onInput={(event) => setComment(event.currentTarget.value)}
+          />
+        </label>
+        <button type="submit" class="primary" disabled={busy}>
+          {t('csat.submit')}
+        </button>
+      </fieldset>
+    </form>
+  )
+}
+
+function Transcript({ store, email }: { store: WidgetStore; email: string | null }) {
+  const t = useT()
+  const { transcriptTo } = useStore(store)
+  if (!email) return <p class="hint">{t('transcript.no_email')}</p>
+  if (transcriptTo) {
+    return (
+      <p class="hint" role="status" data-testid="transcript">
+        {t('transcript.sent', { email: transcriptTo })}
+      </p>
+    )
+  }
+  return (
+    <button type="button" class="link" onClick={() => void store.emailTranscript()}>
+      {t('transcript.send')}
+    </button>
   )
 }
 

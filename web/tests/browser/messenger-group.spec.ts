@@ -1,4 +1,4 @@
-import { bubbles, conversation, expect, newPerson, say, screenshot, signInToMessenger, test } from './fixtures'
+import { bubbles, conversation, expect, expectAccessible, newPerson, say, screenshot, signInToMessenger, test } from './fixtures'
 
 test('a group: created with B and C, B promoted, every action seen by the others live', async ({ open }) => {
   const [ali, bahar, cyrus] = [await newPerson('Ali'), await newPerson('Bahar'), await newPerson('Cyrus')]
@@ -36,6 +36,9 @@ test('a group: created with B and C, B promoted, every action seen by the others
     await expect(conversation(page, /Team/).getByTestId('unread')).toHaveCount(0)
   }
   await expect(a.getByTestId('read-state')).toHaveText('Seen by 2')
+  await a.getByRole('button', { name: 'Seen by 2' }).click() // who: the names, on demand
+  await expect(a.getByTestId('seen-by')).toHaveText(/^\s*(Bahar, Cyrus|Cyrus, Bahar)$/)
+  await expectAccessible(a, 'seen by')
   await c.getByRole('button', { name: 'Group', exact: true }).click()
   await expect(c.getByTestId('members').getByRole('button')).toHaveCount(0) // a member manages nobody
   await c.getByRole('button', { name: 'Group', exact: true }).click()
@@ -69,6 +72,15 @@ test('a group: created with B and C, B promoted, every action seen by the others
   await expect(onA.locator('.reaction')).toHaveText('👍 1')
   await onA.locator('.reaction').click()
   await expect(edited.locator('.reaction')).toHaveText('👍 2')
+  // Who reacted: the names per emoji, first reaction first, kept up to date while open.
+  const onB = b.locator('.message', { has: b.locator('.body', { hasText: 'first message, edited' }) })
+  await expect(onB.locator('.reaction')).toHaveText('👍 2')
+  await onB.getByRole('button', { name: 'Who reacted' }).click()
+  await expect(onB.getByRole('button', { name: 'Who reacted' })).toHaveAttribute('aria-expanded', 'true')
+  await expect(onB.getByRole('list', { name: 'Who reacted' })).toHaveText('👍 Cyrus, Ali')
+  await onB.locator('.reaction').click()
+  await expect(onB.getByRole('list', { name: 'Who reacted' })).toHaveText('👍 Cyrus, Ali, You')
+  await expectAccessible(b, 'who reacted')
 
   // A pin (B is an admin now) and the pinned list.
   const replyOnB = b.locator('.message', { has: b.locator('.body', { hasText: 'a reply' }) })
