@@ -316,7 +316,7 @@ function Conversation({ app, messenger, view }: { app: App; messenger: Messenger
   const composer = useRef<{ addFiles: (files: File[]) => void } | null>(null)
   const isGroup = kindOf(view.address) === 'group'
   const myRole = state.group?.my_role ?? summary?.role ?? null
-  const left = isGroup && state.group !== null && state.group.my_role === null
+  const left = isGroup && (state.left || (state.group !== null && state.group.my_role === null))
 
   const rows = useMemo(() => rowsOf(state.timeline, state.firstUnreadSeq), [state.timeline, state.firstUnreadSeq])
   const byId = useMemo(() => new Map(state.timeline.messages.map((m) => [m.id, m])), [state.timeline.messages])
@@ -388,6 +388,13 @@ function Conversation({ app, messenger, view }: { app: App; messenger: Messenger
             pinned={pinned.has(row.message.id)}
             canModerate={myRole === 'owner' || myRole === 'admin' || (!isGroup && !left)}
             readOnly={left}
+            seenBy={
+              isGroup && lastMine && lastMine.id === row.message.id
+                ? Object.entries(state.reads)
+                    .filter(([, seq]) => seq >= row.message.seq)
+                    .map(([id]) => messenger.nameOf(id))
+                : null
+            }
             readState={
               lastMine && lastMine.id === row.message.id
                 ? isGroup
@@ -737,6 +744,7 @@ function MessageBubble({
   canModerate,
   readOnly,
   readState,
+  seenBy = null,
   onReply,
   onEdit,
   onJump,
@@ -753,6 +761,8 @@ function MessageBubble({
   canModerate: boolean
   readOnly: boolean
   readState: string | null
+  /** groups: the names of those who have read it (shown on demand) */
+  seenBy?: string[] | null
   onReply: () => void
   onEdit: () => void
   onJump: (id: string) => void
@@ -765,6 +775,7 @@ function MessageBubble({
   const [menu, setMenu] = useState(false)
   const [picker, setPicker] = useState(false)
   const [whoOpen, setWhoOpen] = useState(false)
+  const [seenOpen, setSeenOpen] = useState(false)
   const mine = message.sender_id === messenger.me
   const deleted = message.deleted_at !== null
   const sender = mine ? t('chat.you') : messenger.nameOf(message.sender_id)
@@ -835,11 +846,31 @@ function MessageBubble({
       {whoOpen && message.reactions.length > 0 && (
         <Reactors id={`who-${message.id}`} message={message} messenger={messenger} view={view} />
       )}
-      {readState && (
-        <span class="hint read-state" data-testid="read-state">
-          {readState}
-        </span>
-      )}
+      {readState &&
+        (seenBy && seenBy.length > 0 ? (
+          <span class="hint">
+            <button
+              type="button"
+              class="link read-state"
+              data-testid="read-state"
+              aria-expanded={seenOpen}
+              aria-controls={`seen-${message.id}`}
+              onClick={() => setSeenOpen(!seenOpen)}
+            >
+              {readState}
+            </button>
+            {seenOpen && (
+              <span id={`seen-${message.id}`} class="seen-by" data-testid="seen-by" dir="auto">
+                {' '}
+                {seenBy.join(', ')}
+              </span>
+            )}
+          </span>
+        ) : (
+          <span class="hint read-state" data-testid="read-state">
+            {readState}
+          </span>
+        ))}
       {!deleted && !readOnly && (
         <div class="message-tools">
           <button type="button" class="link" aria-expanded={menu} aria-label={t('msn.actions')} onClick={() => setMenu(!menu)}>
@@ -1190,7 +1221,13 @@ function GroupPanel({ messenger, view }: { messenger: Messenger; view: ChatView 
           {role === 'owner' ? (
             <span class="hint">{t('grp.leave_owner')}</span>
           ) : (
-            <button type="button" class="danger" onClick={() => act(() => view.api.removeMember(id, messenger.me))}>
+            <button
+              type="button"
+              class="danger"
+              onClick={() =>
+                void view.act(() => view.api.removeMember(id, messenger.me)).then((done) => done && view.patch({ left: true, group: null, members: null }))
+              }
+            >
               {t('grp.leave')}
             </button>
           )}

@@ -55,6 +55,8 @@ export interface ViewState {
   pins: PinPublic[] | null
   group: GroupDetails | null
   members: MemberPublic[] | null
+  /** a group I left: its details are for members only, its history stops at the leave */
+  left: boolean
   error: ApiError | null
 }
 
@@ -91,6 +93,7 @@ export class ChatView extends Store<ViewState> {
       pins: null,
       group: null,
       members: null,
+      left: false,
       error: null,
     })
   }
@@ -163,7 +166,9 @@ export class ChatView extends Store<ViewState> {
       this.messenger.meet(members.map((member) => member.user))
       this.patch({ group, members })
     } catch (error) {
-      this.patch({ error: asApiError(error) })
+      const failure = asApiError(error)
+      if (failure.code === 'not_a_member') this.patch({ left: true, group: null, members: null })
+      else this.patch({ error: failure })
     }
   }
 
@@ -344,7 +349,9 @@ export class ChatView extends Store<ViewState> {
         if (this.value.group) this.patch({ group: { ...this.value.group, ...(payload.group as GroupPublic) } })
         break
       case 'group:member':
-        void this.loadGroup()
+        if ((payload.change === 'left' || payload.change === 'removed') && payload.user_id === this.me) {
+          this.patch({ left: true, group: null, members: null, typing: [] })
+        } else if (!this.value.left) void this.loadGroup()
         break
       case 'typing': {
         if (payload.user_id === this.me) break
@@ -399,6 +406,7 @@ export class Messenger extends Store<MessengerState> {
       realtime.on('conversation:joined', () => void this.refresh()),
       realtime.on('conversation:left', (event: { conversation: string }) => {
         this.patch({ conversations: this.value.conversations.filter((c) => c.conversation !== event.conversation) })
+        this.views.get(event.conversation)?.patch({ left: true, group: null, members: null, typing: [] })
       }),
       realtime.on('conversation:settings', (event: { conversation: string; archived: boolean; muted_until: string | null }) =>
         this.#change(event.conversation, { archived: event.archived, muted_until: event.muted_until }),

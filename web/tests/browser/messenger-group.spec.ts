@@ -36,6 +36,9 @@ test('a group: created with B and C, B promoted, every action seen by the others
     await expect(conversation(page, /Team/).getByTestId('unread')).toHaveCount(0)
   }
   await expect(a.getByTestId('read-state')).toHaveText('Seen by 2')
+  await a.getByRole('button', { name: 'Seen by 2' }).click() // who: the names, on demand
+  await expect(a.getByTestId('seen-by')).toHaveText(/^\s*(Bahar, Cyrus|Cyrus, Bahar)$/)
+  await expectAccessible(a, 'seen by')
   await c.getByRole('button', { name: 'Group', exact: true }).click()
   await expect(c.getByTestId('members').getByRole('button')).toHaveCount(0) // a member manages nobody
   await c.getByRole('button', { name: 'Group', exact: true }).click()
