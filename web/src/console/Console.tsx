@@ -8,6 +8,7 @@ import { useStore } from '../lib/store'
 import { ConsoleStore, totalUnread, unreadOf } from '../support/console'
 import { NavLinks } from '../ui/AppBar'
 import { ConnectionBar, ErrorBanner, LanguageSwitch } from '../ui/common'
+import { CannedReplies } from './CannedReplies'
 import { ChatView } from './ChatView'
 
 const STATUSES: OperatorStatus[] = ['online', 'away', 'offline']
@@ -146,6 +147,7 @@ export function Console({ app, chatId }: { app: App; chatId: string | null }) {
             </ul>
           </section>
           <LabelFilter store={store} chatId={chatId} />
+          <CannedReplies app={app} />
         </aside>
         <main class="main">
           {chatId ? (
