@@ -12,6 +12,8 @@ Targets (the same generator and scenario for each, in one run):
                server and OrderedDelivery manager, no storage: the transport's ceiling
   relay-redis  the same with the Redis manager (OrderedRedisManager), as a gateway
                that has GOFTOGU_REDIS_URL set runs it
+  relay-engineio  the relay on python-engineio's transport and python-socketio's
+               JSON as shipped (GOFTOGU_SOCKET_TRANSPORT=engineio): the before
   goftogu      a real `goftogu serve` on PostgreSQL + Redis: registered users, R
                groups of K members, clients connected with their access tokens,
                `message:send` with acks, receivers get `message:new` (authorised,
@@ -109,14 +111,20 @@ def start_node(args: argparse.Namespace, logs: Path) -> Target:
     )
 
 
-def start_relay(args: argparse.Namespace, logs: Path, *, redis: bool = False) -> Target:
+def start_relay(
+    args: argparse.Namespace, logs: Path, *, redis: bool = False, stock: bool = False
+) -> Target:
     port = harness.free_port()
     argv = [PYTHON, "-m", "bench.peers.goftogu_relay", str(port)]
     if redis:
         argv += ["--redis-url", args.redis_url]
-    name = "relay-redis" if redis else "relay"
+    if stock:
+        argv += ["--transport", "engineio"]
+    name = ("relay-redis" if redis else "relay") + ("-engineio" if stock else "")
     server = harness.start_server(f"goftogu-{name}", argv, port=port, log_dir=logs)
     label = "goftogu relay, Redis manager" if redis else "goftogu relay, in-process manager"
+    if stock:
+        label += ", python-engineio's transport as shipped"
     return Target(
         name, label, "relay", True, server, relay_rooms(args.rooms, args.clients_per_room)
     )
@@ -140,6 +148,7 @@ STARTERS: dict[str, Callable[[argparse.Namespace, Path], Target | Awaitable[Targ
     "node": start_node,
     "relay": start_relay,
     "relay-redis": lambda args, logs: start_relay(args, logs, redis=True),
+    "relay-engineio": lambda args, logs: start_relay(args, logs, stock=True),
     "goftogu": start_goftogu,
     "goftogu-local": lambda args, logs: start_goftogu(args, logs, redis=False),
     "nest": start_nest,

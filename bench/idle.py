@@ -12,6 +12,7 @@ memory = (RSS at N - baseline) / N, and the slope of RSS over the steps.
 
 Targets: ``node`` (peers/node_relay.mjs: each socket joins a room),
 ``relay`` (goftogu's Socket.IO server and manager alone, peers/goftogu_relay.py),
+``relay-engineio`` (the same on python-engineio's transport as shipped),
 ``goftogu`` (a real ``goftogu serve`` on PostgreSQL + Redis: anonymous customers
 from POST /auth/visitor, connected with their tokens: authenticated, in their
 user room, presence recorded).
@@ -62,11 +63,12 @@ async def start_target(name: str, args: argparse.Namespace, out: Path) -> tuple[
             log_dir=logs,
         )
         return server, [{"room": f"group:{uuid.uuid4()}"} for _ in range(args.connections)]
-    if name == "relay":
+    if name in ("relay", "relay-engineio"):
         port = harness.free_port()
+        stock = ["--transport", "engineio"] if name == "relay-engineio" else []
         server = harness.start_server(
-            "idle-relay",
-            [PYTHON, "-m", "bench.peers.goftogu_relay", str(port)],
+            f"idle-{name}",
+            [PYTHON, "-m", "bench.peers.goftogu_relay", str(port), *stock],
             port=port,
             log_dir=logs,
         )

@@ -1,6 +1,6 @@
 """goftogu as a pure relay: the transport's ceiling, with no storage behind it.
 
-    python -m bench.peers.goftogu_relay <port> [--redis-url URL]
+    python -m bench.peers.goftogu_relay <port> [--redis-url URL] [--transport engineio]
 
 The Socket.IO server is goftogu's own (``create_socket_server``: the same
 AsyncServer options and the same ``OrderedDelivery`` client manager as the
@@ -27,10 +27,14 @@ import goftogu.realtime.server as realtime_server
 from goftogu.settings import Settings
 
 
-def build(redis_url: str | None) -> socketio.ASGIApp:
+def build(redis_url: str | None, transport: str = "goftogu") -> socketio.ASGIApp:
     # Redis pub/sub channels are shared by every database index: a channel of our
     # own keeps this relay apart from any other goftogu on the same Redis.
-    settings = Settings(redis_url=redis_url, fanout_channel=f"goftogu-bench-{os.getpid()}")
+    settings = Settings(
+        redis_url=redis_url,
+        fanout_channel=f"goftogu-bench-{os.getpid()}",
+        socket_transport=transport,
+    )
     sio = realtime_server.create_socket_server(settings)
     seqs: defaultdict[str, int] = defaultdict(int)
 
@@ -57,10 +61,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("port", type=int)
     parser.add_argument("--redis-url", default=None)
+    parser.add_argument(
+        "--transport",
+        choices=["goftogu", "engineio"],
+        default="goftogu",
+        help="GOFTOGU_SOCKET_TRANSPORT: engineio = python-engineio's transport as shipped",
+    )
     args = parser.parse_args()
     # As `goftogu serve` runs it: uvicorn's defaults (uvloop, websockets), no access log.
     uvicorn.run(
-        build(args.redis_url),
+        build(args.redis_url, args.transport),
         host="127.0.0.1",
         port=args.port,
         log_config=None,

@@ -303,6 +303,18 @@ class Settings(BaseSettings):
     )
     socket_ping_interval_seconds: int = Field(default=25, ge=1)
     socket_ping_timeout_seconds: int = Field(default=20, ge=1)
+    socket_transport: Literal["goftogu", "engineio"] = Field(
+        default="goftogu",
+        description="the Engine.IO transport under python-socketio: goftogu's "
+        "(realtime/engine.py: direct websocket writes, bounded send buffers, orjson) or "
+        "python-engineio's and python-socketio's as shipped (kept to measure against)",
+    )
+    socket_send_buffer_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        ge=64 * 1024,
+        description="bytes a socket may have waiting to be written; a socket over it is a "
+        "slow consumer and is dropped (its client reconnects and replays from its cursors)",
+    )
     rate_socket_events: str = Field(default="60/10", description="client events per socket")
     rate_socket_events_per_user: str = Field(
         default="120/10",

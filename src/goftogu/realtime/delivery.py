@@ -30,6 +30,8 @@ import socketio
 from engineio import packet as eio_packet
 from socketio import packet
 
+from goftogu.realtime.engine import EngineSocket, OutgoingFrame
+
 log = logging.getLogger(__name__)
 
 RepairPage = tuple[list[tuple[str, dict[str, Any]]], bool]
@@ -134,7 +136,7 @@ class OrderedDelivery(socketio.AsyncManager):  # type: ignore[misc]
         seq: int,
         event: str,
         data: dict[str, Any],
-        frame: list[eio_packet.Packet] | None = None,
+        frame: OutgoingFrame | None = None,
     ) -> None:
         streams = self._streams.setdefault(sid, {})
         stream = streams.get(conversation)
@@ -164,19 +166,24 @@ class OrderedDelivery(socketio.AsyncManager):  # type: ignore[misc]
         ]:
             del stream.held[seq]
 
-    def _encode(self, event: str, data: Any, namespace: str) -> list[eio_packet.Packet]:
+    def _encode(self, event: str, data: Any, namespace: str) -> OutgoingFrame:
+        """The packet encoded once, for every socket it goes to."""
         pkt = self.server.packet_class(packet.EVENT, namespace=namespace, data=[event, data])
         encoded = pkt.encode()
         parts = encoded if isinstance(encoded, list) else [encoded]
-        return [eio_packet.Packet(eio_packet.MESSAGE, part) for part in parts]
+        return OutgoingFrame([eio_packet.Packet(eio_packet.MESSAGE, part) for part in parts])
 
-    def _send(self, eio_sid: str, frame: list[eio_packet.Packet]) -> None:
-        """Put the packets on the socket's Engine.IO queue, in order, without a task
-        per recipient (its writer task sends them; ping timeouts are its business)."""
+    def _send(self, eio_sid: str, frame: OutgoingFrame) -> None:
+        """Hand the packets to the socket, in order, without a task per recipient:
+        written at once when its transport is free, else queued behind what waits
+        (realtime/engine.py; a socket over its send buffer cap is dropped there)."""
         socket = self.server.eio.sockets.get(eio_sid)
         if socket is None or socket.closed:
             return
-        for part in frame:
+        if isinstance(socket, EngineSocket):
+            socket.offer(frame)
+            return
+        for part in frame.packets:
             socket.queue.put_nowait(part)
 
     # --- replay and repair -----------------------------------------------------
@@ -289,21 +296,32 @@ class OrderedDelivery(socketio.AsyncManager):  # type: ignore[misc]
 
 PUBLISH_POOL_SIZE = 32
 PUBLISH_ATTEMPTS = 5
+PUBLISH_BATCH = 500  # messages in one PUBLISH at most
 
 
 class OrderedRedisManager(socketio.AsyncRedisManager, OrderedDelivery):  # type: ignore[misc]
     """The Redis fan-out between nodes, with ordered delivery on each node.
 
-    Two changes to python-socketio's manager, both measured by bench/fanout.py:
-    its client uses a blocking connection pool (the default pool fails at once when
-    busy, and the stock manager then drops the emit), and emits are published in
-    pipelined batches by one background task instead of one awaited round trip
-    each. One publisher keeps the emits of this node in order.
+    python-socketio's pub/sub manager already delivers an emit to this node's
+    sockets first and then publishes it. Three changes, each measured by
+    bench/fanout.py (``relay-redis`` against ``relay``):
+
+    - its client uses a blocking connection pool (the default pool fails at once
+      when busy, and the stock manager then drops the emit);
+    - what this node publishes while a publish is in flight goes out as one
+      batch, ``{"b": <host id>, "m": [message, ...]}``, in one PUBLISH, by one
+      background task (so the node's emits stay in order);
+    - every node receives its own publications back from Redis: a batch of this
+      node's is recognised by its first bytes and skipped unparsed (the stock
+      manager parsed each one to find it was its own).
+
+    Single messages (python-socketio's write-only managers in workers and
+    notifiers publish those) are handled as before.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._outgoing: list[str] = []
+        self._outgoing: list[Any] = []
         self._publisher: asyncio.Task[None] | None = None
 
     def _redis_connect(self) -> None:
@@ -329,21 +347,24 @@ class OrderedRedisManager(socketio.AsyncRedisManager, OrderedDelivery):  # type:
             await self.redis.aclose()
 
     async def _publish(self, data: Any) -> None:
-        self._outgoing.append(self.json.dumps(data))
+        self._outgoing.append(data)
         if self._publisher is None or self._publisher.done():
             self._publisher = asyncio.create_task(self._drain())
 
+    def _batch_prefix(self) -> bytes:
+        return f'{{"b":"{self.host_id}"'.encode()
+
     async def _drain(self) -> None:
         while self._outgoing:
-            batch, self._outgoing = self._outgoing, []
+            batch = self._outgoing[:PUBLISH_BATCH]
+            del self._outgoing[:PUBLISH_BATCH]
+            # Written by hand so that its first bytes are exactly _batch_prefix().
+            payload = f'{{"b":"{self.host_id}","m":{self.json.dumps(batch)}}}'
             for attempt in range(PUBLISH_ATTEMPTS):
                 try:
                     if not self.connected:
                         self._redis_connect()
-                    async with self.redis.pipeline(transaction=False) as pipe:
-                        for message in batch:
-                            pipe.publish(self.channel, message)
-                        await pipe.execute()
+                    await self.redis.publish(self.channel, payload)
                     break
                 except Exception:
                     log.warning("fan-out publish failed; retrying", exc_info=True)
@@ -351,3 +372,20 @@ class OrderedRedisManager(socketio.AsyncRedisManager, OrderedDelivery):  # type:
                     await asyncio.sleep(0.05 * 2**attempt)
             else:
                 log.error("fan-out publish gave up", extra={"messages": len(batch)})
+
+    async def _listen(self) -> Any:
+        own = self._batch_prefix()
+        async for raw in super()._listen():
+            if isinstance(raw, bytes) and raw.startswith(own):
+                continue  # this node's own batch: delivered here before it was published
+            try:
+                data = self.json.loads(raw)
+            except Exception:
+                log.warning("unreadable fan-out message skipped")
+                continue
+            if isinstance(data, dict) and isinstance(data.get("m"), list) and "b" in data:
+                for message in data["m"]:
+                    if isinstance(message, dict):
+                        yield message
+            elif isinstance(data, dict):
+                yield data

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import socketio
@@ -24,7 +25,9 @@ from socketio import packet
 
 from goftogu.errors import PayloadTooLarge, ValidationFailed
 from goftogu.metrics import SOCKET_EVENTS
+from goftogu.realtime.codec import Packet
 from goftogu.realtime.delivery import OrderedDelivery, OrderedRedisManager
+from goftogu.realtime.engine import EngineServer
 from goftogu.realtime.protocol import failed
 from goftogu.settings import Settings
 
@@ -59,8 +62,35 @@ class Header:
         return cls(int(encoded[0]), attachments, namespace, int(found[0]) if found else None)
 
 
-class GatewayServer(socketio.AsyncServer):  # type: ignore[misc]
-    """python-socketio's server, answering what it must not decode."""
+class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
+    """python-socketio's server on ``EngineServer`` (realtime/engine.py), with
+    orjson packets (realtime/codec.py); ``stock_transport``: python-engineio's
+    transport and python-socketio's JSON as shipped (to measure against)."""
+
+    def __init__(
+        self,
+        *args: Any,
+        send_buffer_bytes: int | None = None,
+        stock_transport: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        self._send_buffer_bytes = send_buffer_bytes
+        self._stock = stock_transport
+        serializer = "default" if stock_transport else Packet
+        super().__init__(*args, serializer=serializer, **kwargs)
+        self.eio.on_slow_consumer = self._slow_consumer
+
+    def _engineio_server_class(self) -> Any:
+        if self._stock:
+            return socketio.AsyncServer._engineio_server_class(self)
+        return partial(EngineServer, send_buffer_bytes=self._send_buffer_bytes)
+
+    def _slow_consumer(self, _eio_sid: str) -> None:
+        SOCKET_EVENTS.labels("disconnect", "slow_consumer").inc()
+
+
+class GatewayServer(SocketServer):
+    """The gateway's server: answering what it must not decode."""
 
     def __init__(self, *args: Any, max_event_bytes: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -163,22 +193,31 @@ def _origin_key(value: str) -> str:
     return f"{scheme}://{host}"
 
 
-def create_socket_server(settings: Settings) -> socketio.AsyncServer:
-    """An AsyncServer whose fan-out spans every node when Redis is configured."""
+def create_socket_server(settings: Settings, *, gateway: bool = True) -> socketio.AsyncServer:
+    """An AsyncServer whose fan-out spans every node when Redis is configured;
+    ``gateway=False``: the transport alone (``SocketServer``), without the gateway's
+    refusals of binary and oversized events (the protocol conformance runs)."""
     manager: OrderedDelivery
     if settings.redis_url:
         manager = OrderedRedisManager(settings.redis_url, channel=settings.fanout_channel)
     else:
         manager = OrderedDelivery()
-    return GatewayServer(
-        async_mode="asgi",
-        client_manager=manager,
+    options: dict[str, Any] = {
+        "async_mode": "asgi",
+        "client_manager": manager,
         # A callable: never an empty list, which turns python-engineio's check off.
-        cors_allowed_origins=SocketOrigins(settings),
-        max_http_buffer_size=settings.max_socket_packet_bytes,
+        "cors_allowed_origins": SocketOrigins(settings),
+        "max_http_buffer_size": settings.max_socket_packet_bytes,
+        "ping_interval": settings.socket_ping_interval_seconds,
+        "ping_timeout": settings.socket_ping_timeout_seconds,
+        "send_buffer_bytes": settings.socket_send_buffer_bytes,
+        "stock_transport": settings.socket_transport == "engineio",
+        "logger": False,
+        "engineio_logger": False,
+    }
+    if not gateway:
+        return SocketServer(**options)
+    return GatewayServer(
         max_event_bytes=min(settings.max_socket_event_bytes, settings.max_socket_packet_bytes),
-        ping_interval=settings.socket_ping_interval_seconds,
-        ping_timeout=settings.socket_ping_timeout_seconds,
-        logger=False,
-        engineio_logger=False,
+        **options,
     )
