@@ -4,7 +4,7 @@ import { expect, expectAccessible, newOperator, screenshot, signInToMessenger, t
 import { ADMIN } from './global-setup'
 
 test('an admin creates a team with business hours and gives it members', async ({ open }) => {
-  const [leila, omid] = [await newOperator('Leila'), await newOperator('Omid')]
+  const [golnar, kian] = [await newOperator('Golnar'), await newOperator('Kian')]
   const { page, allow } = await open({ viewport: { width: 1200, height: 1100 } })
   allow(/status of 422 .*\/support\/teams/) // the bad time zone below, refused on purpose
   await signInToMessenger(page, ADMIN, '/admin/teams', (p) => p.getByRole('heading', { name: 'Support teams' }))
@@ -25,14 +25,14 @@ test('an admin creates a team with business hours and gives it members', async (
   await expect(team).toContainText('sat 08:30–17:00')
   await expect(team).toContainText('fri ×')
   await expect(team).toContainText('2027-03-21, 2027-03-22')
-  await team.getByRole('combobox', { name: 'Add a member to Sales' }).selectOption({ label: 'Leila' })
+  await team.getByRole('combobox', { name: 'Add a member to Sales' }).selectOption({ label: 'Golnar' })
   await team.getByRole('button', { name: 'Add member' }).click()
-  await team.getByRole('combobox', { name: 'Add a member to Sales' }).selectOption({ label: 'Omid' })
+  await team.getByRole('combobox', { name: 'Add a member to Sales' }).selectOption({ label: 'Kian' })
   await team.getByRole('button', { name: 'Add member' }).click()
   await expect(team.getByRole('button', { name: /^Remove .* from Sales$/ })).toHaveCount(2)
-  await team.getByRole('button', { name: 'Remove Omid from Sales' }).click()
+  await team.getByRole('button', { name: 'Remove Kian from Sales' }).click()
   await expect(team.getByRole('button', { name: /^Remove .* from Sales$/ })).toHaveCount(1)
-  await expect(team.getByRole('button', { name: 'Remove Leila from Sales' })).toBeVisible()
+  await expect(team.getByRole('button', { name: 'Remove Golnar from Sales' })).toBeVisible()
 
   // A bad time zone is refused with words, nothing made.
   await page.getByLabel('Name', { exact: true }).fill('Nowhere')
@@ -48,6 +48,6 @@ test('an admin creates a team with business hours and gives it members', async (
   await expect(page.getByRole('heading', { name: 'تیم‌های پشتیبانی' })).toBeVisible()
   await expectAccessible(page, 'admin teams in Persian')
   await screenshot(page, 'admin-teams-rtl')
-  void omid
-  void leila
+  void kian
+  void golnar
 })

@@ -26,21 +26,21 @@ test('a waiting customer sees their place and the wait, and moves up live', asyn
   // A first conversation served and closed: a recent service time to estimate from.
   const { page: first } = await open()
   const a = await openWidget(first)
-  await startChat(a, 'Arash')
+  await startChat(a, 'Arman')
   await write(a, 'A quick question')
-  await desk.getByTestId('mine').getByRole('link', { name: /Arash/ }).click()
+  await desk.getByTestId('mine').getByRole('link', { name: /Arman/ }).click()
   await desk.getByRole('button', { name: 'Close conversation' }).click()
   await expect(desk.getByTestId('load')).toHaveText(/Load 0 of 1/)
 
   // Mina takes the next one and is full: the two after it wait, with an estimate.
   const { page: second } = await open()
   const b = await openWidget(second)
-  await startChat(b, 'Bahar')
+  await startChat(b, 'Bijan')
   await write(b, 'Second in')
   await expect(b.getByTestId('status')).toHaveText('Mina joined the conversation.')
   const { page: third } = await open()
   const c = await openWidget(third)
-  await startChat(c, 'Cyrus')
+  await startChat(c, 'Chista')
   await write(c, 'Third in')
   await expect(c.getByTestId('status')).toContainText('You are number 1 in the queue.')
   // The server reads its service rate at most every 10 s, so the first answer may
@@ -49,16 +49,16 @@ test('a waiting customer sees their place and the wait, and moves up live', asyn
   await expect(c.getByTestId('status')).toContainText(/About \d+ minutes?\./, { timeout: 40_000 })
   const { page: fourth } = await open({ viewport: { width: 1000, height: 720 } })
   const d = await openWidget(fourth)
-  await startChat(d, 'Dara')
+  await startChat(d, 'Donya')
   await write(d, 'Fourth in')
   await expect(d.getByTestId('status')).toContainText('You are number 2 in the queue.')
   await expect(d.getByTestId('status')).toContainText(/About \d+ minutes?\./)
   await expectAccessible(fourth, 'widget waiting with an estimate')
   await screenshot(fourth, 'widget-queue')
 
-  // Mina closes Bahar's: Cyrus is routed to her, and Dara hears she is next
+  // Mina closes Bijan's: Chista is routed to her, and Donya hears she is next
   // (support:queue_position; the fallback read is only every 30 s).
-  await desk.getByTestId('mine').getByRole('link', { name: /Bahar/ }).click()
+  await desk.getByTestId('mine').getByRole('link', { name: /Bijan/ }).click()
   await desk.getByRole('button', { name: 'Close conversation' }).click()
   await expect(c.getByTestId('status')).toHaveText('Mina joined the conversation.')
   await expect(d.getByTestId('status')).toContainText('You are number 1 in the queue.', { timeout: 10_000 })
