@@ -117,18 +117,20 @@ class Authentication:
         password get the same ``invalid_credentials``, after the same amount of work."""
         key = identifier_key(login)
         await enforce(self._limiter, self._rules.login_per_ip, client.ip_address or "unknown")
-        async with self._db.sessions() as session:
-            user = await session.scalar(
-                select(User).where(
-                    or_(User.username_key == key, User.email_key == key),
-                    User.is_visitor.is_(False),
-                )
-            )
-        # One bucket per account, whichever of its names is typed (and the password
-        # change's bucket too); a name that is no account has a bucket of its own.
-        account = str(user.id) if user is not None else f"unknown:{key}"
-        await enforce(self._limiter, self._rules.login_per_account, account)
+        # The gate admits the login's whole work (the lookup and the hash), so a burst
+        # past it is refused before it reaches the database.
         async with self._gate.admit() if self._gate else nullcontext():
+            async with self._db.sessions() as session:
+                user = await session.scalar(
+                    select(User).where(
+                        or_(User.username_key == key, User.email_key == key),
+                        User.is_visitor.is_(False),
+                    )
+                )
+            # One bucket per account, whichever of its names is typed (and the password
+            # change's bucket too); a name that is no account has a bucket of its own.
+            account = str(user.id) if user is not None else f"unknown:{key}"
+            await enforce(self._limiter, self._rules.login_per_account, account)
             verified = await self._hashes.verify(user.password_hash if user else None, password)
         if not verified:
             log.info("login refused", extra={"login_key_length": len(key)})
